@@ -1,0 +1,228 @@
+"""The control plane under /_mock/: reset, clock, assumptions, organizations, seeds, events.
+
+Plain JSON over HTTP (the typed client is ``mock_server.control.MockControl``). It can be
+switched off, or made to require ``x-mock-token``, by settings.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import errors, seed
+from ..assumptions import UnknownAssumption
+from ..clock import iso
+from ..domain import conversations
+from ..runtime import Runtime, mask_secret
+from ..store import Organization
+from .operation import JSON_TYPE, read_body
+
+Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status, media_type=JSON_TYPE)
+
+
+async def _payload(request: Request, runtime: Runtime) -> dict[str, Any]:
+    raw = await read_body(request, runtime.settings.max_body_bytes)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise errors.bad_request(["Body must be a JSON object"])
+    return data
+
+
+def _moment(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise errors.bad_request([f"{name} must be an ISO 8601 date string"])
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.bad_request([f"{name} must be an ISO 8601 date string"]) from None
+    if moment.tzinfo is None:
+        raise errors.bad_request([f"{name} must carry a time zone (end it with Z)"])
+    return moment
+
+
+def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
+    """The organization a control call is about: by ``organization`` (id) or by ``key`` / x-api-key."""
+    org_id = data.get("organization") or request.query_params.get("organization")
+    if org_id:
+        org = runtime.store.organizations.get(str(org_id))
+        if org is None:
+            raise errors.not_found(f"organization {org_id} not found")
+        return org
+    key = data.get("key") or request.query_params.get("key") or request.headers.get("x-api-key")
+    return runtime.organization_for_key(str(key)) if key else None
+
+
+# --- handlers -----------------------------------------------------------------
+def clock_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    return rt.clock.describe()
+
+
+def clock_freeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    rt.clock.freeze(_moment(data["at"], "at") if "at" in data else None)
+    return rt.clock.describe()
+
+
+def clock_unfreeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    rt.clock.unfreeze()
+    return rt.clock.describe()
+
+
+def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    seconds = data.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise errors.bad_request(["seconds must be a number not less than 0"])
+    rt.clock.advance(seconds)
+    return rt.clock.describe()
+
+
+def clock_set(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    rt.clock.set(_moment(data.get("at"), "at"))
+    return rt.clock.describe()
+
+
+def assumptions_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    return rt.assumptions.describe()
+
+
+def assumptions_set(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    values = data.get("values", data)
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        raise errors.bad_request(["body must map assumption names to string values"])
+    try:
+        rt.assumptions.update(values)
+    except UnknownAssumption as exc:
+        raise errors.bad_request([str(exc)]) from None
+    return rt.assumptions.describe()
+
+
+def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """Everything (default), or one organization's resources (``organization`` or ``key``)."""
+    org = organization_from(rt, request, data)
+    if org is not None:
+        fresh = Organization(org.id, org.name, org.settings)
+        rt.store.organizations[org.id] = fresh
+        return {"reset": "organization", "organization": org.id}
+    rt.store.clear()
+    rt.configured_keys = set(rt.settings.api_keys)
+    rt.assumptions = type(rt.assumptions)(rt.settings.assumptions)
+    rt.clock.reset()
+    if rt.settings.seed_file:
+        seed.load(rt, seed.read_seed(rt.settings.seed_file))
+    return {"reset": "all"}
+
+
+def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
+    keys = [mask_secret(k) for k, v in rt.store.keys.items() if v == org.id]
+    return {"id": org.id, "name": org.name, "keys": keys, "settings": org.settings.to_json(),
+            "counts": {name: len(org.collection(name)) for name in
+                       ("brains", "characters", "faces", "voices", "knowledge_bases", "documents",
+                        "conversations")}}
+
+
+def organizations_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    return [_describe_org(rt, org) for org in rt.store.organizations.values()]
+
+
+def organizations_create(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    keys = data.get("keys") or []
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+        raise errors.bad_request(["keys must be a list of non-empty strings"])
+    taken = [k for k in keys if k in rt.store.keys]
+    if taken:
+        raise errors.conflict(f"{len(taken)} key(s) already belong to an organization")
+    try:
+        spec = {**data, "keys": keys}
+        if not keys and not spec.get("id"):
+            spec["id"] = rt.new_id("organization")
+        org = seed.load(rt, {"organizations": [spec]}, configure_keys=False)[0]
+    except seed.SeedError as exc:
+        raise errors.bad_request([str(exc)]) from None
+    return _describe_org(rt, org)
+
+
+def seed_load(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """Load a seed from fixtures/ by name; with ``key``/``organization``, into that organization."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise errors.bad_request(["name must be a string"])
+    try:
+        content = seed.read_seed(name)
+        target = organization_from(rt, request, data)
+        if target is None:
+            return {"organizations": [o.id for o in seed.load(rt, content, configure_keys=False)]}
+        for position, spec in enumerate(content["organizations"]):
+            seed.load_resources(rt, target, spec, f"organizations[{position}]")
+    except seed.SeedError as exc:
+        raise errors.bad_request([str(exc)]) from None
+    return {"organizations": [target.id]}
+
+
+def conversation_event(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    org = organization_from(rt, request, data)
+    if org is None:
+        raise errors.bad_request(["say which organization: x-api-key, key or organization"])
+    conversation = conversations.apply_event(rt, org, request.path_params["id"], data)
+    return json.loads(conversation.model_dump_json())
+
+
+def running_conversations(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    org = organization_from(rt, request, data)
+    orgs = [org] if org is not None else list(rt.store.organizations.values())
+    return [{"organization": o.id, "id": c.id, "name": c.name, "client": c.client, "startedAt": iso(c.startedAt)}
+            for o in orgs for c in conversations.running(rt, o)]
+
+
+TABLE: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/_mock/clock", clock_get),
+    ("POST", "/_mock/clock/freeze", clock_freeze),
+    ("POST", "/_mock/clock/unfreeze", clock_unfreeze),
+    ("POST", "/_mock/clock/advance", clock_advance),
+    ("POST", "/_mock/clock/set", clock_set),
+    ("GET", "/_mock/assumptions", assumptions_get),
+    ("PUT", "/_mock/assumptions", assumptions_set),
+    ("POST", "/_mock/reset", reset),
+    ("GET", "/_mock/organizations", organizations_list),
+    ("POST", "/_mock/organizations", organizations_create),
+    ("POST", "/_mock/seed", seed_load),
+    ("POST", "/_mock/conversations/{id}/events", conversation_event),
+    ("GET", "/_mock/conversations/running", running_conversations),
+)
+
+
+def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            token = runtime.settings.control_token
+            if token is not None:
+                given = request.headers.get("x-mock-token", "")
+                if not hmac.compare_digest(given.encode(), token.encode()):
+                    raise errors.unauthorized()
+            data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
+            result = handler(request, runtime, data)
+            return result if isinstance(result, Response) else _json(result)
+        except errors.ApiError as exc:
+            return exc.response()
+
+    run.__name__ = handler.__name__
+    return run
+
+
+def routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
+    return [(method, path, _wrap(handler)) for method, path, handler in TABLE]
+

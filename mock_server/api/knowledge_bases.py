@@ -1,0 +1,72 @@
+"""/v3/knowledge-bases and their documents, plus the mock's own upload endpoint."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import errors
+from ..domain import knowledge
+from ..models.resources import (
+    CreateDocumentRequest,
+    CreateDocumentResponse,
+    CreateKnowledgeBaseRequest,
+    EquosDocument,
+    EquosKnowledgeBase,
+    ListEquosKnowledgeBasesResponse,
+)
+from ..runtime import Runtime
+from .common import get_operation, list_operation
+from .operation import JSON_TYPE, Call, Operation, read_body
+
+PATH, TAG = "/v3/knowledge-bases", "knowledge-base"
+
+
+def _with_documents(call: Call, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
+    return knowledge.with_documents(call.org, kb)
+
+
+def _add_document(call: Call) -> CreateDocumentResponse:
+    base_url = str(call.request.base_url)
+    return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, base_url)
+
+
+OPERATIONS = (
+    list_operation(path=PATH, tag=TAG, operation_id="listKnowledgeBases", summary="List Knowledge Bases.",
+                   collection="knowledge_bases", key="items", response=ListEquosKnowledgeBasesResponse,
+                   shape=_with_documents),
+    get_operation(path=PATH, tag=TAG, operation_id="getKnowledgeBase",
+                  summary="Get a Knowledge Base by ID, with its documents.",
+                  collection="knowledge_bases", response=EquosKnowledgeBase, shape=_with_documents),
+    Operation("POST", PATH, "createKnowledgeBase", "Create a Knowledge Base.", TAG,
+              lambda call: knowledge.create_knowledge_base(call.runtime, call.org, call.body),
+              status=201, body=CreateKnowledgeBaseRequest, response=EquosKnowledgeBase),
+    Operation("DELETE", PATH + "/{id}", "deleteKnowledgeBase", "Delete a Knowledge Base and its documents.",
+              TAG, lambda call: knowledge.delete_knowledge_base(call.org, call.params["id"]),
+              response=EquosKnowledgeBase, nullable=True),
+    Operation("POST", PATH + "/{id}/documents", "addDocument",
+              "Add a document: returns a signed uploadUrl to PUT its bytes to before expireAt.", TAG,
+              _add_document, status=201, body=CreateDocumentRequest, response=CreateDocumentResponse),
+    Operation("PATCH", PATH + "/{id}/documents/{doc}/index", "indexDocument",
+              "Index an uploaded document.", TAG,
+              lambda call: knowledge.index_document(call.runtime, call.org, call.params["id"], call.params["doc"]),
+              response=EquosDocument),
+    Operation("DELETE", PATH + "/{id}/documents/{doc}", "deleteDocument", "Delete a document.", TAG,
+              lambda call: knowledge.delete_document(call.org, call.params["id"], call.params["doc"]),
+              response=EquosDocument),
+)
+
+
+async def upload(request: Request) -> Response:
+    """PUT the bytes of a document to its signed URL (any content type; the size is recorded)."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        org, doc = knowledge.check_upload(
+            runtime, request.path_params["org"], request.path_params["doc"],
+            request.query_params.get("expires", ""), request.query_params.get("signature", ""))
+        limit = runtime.settings.upload_limit_bytes - knowledge.kb_bytes(org, doc.knowledgeBaseId, doc.id)
+        raw = await read_body(request, max(limit, 0))
+        updated = knowledge.record_upload(runtime, org, doc, len(raw))
+    except errors.ApiError as exc:
+        return exc.response()
+    return Response(updated.model_dump_json(), 200, media_type=JSON_TYPE)

@@ -1,0 +1,184 @@
+"""One API operation: its route, its models, and the wrapper that runs it.
+
+The ``Operation`` table feeds the router and the OpenAPI document alike, so a
+route cannot drift from its documented schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import errors
+from ..runtime import Runtime
+from ..store import Organization
+
+JSON_TYPE = errors.JSON_TYPE
+TEXT_TYPE = "text/html; charset=utf-8"
+MAX_JSON_DEPTH = 64
+
+
+@dataclass
+class Call:
+    """What a handler gets: the runtime, the caller's organization and the validated input."""
+
+    runtime: Runtime
+    org: Organization
+    request: Request
+    params: dict[str, str]
+    body: Any = None
+    query: Any = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    handler: Callable[[Call], Any]
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None  # a model class, or a JSON-schema dict for non-model replies
+    nullable: bool = False
+    auth: bool = True
+    extra_query: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise errors.payload_too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.payload_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _depth_ok(raw: bytes) -> bool:
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return False
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+    return True
+
+
+def parse_json_body(raw: bytes, content_type: str, model: type[BaseModel]) -> BaseModel:
+    if raw.strip() and content_type.split(";")[0].strip().lower() not in ("application/json", ""):
+        raise errors.unsupported_media_type(content_type)
+    if not raw.strip():
+        raw = b"{}"  # NestJS validates an absent body as an empty object
+    if not _depth_ok(raw):
+        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise errors.bad_request(["Body must be a JSON object"])
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise errors.from_validation(exc) from None
+
+
+def parse_query(request: Request, model: type[BaseModel], runtime: Runtime) -> BaseModel:
+    items = request.query_params.multi_items()
+    seen: set[str] = set()
+    repeated = sorted({k for k, _ in items if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+    if repeated:
+        raise errors.bad_request([f"{name} must be given once, not repeated" for name in repeated])
+    data: dict[str, Any] = dict(items)
+    if runtime.assumptions["page_limit"] == "clamp":
+        data = _clamped(data)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.from_validation(exc) from None
+
+
+def _clamped(data: dict[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    for name, low, high in (("take", 1, 50), ("skip", 0, None)):
+        try:
+            value = float(out[name])
+        except (KeyError, ValueError):
+            continue
+        value = max(value, low)
+        out[name] = str(min(value, high) if high is not None else value)
+    return out
+
+
+def null_reply(runtime: Runtime, status: int) -> Response:
+    style = runtime.assumptions["null_result"]
+    if style == "404":
+        return errors.not_found("Not Found").response()
+    if style == "json-null":
+        return Response(b"null", status, media_type=JSON_TYPE)
+    return Response(b"", status)
+
+
+def reply(runtime: Runtime, operation: Operation, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return null_reply(runtime, operation.status)
+    if isinstance(result, BaseModel):
+        return Response(result.model_dump_json(), operation.status, media_type=JSON_TYPE)
+    if isinstance(result, (int, float)) and not isinstance(result, bool):
+        if runtime.assumptions["freemium_usage_type"] == "json":
+            return Response(json.dumps(result), operation.status, media_type=JSON_TYPE)
+        return Response(_number(result), operation.status, media_type=TEXT_TYPE)
+    return Response(json.dumps(result), operation.status, media_type=JSON_TYPE)
+
+
+def _number(value: float) -> str:
+    # JavaScript's String(n): 42 not 42.0.
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def endpoint(operation: Operation) -> Callable[[Request], Any]:
+    async def run(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            org = (runtime.organization_for_key(request.headers.get("x-api-key"))
+                   if operation.auth else None)
+            call = Call(runtime, org, request, request.path_params)  # type: ignore[arg-type]
+            if operation.query is not None:
+                call.query = parse_query(request, operation.query, runtime)
+            if operation.body is not None:
+                raw = await read_body(request, runtime.settings.max_body_bytes)
+                call.body = parse_json_body(raw, request.headers.get("content-type", ""), operation.body)
+            return reply(runtime, operation, operation.handler(call))
+        except errors.ApiError as exc:
+            return exc.response()
+
+    run.__name__ = operation.operation_id
+    return run

@@ -1,0 +1,32 @@
+"""/v3/organizations usage and /v3/health."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from ..domain import conversations
+from ..models.common import ClientTag, HealthResponse
+from .operation import Call, Operation
+
+USAGE_SCHEMA = {"type": "number", "description": "Seconds of conversation, as a bare number."}
+
+
+class UserUsageQuery(BaseModel):
+    client: ClientTag = Field(min_length=1, description="The client tag whose usage to sum.")
+
+
+def _health(call: Call) -> HealthResponse:
+    return HealthResponse(status="ok", version="1.0.0")
+
+
+OPERATIONS = (
+    Operation("GET", "/v3/health", "healthCheck", "Check the API's health.", "health", _health,
+              response=HealthResponse, auth=False),
+    Operation("GET", "/v3/organizations/freemium-usage", "getFreemiumUsage",
+              "Seconds used by the organization's conversations.", "organization",
+              lambda call: conversations.seconds_used(call.runtime, call.org), response=USAGE_SCHEMA),
+    Operation("GET", "/v3/organizations/user-usage", "getUserUsage",
+              "Get per-user billing cycle usage: seconds used by one client tag.", "organization",
+              lambda call: conversations.seconds_used(call.runtime, call.org, call.query.client),
+              query=UserUsageQuery, response=USAGE_SCHEMA),
+)

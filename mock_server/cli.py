@@ -1,0 +1,138 @@
+"""``equos-mock serve``: flags and EQUOS_MOCK_* variables into Settings, then uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from . import __version__
+from .assumptions import UnknownAssumption, parse_pairs
+from .settings import Settings
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    return environ.get(f"EQUOS_MOCK_{name}", default)
+
+
+def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="equos-mock", description="A faithful fake of the Equos.ai API.")
+    parser.add_argument("--version", action="version", version=f"equos-mock {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the mock server (the default command)")
+    add_serve_arguments(serve, environ)
+    contract = sub.add_parser("contract", help="run the contract suite (arguments go to pytest)")
+    contract.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    env_keys = [k for k in (_env(environ, "API_KEYS") or "").split(",") if k.strip()]
+    env_sets = [p for p in (_env(environ, "SET") or "").split(",") if p.strip()]
+    parser.add_argument("--host", default=_env(environ, "HOST", "127.0.0.1"),
+                        help="address to bind (default 127.0.0.1, loopback only) [EQUOS_MOCK_HOST]")
+    parser.add_argument("--port", type=int, default=int(_env(environ, "PORT", "8787") or 8787),
+                        help="port (default 8787; 0 picks a free one) [EQUOS_MOCK_PORT]")
+    parser.add_argument("--api-key", action="append", dest="api_keys", default=list(env_keys),
+                        help="accept only this key (repeatable); none: any key gets its own organization "
+                             "[EQUOS_MOCK_API_KEYS, comma separated]")
+    parser.add_argument("--seed", dest="seed_file", default=_env(environ, "SEED"),
+                        help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
+    parser.add_argument("--random-seed", type=int, default=_int(_env(environ, "RANDOM_SEED")),
+                        help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
+    parser.add_argument("--livekit-url", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"))
+    parser.add_argument("--livekit-api-key", default=_env(environ, "LIVEKIT_API_KEY", "devkey"))
+    parser.add_argument("--livekit-api-secret", default=_env(environ, "LIVEKIT_API_SECRET", "secret"))
+    parser.add_argument("--set", action="append", dest="assumptions", default=list(env_sets),
+                        metavar="NAME=VALUE", help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
+    parser.add_argument("--no-control", action="store_true",
+                        default=(_env(environ, "NO_CONTROL", "") or "").lower() in ("1", "true", "yes"),
+                        help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
+    parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
+                        help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
+        seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
+        livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
+        control_plane=not args.no_control, control_token=args.control_token,
+    )
+
+
+def banner(settings: Settings, base_url: str, key: str, open_keys: bool) -> str:
+    lines = [
+        f"equos-mock {__version__} serving the Equos v3 API at {base_url}",
+        f"  try:   curl -H 'x-api-key: {key}' {base_url}/v3/characters",
+        f"  docs:  {base_url}/docs/v3  (OpenAPI at {base_url}/docs/v3-json)",
+        "  keys:  " + ("only the configured ones" if not open_keys else
+                       "any non-empty x-api-key; each key gets its own empty organization"),
+        f"  control plane: {'off' if not settings.control_plane else base_url + '/_mock/'}",
+    ]
+    if settings.host not in LOOPBACK:
+        lines.append(f"  WARNING: bound to {settings.host}, reachable from other machines. "
+                     "The mock has no real security; bind to 127.0.0.1 unless you mean it.")
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, log_level: str = "warning") -> None:
+    import socket
+
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(settings)
+    runtime = app.state.runtime
+    key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    port = sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys), flush=True)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["serve", *argv]
+    parser = build_parser(environ)
+    args = parser.parse_args(argv)
+    if args.command == "contract":
+        import pytest
+
+        return int(pytest.main(["--pyargs", "contract_tests", *args.pytest_args]))
+    try:
+        settings = settings_from(args)
+    except UnknownAssumption as exc:
+        parser.error(str(exc))
+    from .seed import SeedError
+
+    try:
+        serve(settings, args.log_level)
+    except SeedError as exc:
+        print(f"equos-mock: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""The app's only source of time.
+
+Real time by default; tests and the control plane can freeze, advance or set it.
+Everything time-dependent (timestamps, expiry, billing, token nbf/exp, upload URL
+expiry) reads ``Clock.now()`` so that a moved clock moves all of them together.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000 + (0.5 if moment.timestamp() >= 0 else -0.5))
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z``, as a JavaScript ``Date`` prints."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class Clock:
+    """Millisecond clock: real time plus an offset, or frozen at one instant."""
+
+    def __init__(self, *, frozen_at: datetime | None = None, source: Callable[[], float] = time.time):
+        self._source = source
+        self._lock = threading.Lock()
+        self._offset_ms = 0
+        self._frozen_ms: int | None = to_ms(frozen_at) if frozen_at is not None else None
+
+    def _real_ms(self) -> int:
+        return int(self._source() * 1000)
+
+    def now_ms(self) -> int:
+        frozen = self._frozen_ms
+        return frozen if frozen is not None else self._real_ms() + self._offset_ms
+
+    def now(self) -> datetime:
+        return from_ms(self.now_ms())
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_ms is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        with self._lock:
+            self._frozen_ms = to_ms(at) if at is not None else self.now_ms()
+
+    def unfreeze(self) -> None:
+        """Let time run again from where it stands now (no jump back to real time)."""
+        with self._lock:
+            if self._frozen_ms is not None:
+                self._offset_ms = self._frozen_ms - self._real_ms()
+                self._frozen_ms = None
+
+    def advance(self, seconds: float) -> None:
+        delta = round(seconds * 1000)
+        with self._lock:
+            if self._frozen_ms is not None:
+                self._frozen_ms += delta
+            else:
+                self._offset_ms += delta
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            if self._frozen_ms is not None:
+                self._frozen_ms = to_ms(at)
+            else:
+                self._offset_ms = to_ms(at) - self._real_ms()
+
+    def reset(self) -> None:
+        """Back to real time."""
+        with self._lock:
+            self._offset_ms = 0
+            self._frozen_ms = None
+
+    def describe(self) -> dict[str, object]:
+        return {"now": iso(self.now()), "frozen": self.frozen, "offsetMs": self._offset_ms}

@@ -1,0 +1,1 @@
+"""The rules of the fake API: no HTTP here."""

@@ -1,0 +1,203 @@
+"""The conversation lifecycle: start, expiry by maxSeconds, stop, events, usage.
+
+Expiry needs no background thread: a running conversation is brought up to date
+whenever it is observed (get, list, stop, usage), with endedAt = startedAt + maxSeconds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from .. import errors
+from ..clock import iso, to_ms
+from ..models.conversations import (
+    ConversationStatus,
+    CreateEquosConversationRequest,
+    CreateEquosConversationResponse,
+    CreateEquosTokenRequest,
+    CreateEquosTokenResponse,
+    EquosConversation,
+    EquosConversationUtterance,
+    EquosConversationWithCharacter,
+    EquosTimelineEntry,
+    UtteranceAuthor,
+)
+from ..runtime import Runtime
+from ..store import Organization
+from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, client_token, livekit_token
+from .characters import populate
+
+RUNNING = ConversationStatus.running
+ENDED = ConversationStatus.ended
+
+
+def _max_seconds(rt: Runtime, org: Organization, requested: float | None) -> float:
+    limit = org.settings.duration_limit
+    if requested is None:
+        return float(limit)
+    if requested > limit:
+        if rt.assumptions["max_seconds"] == "clamp":
+            return float(limit)
+        raise errors.bad_request([f"maxSeconds must not be greater than {limit}"])
+    return float(requested)
+
+
+def _entry(kind: str, at: datetime, author: str | None = None, content: str | None = None) -> EquosTimelineEntry:
+    return EquosTimelineEntry(type=kind, recordedAt=iso(at), author=author, content=content)
+
+
+def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) -> CreateEquosConversationResponse:
+    character = org.characters.get(body.characterId)
+    if character is None:
+        raise errors.not_found(f"character {body.characterId} not found in this organization")
+    max_seconds = _max_seconds(rt, org, body.maxSeconds)
+    now = rt.now()
+    brain = org.brains.get(character.brainId) if character.brainId else None
+    transcript = []
+    if brain is not None and brain.greetingMessage:
+        transcript.append(EquosConversationUtterance(
+            id=rt.new_id("utterance"), author=UtteranceAuthor.character, content=brain.greetingMessage,
+            recordedAt=now))
+    hosted = body.host is not None
+    conversation = EquosConversation(
+        id=rt.new_id("conversation"), name=body.name, status=RUNNING, charge=org.settings.charge,
+        chargeBySecond=org.settings.charge_by_second, maxSeconds=max_seconds, startedAt=now, createdAt=now,
+        updatedAt=now, characterId=character.id, organizationId=org.id, client=body.client,
+        room=f"equos-{rt.ids.token(8)}",
+        serverUrl=body.host.serverUrl if body.host is not None else rt.settings.livekit_url,
+        remoteAgentName=body.remoteAgent.name if body.remoteAgent else None,
+        remoteAgentIdentity=body.remoteAgent.identity if body.remoteAgent else None,
+        consumerName=body.consumer.name if body.consumer else None,
+        consumerIdentity=body.consumer.identity if body.consumer else None,
+        promptCtx=body.promptCtx, promptTemplateVars=body.promptTemplateVars,
+        transcript=transcript, timeline=[_entry("started", now)], joinedAt=None, endedAt=None,
+    )
+    org.conversations.add(conversation)
+    mint = not hosted or rt.assumptions["tokens_with_host"] == "mint"
+    consumer_token = remote_token = None
+    if mint and body.consumer is not None:
+        consumer_token = _token(rt, conversation, body.consumer.identity, body.consumer.name, agent=False)
+    if mint and body.remoteAgent is not None:
+        remote_token = _token(rt, conversation, body.remoteAgent.identity, body.remoteAgent.name, agent=True)
+    return CreateEquosConversationResponse(
+        conversation=EquosConversationWithCharacter(
+            **dict(conversation), character=populate(org, character)),
+        consumerAccessToken=consumer_token,
+        remoteAgentAccessToken=remote_token,
+    )
+
+
+def _token(rt: Runtime, conversation: EquosConversation, identity: str, name: str, *, agent: bool) -> str:
+    now_s = rt.clock.now_ms() // 1000
+    must_end_s = to_ms(conversation.startedAt) // 1000 + int(conversation.maxSeconds)
+    expires = max(must_end_s + TOKEN_MARGIN_SECONDS, now_s + LIVEKIT_DEFAULT_TTL_SECONDS)
+    settings = rt.settings
+    # The remote agent forwards audio over the data channel, so it must publish data; so may the consumer.
+    grant = Grant(room=conversation.room or "", can_publish_data=True)
+    return livekit_token(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret,
+                         identity=identity, name=name, grant=grant, not_before=now_s, expires=expires)
+
+
+def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> EquosConversation:
+    """The conversation as it stands now: ended by expiry once startedAt + maxSeconds has passed."""
+    if conversation.status != RUNNING:
+        return conversation
+    deadline = conversation.startedAt + timedelta(seconds=conversation.maxSeconds)
+    if to_ms(deadline) > rt.clock.now_ms():
+        return conversation
+    return _end(org, conversation, deadline, reason="maxSeconds")
+
+
+def _end(org: Organization, conversation: EquosConversation, at: datetime, *, reason: str,
+         status: ConversationStatus = ENDED) -> EquosConversation:
+    timeline = [*(conversation.timeline or []), _entry(status.value, at, content=reason)]
+    ended = conversation.model_copy(update={"status": status, "endedAt": at, "updatedAt": at,
+                                            "timeline": timeline})
+    return org.conversations.replace(ended)
+
+
+def get(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversation | None:
+    conversation = org.conversations.get(conversation_id)
+    return observe(rt, org, conversation) if conversation is not None else None
+
+
+def page(rt: Runtime, org: Organization, skip: int, take: int, client: str | None, newest_first: bool
+         ) -> tuple[int, list[EquosConversation]]:
+    total, items = org.conversations.page(skip, take, client, newest_first=newest_first)
+    return total, [observe(rt, org, c) for c in items]
+
+
+def stop(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversation | None:
+    conversation = get(rt, org, conversation_id)
+    if conversation is None or conversation.status != RUNNING:
+        return None  # "Returns null if already stopped or conversation was not found."
+    # A clock moved back before startedAt must not produce endedAt < startedAt.
+    return _end(org, conversation, max(rt.now(), conversation.startedAt), reason="stopped")
+
+
+def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
+    return [c for c in (observe(rt, org, c) for c in org.conversations.values()) if c.status == RUNNING]
+
+
+def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> float:
+    """Seconds from startedAt to endedAt (or to now while running), summed exactly in milliseconds."""
+    now_ms = rt.clock.now_ms()
+    total_ms = 0
+    for conversation in org.conversations.values():
+        if client is not None and conversation.client != client:
+            continue
+        conversation = observe(rt, org, conversation)
+        end_ms = to_ms(conversation.endedAt) if conversation.endedAt is not None else now_ms
+        total_ms += max(end_ms - to_ms(conversation.startedAt), 0)
+    return total_ms / 1000
+
+
+def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRequest) -> CreateEquosTokenResponse:
+    if body.character is not None and body.character not in org.characters:
+        raise errors.not_found(f"character {body.character} not found in this organization")
+    now_s = rt.clock.now_ms() // 1000
+    token = client_token(secret=rt.settings.livekit_api_secret, issuer="equos-mock", organization_id=org.id,
+                         user=body.user, client=body.client, character=body.character, issued_at=now_s,
+                         expires=now_s + rt.settings.client_token_ttl_seconds)
+    return CreateEquosTokenResponse(token=token)
+
+
+def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dict[str, Any]) -> EquosConversation:
+    """Control-plane events: joins, utterances, timeline entries, and error/blocked endings."""
+    conversation = get(rt, org, conversation_id)
+    if conversation is None:
+        raise errors.not_found(f"conversation {conversation_id} not found")
+    now = rt.now()
+    kind = event.get("type")
+    if kind == "joined":
+        entry = _entry("joined", now, author=event.get("author") or "consumer")
+        update: dict[str, Any] = {"timeline": [*(conversation.timeline or []), entry]}
+        if conversation.joinedAt is None:
+            update["joinedAt"] = now
+    elif kind == "utterance":
+        author = event.get("author", "user")
+        if author not in {a.value for a in UtteranceAuthor}:
+            raise errors.bad_request(["author must be one of the following values: user, character"])
+        content = event.get("content")
+        if not isinstance(content, str):
+            raise errors.bad_request(["content must be a string"])
+        utterance = EquosConversationUtterance(id=rt.new_id("utterance"), author=author, content=content,
+                                               recordedAt=now)
+        update = {"transcript": [*(conversation.transcript or []), utterance]}
+    elif kind == "timeline":
+        entry_type = event.get("entryType")
+        if not isinstance(entry_type, str) or not entry_type:
+            raise errors.bad_request(["entryType must be a string"])
+        entry = _entry(entry_type, now, author=event.get("author"), content=event.get("content"))
+        update = {"timeline": [*(conversation.timeline or []), entry]}
+    elif kind in ("error", "blocked"):
+        if conversation.status != RUNNING:
+            raise errors.conflict(f"conversation {conversation_id} is {conversation.status.value}, not running")
+        return _end(org, conversation, now, reason=event.get("content") or kind,
+                    status=ConversationStatus(kind))
+    else:
+        raise errors.bad_request(["type must be one of the following values: joined, utterance, timeline, "
+                                  "error, blocked"])
+    update["updatedAt"] = now
+    return org.conversations.replace(conversation.model_copy(update=update))

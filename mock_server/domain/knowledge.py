@@ -1,0 +1,118 @@
+"""Knowledge bases and documents: signed upload URLs, upload size, indexing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from .. import errors
+from ..clock import to_ms
+from ..models.resources import (
+    CreateDocumentRequest,
+    CreateDocumentResponse,
+    CreateKnowledgeBaseRequest,
+    EquosDocument,
+    EquosKnowledgeBase,
+)
+from ..runtime import Runtime
+from ..store import Organization
+
+# Document status values of the mock (the API publishes none).
+PENDING, UPLOADED, READY = "pending", "uploaded", "ready"
+UPLOAD_PATH = "/_uploads"
+
+
+def create_knowledge_base(rt: Runtime, org: Organization, body: CreateKnowledgeBaseRequest
+                          ) -> EquosKnowledgeBase:
+    now = rt.now()
+    kb = EquosKnowledgeBase(id=rt.new_id("knowledge_base"), organizationId=org.id, documents=[],
+                            createdAt=now, updatedAt=now, **body.model_dump())
+    org.knowledge_bases.add(kb)
+    return kb
+
+
+def with_documents(org: Organization, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
+    docs = [d for d in org.documents.values() if d.knowledgeBaseId == kb.id]
+    docs.sort(key=lambda d: (d.createdAt, d.id))
+    return kb.model_copy(update={"documents": docs})
+
+
+def delete_knowledge_base(org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
+    kb = org.knowledge_bases.get(kb_id)
+    if kb is None:
+        return None
+    kb = with_documents(org, kb)
+    for doc in kb.documents:
+        org.documents.remove(doc.id)
+    return kb
+
+
+def _sign(rt: Runtime, org_id: str, doc_id: str, expires_ms: int) -> str:
+    message = f"{org_id}:{doc_id}:{expires_ms}".encode()
+    return hmac.new(rt.upload_secret, message, hashlib.sha256).hexdigest()
+
+
+def add_document(rt: Runtime, org: Organization, kb_id: str, body: CreateDocumentRequest, base_url: str
+                 ) -> CreateDocumentResponse:
+    if kb_id not in org.knowledge_bases:
+        raise errors.not_found(f"knowledge base {kb_id} not found in this organization")
+    now = rt.now()
+    doc = EquosDocument(id=rt.new_id("document"), knowledgeBaseId=kb_id, name=body.name,
+                        description=body.description, size=0, status=PENDING, createdAt=now, updatedAt=now)
+    org.documents.add(doc)
+    expire_at = now + timedelta(seconds=rt.settings.upload_ttl_seconds)
+    expires_ms = to_ms(expire_at)
+    url = (f"{base_url.rstrip('/')}{UPLOAD_PATH}/{org.id}/{doc.id}"
+           f"?expires={expires_ms}&signature={_sign(rt, org.id, doc.id, expires_ms)}")
+    return CreateDocumentResponse(document=doc, uploadUrl=url, expireAt=expire_at)
+
+
+def check_upload(rt: Runtime, org_id: str, doc_id: str, expires: str, signature: str
+                 ) -> tuple[Organization, EquosDocument]:
+    """Authorize an upload by its URL alone, as a pre-signed storage URL would."""
+    try:
+        expires_ms = int(expires)
+    except ValueError:
+        raise errors.ApiError(403, "upload URL signature does not match") from None
+    expected = _sign(rt, org_id, doc_id, expires_ms)
+    if not hmac.compare_digest(expected, signature):
+        raise errors.ApiError(403, "upload URL signature does not match")
+    if rt.clock.now_ms() > expires_ms:
+        raise errors.ApiError(403, "upload URL has expired")
+    org = rt.store.organizations.get(org_id)
+    doc = org.documents.get(doc_id) if org is not None else None
+    if org is None or doc is None:
+        raise errors.not_found(f"document {doc_id} not found")
+    return org, doc
+
+
+def kb_bytes(org: Organization, kb_id: str, except_doc: str | None = None) -> int:
+    return int(sum(d.size for d in org.documents.values() if d.knowledgeBaseId == kb_id and d.id != except_doc))
+
+
+def record_upload(rt: Runtime, org: Organization, doc: EquosDocument, size: int) -> EquosDocument:
+    used = kb_bytes(org, doc.knowledgeBaseId, except_doc=doc.id)
+    if used + size > rt.settings.upload_limit_bytes:
+        raise errors.payload_too_large(rt.settings.upload_limit_bytes - used)
+    return org.documents.replace(doc.model_copy(update={"size": size, "status": UPLOADED, "updatedAt": rt.now()}))
+
+
+def index_document(rt: Runtime, org: Organization, kb_id: str, doc_id: str) -> EquosDocument:
+    doc = _document(org, kb_id, doc_id)
+    if doc.status == PENDING:
+        raise errors.bad_request([f"document {doc_id} has not been uploaded yet"])
+    return org.documents.replace(doc.model_copy(update={"status": READY, "updatedAt": rt.now()}))
+
+
+def delete_document(org: Organization, kb_id: str, doc_id: str) -> EquosDocument:
+    doc = _document(org, kb_id, doc_id)
+    org.documents.remove(doc.id)
+    return doc
+
+
+def _document(org: Organization, kb_id: str, doc_id: str) -> EquosDocument:
+    doc = org.documents.get(doc_id)
+    if doc is None or doc.knowledgeBaseId != kb_id:
+        raise errors.not_found(f"document {doc_id} not found in knowledge base {kb_id}")
+    return doc

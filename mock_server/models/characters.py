@@ -1,0 +1,59 @@
+"""Characters: a face, a voice, a brain and a knowledge base under one LiveKit identity."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .common import ClientTag, Identity, Name, RefId, RequestModel, ResponseModel, Timestamp
+from .resources import EquosBrain, EquosFace, EquosKnowledgeBase, EquosVoice
+
+
+class CreateEquosCharacterRequest(RequestModel):
+    name: Name
+    livekitIdentity: Identity = Field(description="The avatar's participant identity in the LiveKit room.")
+    client: ClientTag | None = None
+    faceId: RefId | None = None
+    voiceId: RefId | None = None
+    brainId: RefId | None = None
+    knowledgeBaseId: RefId | None = None
+    search: bool = Field(False, description="Enable web search.")
+    elevenlabsAgentId: Identity | None = None
+
+
+class UpdateEquosCharacterRequest(RequestModel):
+    """Partial update: absent keys are kept, an explicit null clears a reference."""
+
+    name: Name | None = None
+    faceId: RefId | None = None
+    voiceId: RefId | None = None
+    brainId: RefId | None = None
+    knowledgeBaseId: RefId | None = None
+    search: bool | None = None
+    elevenlabsAgentId: Identity | None = None
+
+
+class EquosCharacter(ResponseModel):
+    id: str
+    organizationId: str
+    name: str
+    livekitIdentity: str
+    search: bool
+    client: str | None = None
+    elevenlabsAgentId: str | None = None
+    faceId: str | None = None
+    voiceId: str | None = None
+    brainId: str | None = None
+    knowledgeBaseId: str | None = None
+    face: EquosFace | None = None
+    voice: EquosVoice | None = None
+    brain: EquosBrain | None = None
+    knowledgeBase: EquosKnowledgeBase | None = None
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class ListEquosCharactersResponse(ResponseModel):
+    skip: int
+    take: int
+    total: int
+    characters: list[EquosCharacter]

@@ -1,0 +1,70 @@
+"""Shared pieces of the API models: timestamps, strings, paging."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+
+from ..clock import iso
+
+# A JavaScript-style instant on the wire: 2026-01-02T03:04:05.678Z.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+def js_number(value: float) -> float | int:
+    """Numbers as JavaScript prints them: 3600, not 3600.0."""
+    return int(value) if float(value).is_integer() else value
+
+
+Number = Annotated[
+    float,
+    PlainSerializer(js_number, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+
+# Limits the sources do not state; generous, and documented in the README.
+Name = Annotated[str, Field(min_length=1, max_length=256)]
+Text = Annotated[str, Field(min_length=1, max_length=100_000)]
+OptionalText = Annotated[str, Field(max_length=100_000)]
+ClientTag = Annotated[str, Field(max_length=256)]
+Identity = Annotated[str, Field(min_length=1, max_length=256)]
+RefId = Annotated[str, Field(min_length=1, max_length=256)]
+
+PAGE_MAX = 50
+
+
+class RequestModel(BaseModel):
+    """Request bodies: strict types like class-validator; unknown keys ignored like a plain ValidationPipe."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(BaseModel):
+    """``take``/``skip``/``client`` on every list; the Python SDK sends ``take=20.0``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    take: float = Field(20, ge=1, le=PAGE_MAX, description="Page size, at most 50.")
+    skip: float = Field(0, ge=0, description="Items to skip.")
+    client: ClientTag | None = Field(None, description="Only items with exactly this client tag.")
+
+    @field_validator("take", "skip")
+    @classmethod
+    def _integral(cls, value: float) -> float:
+        if value != int(value):
+            raise ValueError("must be an integer number")
+        return value
+
+
+class HealthResponse(ResponseModel):
+    status: str = Field(examples=["ok"])
+    version: str = Field(examples=["1.0.0"])

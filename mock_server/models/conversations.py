@@ -1,0 +1,122 @@
+"""Conversations (live avatar sessions), their tokens, and browser client tokens."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from .characters import EquosCharacter
+from .common import (
+    ClientTag,
+    Identity,
+    Name,
+    Number,
+    OptionalText,
+    RefId,
+    RequestModel,
+    ResponseModel,
+    Timestamp,
+)
+
+
+class ConversationStatus(StrEnum):
+    running = "running"
+    blocked = "blocked"
+    ended = "ended"
+    error = "error"
+
+
+class UtteranceAuthor(StrEnum):
+    user = "user"
+    character = "character"
+
+
+class EquosParticipantIdentity(RequestModel):
+    identity: Identity
+    name: Name
+
+
+class EquosConversationHost(RequestModel):
+    serverUrl: Name = Field(description="Your own LiveKit server's URL.")
+    accessToken: OptionalText = Field(min_length=1, description="A token for the avatar to join your room.")
+
+
+class CreateEquosConversationRequest(RequestModel):
+    name: Name
+    characterId: RefId
+    client: ClientTag | None = None
+    host: EquosConversationHost | None = None
+    remoteAgent: EquosParticipantIdentity | None = None
+    consumer: EquosParticipantIdentity | None = None
+    maxSeconds: float | None = Field(None, ge=1, description="Defaults to the organization's duration limit.")
+    promptCtx: OptionalText | None = None
+    promptTemplateVars: dict[str, OptionalText] | None = None
+
+
+class EquosConversationUtterance(ResponseModel):
+    id: str
+    author: UtteranceAuthor
+    content: str
+    recordedAt: Timestamp
+
+
+class EquosTimelineEntry(ResponseModel):
+    type: str = Field(description="started | joined | ended | error | blocked (the mock's values).")
+    recordedAt: str
+    author: str | None = None
+    content: str | None = None
+
+
+class EquosConversation(ResponseModel):
+    id: str
+    name: str
+    status: ConversationStatus
+    charge: bool = Field(description="Billed to the organization (true) or counted as freemium (false).")
+    chargeBySecond: Number = Field(description="Billing units per second of conversation.")
+    maxSeconds: Number
+    startedAt: Timestamp
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    characterId: str
+    organizationId: str
+    client: str | None = None
+    room: str | None = None
+    serverUrl: str | None = None
+    remoteAgentName: str | None = None
+    remoteAgentIdentity: str | None = None
+    consumerName: str | None = None
+    consumerIdentity: str | None = None
+    promptCtx: str | None = None
+    promptTemplateVars: dict[str, str] | None = None
+    transcript: list[EquosConversationUtterance] | None = None
+    timeline: list[EquosTimelineEntry] | None = None
+    joinedAt: Timestamp | None = None
+    endedAt: Timestamp | None = None
+
+
+class EquosConversationWithCharacter(EquosConversation):
+    character: EquosCharacter
+
+
+class CreateEquosConversationResponse(ResponseModel):
+    conversation: EquosConversationWithCharacter
+    remoteAgentAccessToken: str | None = None
+    consumerAccessToken: str | None = None
+
+
+class ListEquosConversationsResponse(ResponseModel):
+    skip: int
+    take: int
+    total: int
+    conversations: list[EquosConversation]
+
+
+class CreateEquosTokenRequest(RequestModel):
+    user: Identity
+    client: ClientTag | None = None
+    character: RefId | None = None
+
+
+class CreateEquosTokenResponse(ResponseModel):
+    token: str

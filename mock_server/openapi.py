@@ -1,0 +1,116 @@
+"""The OpenAPI 3.1 document of everything served, generated from the pydantic models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import __version__
+from .api.operation import Operation
+
+_REF = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "NestJS error envelope; message is a list of class-validator messages for a 400.",
+    "required": ["statusCode", "message"],
+    "properties": {
+        "statusCode": {"type": "number"},
+        "message": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "error": {"type": "string"},
+    },
+}
+
+
+def _models(operations: Iterable[Operation]) -> list[tuple[type[BaseModel], str]]:
+    seen: dict[tuple[type[BaseModel], str], None] = {}
+    for op in operations:
+        if op.body is not None:
+            seen[(op.body, "validation")] = None
+        if isinstance(op.response, type) and issubclass(op.response, BaseModel):
+            seen[(op.response, "serialization")] = None
+    return list(seen)
+
+
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    if op.query is None:
+        return []
+    schema = op.query.model_json_schema()
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        prop.pop("title", None)
+        param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+              for n in _PATH_PARAM.findall(op.path)]
+    params += _query_parameters(op)
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        out["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(op.body, "validation")]}}}
+    if isinstance(op.response, dict):
+        schema: dict[str, Any] = op.response
+        media = {"application/json": {"schema": schema}, "text/html": {"schema": schema}}
+    else:
+        schema = refs[(op.response, "serialization")]
+        if op.nullable:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        media = {"application/json": {"schema": schema}}
+    description = "OK" if not op.nullable else "OK; null (an empty body by default) when not found"
+    out["responses"] = {
+        str(op.status): {"description": description, "content": media},
+        "4XX": {"description": "Error", "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/ErrorResponse"}}}},
+    }
+    if op.auth:
+        out["security"] = [{"apiKey": []}]
+    return out
+
+
+def build(operations: Iterable[Operation], *, title: str = "Equos API (equos-mock)") -> dict[str, Any]:
+    operations = list(operations)
+    models = _models(operations)
+    refs, defs = models_json_schema(models, ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+    schemas = dict(defs.get("$defs", {}))
+    schemas["ErrorResponse"] = ERROR_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": __version__,
+                 "description": "A faithful, stateful fake of the Equos.ai v3 REST API."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+        },
+    }
+
+
+SWAGGER_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>equos-mock API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui">Swagger UI loads from unpkg.com; offline, read the document at
+<a href="/docs/v3-json">/docs/v3-json</a>.</div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/docs/v3-json", dom_id: "#swagger-ui"});</script>
+</body></html>
+"""

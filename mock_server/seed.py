@@ -1,0 +1,127 @@
+"""Seed files: organizations, their keys and settings, and resources, as JSON.
+
+Resources are created through the domain, so a seed obeys the same rules (references,
+conflicts) as the API; an entry may name its own ``id`` so characters can refer to it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import errors
+from .domain import characters, knowledge, resources
+from .models.characters import CreateEquosCharacterRequest
+from .models.resources import (
+    CreateDocumentRequest,
+    CreateEquosBrainRequest,
+    CreateEquosFaceRequest,
+    CreateEquosVoiceRequest,
+    CreateKnowledgeBaseRequest,
+)
+from .runtime import Runtime
+from .store import Organization
+from .store.memory import OrgSettings
+
+PACKAGED = Path(__file__).parent / "data" / "fixtures"
+CHECKOUT = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class SeedError(ValueError):
+    pass
+
+
+def fixture_dirs() -> list[Path]:
+    return [d for d in (CHECKOUT, PACKAGED) if d.is_dir()]
+
+
+def find_fixture(name: str) -> Path:
+    """A seed by path, or by name from ``fixtures/`` (``demo`` finds ``fixtures/demo.json``)."""
+    candidate = Path(name)
+    if candidate.is_file():
+        return candidate
+    stem = name.removesuffix(".json")
+    if "/" not in stem and "\\" not in stem and stem not in ("", ".", ".."):
+        for directory in fixture_dirs():
+            path = directory / f"{stem}.json"
+            if path.is_file():
+                return path
+    raise SeedError(f"no seed file {name!r} (looked in {', '.join(map(str, fixture_dirs()))})")
+
+
+def read_seed(name: str) -> dict[str, Any]:
+    path = find_fixture(name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise SeedError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("organizations"), list):
+        raise SeedError(f"{path}: expected an object with an 'organizations' list")
+    return data
+
+
+def _body(model: type[BaseModel], entry: dict[str, Any], where: str) -> Any:
+    try:
+        return model.model_validate_json(json.dumps({k: v for k, v in entry.items() if k != "id"}))
+    except ValidationError as exc:
+        raise SeedError(f"{where}: {'; '.join(errors.validation_messages(exc))}") from None
+
+
+def _create(rt: Runtime, entry: dict[str, Any], make: Any) -> Any:
+    if "id" in entry:
+        rt.ids.preset(str(entry["id"]))
+    return make()
+
+
+def load_resources(rt: Runtime, org: Organization, spec: dict[str, Any], where: str = "seed") -> None:
+    """Create the resources of one organization entry inside ``org``."""
+    try:
+        for entry in spec.get("faces", []):
+            body = _body(CreateEquosFaceRequest, entry, f"{where}.faces")
+            _create(rt, entry, lambda b=body: resources.create_face(rt, org, b))
+        for entry in spec.get("voices", []):
+            body = _body(CreateEquosVoiceRequest, entry, f"{where}.voices")
+            _create(rt, entry, lambda b=body: resources.create_voice(rt, org, b))
+        for entry in spec.get("brains", []):
+            body = _body(CreateEquosBrainRequest, entry, f"{where}.brains")
+            _create(rt, entry, lambda b=body: resources.create_brain(rt, org, b))
+        for entry in spec.get("knowledgeBases", []):
+            kb_entry = {k: v for k, v in entry.items() if k != "documents"}
+            body = _body(CreateKnowledgeBaseRequest, kb_entry, f"{where}.knowledgeBases")
+            kb = _create(rt, kb_entry, lambda b=body: knowledge.create_knowledge_base(rt, org, b))
+            for doc in entry.get("documents", []):
+                doc_body = _body(CreateDocumentRequest, doc, f"{where}.documents")
+                _create(rt, doc, lambda b=doc_body, k=kb: knowledge.add_document(rt, org, k.id, b, "http://seed"))
+        for entry in spec.get("characters", []):
+            body = _body(CreateEquosCharacterRequest, entry, f"{where}.characters")
+            _create(rt, entry, lambda b=body: characters.create_character(rt, org, b))
+    except errors.ApiError as exc:
+        raise SeedError(f"{where}: {exc}") from None
+
+
+def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> list[Organization]:
+    loaded = []
+    for position, spec in enumerate(data["organizations"]):
+        where = f"organizations[{position}]"
+        keys = [str(k) for k in spec.get("keys", [])]
+        org_id = spec.get("id")
+        if org_id in rt.store.organizations:
+            raise SeedError(f"{where}: organization {org_id} already exists")
+        org = rt.create_organization([], name=spec.get("name"), org_id=org_id)
+        rt.add_keys(org, keys, configure=configure_keys)
+        org.settings = _settings(spec.get("settings", {}), where)
+        load_resources(rt, org, spec, where)
+        loaded.append(org)
+    return loaded
+
+
+def _settings(raw: dict[str, Any], where: str) -> OrgSettings:
+    fields = {"durationLimit": "duration_limit", "charge": "charge", "chargeBySecond": "charge_by_second",
+              "concurrentLimit": "concurrent_limit", "suspended": "suspended"}
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise SeedError(f"{where}.settings: unknown keys {sorted(unknown)}")
+    return OrgSettings(**{fields[k]: v for k, v in raw.items()})

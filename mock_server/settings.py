@@ -1,0 +1,26 @@
+"""Settings of one mock app: parsed by the CLI from flags and EQUOS_MOCK_* variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_keys: tuple[str, ...] = ()
+    seed_file: str | None = None
+    seed: int | None = None
+    livekit_url: str = "ws://localhost:7880"
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: str = "secret"
+    assumptions: dict[str, str] = field(default_factory=dict)
+    control_plane: bool = True
+    control_token: str | None = None
+    max_body_bytes: int = 1_048_576
+    upload_ttl_seconds: int = 3600
+    upload_limit_bytes: int = 100 * 1024 * 1024
+    client_token_ttl_seconds: int = 900
+    upload_secret: str | None = None
+    data_dir: str | None = None

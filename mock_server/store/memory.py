@@ -1,0 +1,175 @@
+"""In-memory state: organizations, their keys, and one ordered collection per resource.
+
+Collections keep a sorted index by (createdAt, insertion sequence), overall and per
+client tag, so a page costs what the page holds, not what the organization holds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from ..clock import to_ms
+
+T = TypeVar("T", bound=BaseModel)
+_Key = tuple[int, int]
+
+
+class Collection(Generic[T]):
+    def __init__(self, sequence: Iterator[int]):
+        self._sequence = sequence
+        self._items: dict[str, T] = {}
+        self._keys: dict[str, _Key] = {}
+        self._clients: dict[str, str | None] = {}
+        self._order: list[tuple[int, int, str]] = []
+        self._by_client: dict[str | None, list[tuple[int, int, str]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items
+
+    def get(self, item_id: str) -> T | None:
+        return self._items.get(item_id)
+
+    def values(self) -> list[T]:
+        return list(self._items.values())
+
+    def add(self, item: T) -> T:
+        item_id: str = item.id  # type: ignore[attr-defined]
+        if item_id in self._items:
+            raise KeyError(f"duplicate id {item_id}")
+        entry = (to_ms(item.createdAt), next(self._sequence), item_id)  # type: ignore[attr-defined]
+        client = getattr(item, "client", None)
+        self._items[item_id] = item
+        self._keys[item_id] = entry[:2]
+        self._clients[item_id] = client
+        bisect.insort(self._order, entry)
+        bisect.insort(self._by_client.setdefault(client, []), entry)
+        return item
+
+    def replace(self, item: T) -> T:
+        """Store a new version of an existing item; it keeps its place in the order."""
+        item_id: str = item.id  # type: ignore[attr-defined]
+        if item_id not in self._items:
+            raise KeyError(item_id)
+        client = getattr(item, "client", None)
+        old_client = self._clients[item_id]
+        if client != old_client:
+            entry = (*self._keys[item_id], item_id)
+            self._drop(self._by_client, old_client, entry)
+            bisect.insort(self._by_client.setdefault(client, []), entry)
+            self._clients[item_id] = client
+        self._items[item_id] = item
+        return item
+
+    @staticmethod
+    def _drop(indexes: dict[str | None, list[tuple[int, int, str]]], client: str | None,
+              entry: tuple[int, int, str]) -> None:
+        index = indexes[client]
+        del index[bisect.bisect_left(index, entry)]
+        if not index:
+            del indexes[client]
+
+    def remove(self, item_id: str) -> T | None:
+        item = self._items.pop(item_id, None)
+        if item is None:
+            return None
+        created, seq = self._keys.pop(item_id)
+        entry = (created, seq, item_id)
+        del self._order[bisect.bisect_left(self._order, entry)]
+        self._drop(self._by_client, self._clients.pop(item_id), entry)
+        return item
+
+    def page(self, skip: int, take: int, client: str | None = None, *, newest_first: bool = True
+             ) -> tuple[int, list[T]]:
+        index = self._order if client is None else self._by_client.get(client, [])
+        total = len(index)
+        if newest_first:
+            stop = max(total - skip, 0)
+            start = max(stop - take, 0)
+            ids = [entry[2] for entry in reversed(index[start:stop])]
+        else:
+            ids = [entry[2] for entry in index[skip : skip + take]]
+        return total, [self._items[i] for i in ids]
+
+    def clear(self) -> None:
+        self.__init__(self._sequence)  # type: ignore[misc]
+
+
+COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations")
+
+
+@dataclass
+class OrgSettings:
+    """Per-organization knobs (seed files and the control plane can set them)."""
+
+    duration_limit: int = 3600
+    charge: bool = False
+    charge_by_second: float = 1.0
+    concurrent_limit: int | None = None
+    suspended: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "durationLimit": self.duration_limit,
+            "charge": self.charge,
+            "chargeBySecond": self.charge_by_second,
+            "concurrentLimit": self.concurrent_limit,
+            "suspended": self.suspended,
+        }
+
+
+class Organization:
+    """One tenant: its settings and its collections (all ordered by one sequence)."""
+
+    def __init__(self, org_id: str, name: str, settings: OrgSettings | None = None):
+        self.id = org_id
+        self.name = name
+        self.settings = settings or OrgSettings()
+        sequence = itertools.count()
+        self.brains: Collection[Any] = Collection(sequence)
+        self.characters: Collection[Any] = Collection(sequence)
+        self.faces: Collection[Any] = Collection(sequence)
+        self.voices: Collection[Any] = Collection(sequence)
+        self.knowledge_bases: Collection[Any] = Collection(sequence)
+        self.documents: Collection[Any] = Collection(sequence)
+        self.conversations: Collection[Any] = Collection(sequence)
+
+    def collection(self, name: str) -> Collection[Any]:
+        if name not in COLLECTIONS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+class MemoryStore:
+    """Organizations by id and the API keys that select them."""
+
+    def __init__(self) -> None:
+        self.organizations: dict[str, Organization] = {}
+        self.keys: dict[str, str] = {}
+
+    def organization_for_key(self, key: str) -> Organization | None:
+        org_id = self.keys.get(key)
+        return self.organizations.get(org_id) if org_id is not None else None
+
+    def add_organization(self, org: Organization, keys: list[str]) -> Organization:
+        self.organizations[org.id] = org
+        for key in keys:
+            self.keys[key] = org.id
+        return org
+
+    def remove_organization(self, org_id: str) -> None:
+        self.organizations.pop(org_id, None)
+        for key in [k for k, v in self.keys.items() if v == org_id]:
+            del self.keys[key]
+
+    def clear(self) -> None:
+        self.organizations.clear()
+        self.keys.clear()
