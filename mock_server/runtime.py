@@ -29,8 +29,22 @@ class Runtime:
         self.configured_keys: set[str] = set(settings.api_keys)
 
     # --- time and ids ---------------------------------------------------------
-    def now(self) -> datetime:
-        return self.clock.now()
+    def clock_for(self, org: Organization | None) -> Clock:
+        """An organization may run on its own clock, so parallel tests can move time independently."""
+        return org.clock if org is not None and org.clock is not None else self.clock
+
+    def scoped_clock(self, org: Organization) -> Clock:
+        """The organization's own clock, split off the app clock (same time, same frozen state) if needed."""
+        if org.clock is None:
+            clock = Clock()
+            clock.set(self.clock.now())
+            if self.clock.frozen:
+                clock.freeze()
+            org.clock = clock
+        return org.clock
+
+    def now(self, org: Organization | None = None) -> datetime:
+        return self.clock_for(org).now()
 
     def new_id(self, kind: str) -> str:
         return self.ids.new(kind, self.assumptions["id_style"])

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from .. import errors, seed
 from ..assumptions import UnknownAssumption
-from ..clock import iso
+from ..clock import Clock, iso
 from ..domain import conversations
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
@@ -68,31 +68,47 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
 
 
 # --- handlers -----------------------------------------------------------------
+def _clock(request: Request, rt: Runtime, data: dict[str, Any], *, split: bool = True) -> Clock:
+    """The app clock, or one organization's own clock when the call names one (key/organization)."""
+    org = organization_from(rt, request, data)
+    if org is None:
+        return rt.clock
+    return rt.scoped_clock(org) if split else rt.clock_for(org)
+
+
+def _described(clock: Clock, rt: Runtime) -> dict[str, Any]:
+    return {**clock.describe(), "scope": "app" if clock is rt.clock else "organization"}
+
+
 def clock_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    return rt.clock.describe()
+    return _described(_clock(request, rt, data, split=False), rt)
 
 
 def clock_freeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    rt.clock.freeze(_moment(data["at"], "at") if "at" in data else None)
-    return rt.clock.describe()
+    clock = _clock(request, rt, data)
+    clock.freeze(_moment(data["at"], "at") if "at" in data else None)
+    return _described(clock, rt)
 
 
 def clock_unfreeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    rt.clock.unfreeze()
-    return rt.clock.describe()
+    clock = _clock(request, rt, data)
+    clock.unfreeze()
+    return _described(clock, rt)
 
 
 def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     seconds = data.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         raise errors.bad_request(["seconds must be a number not less than 0"])
-    rt.clock.advance(seconds)
-    return rt.clock.describe()
+    clock = _clock(request, rt, data)
+    clock.advance(seconds)
+    return _described(clock, rt)
 
 
 def clock_set(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    rt.clock.set(_moment(data.get("at"), "at"))
-    return rt.clock.describe()
+    clock = _clock(request, rt, data)
+    clock.set(_moment(data.get("at"), "at"))
+    return _described(clock, rt)
 
 
 def assumptions_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:

@@ -42,7 +42,7 @@ def create_character(rt: Runtime, org: Organization, body: CreateEquosCharacterR
     values = body.model_dump()
     _check_references(org, values)
     _check_identity(rt, org, body.livekitIdentity)
-    now = rt.now()
+    now = rt.now(org)
     character = EquosCharacter(id=rt.new_id("character"), organizationId=org.id, createdAt=now,
                                updatedAt=now, **values)
     org.characters.add(character)
@@ -60,7 +60,7 @@ def update_character(rt: Runtime, org: Organization, character_id: str, body: Up
         if key in changes and changes[key] is None:
             raise errors.bad_request([f"{key} must not be null"])
     _check_references(org, changes)
-    updated = org.characters.replace(character.model_copy(update={**changes, "updatedAt": rt.now()}))
+    updated = org.characters.replace(character.model_copy(update={**changes, "updatedAt": rt.now(org)}))
     return populate(org, updated)
 
 

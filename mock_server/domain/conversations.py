@@ -52,7 +52,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     if character is None:
         raise errors.not_found(f"character {body.characterId} not found in this organization")
     max_seconds = _max_seconds(rt, org, body.maxSeconds)
-    now = rt.now()
+    now = rt.now(org)
     brain = org.brains.get(character.brainId) if character.brainId else None
     transcript = []
     if brain is not None and brain.greetingMessage:
@@ -77,9 +77,9 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     mint = not hosted or rt.assumptions["tokens_with_host"] == "mint"
     consumer_token = remote_token = None
     if mint and body.consumer is not None:
-        consumer_token = _token(rt, conversation, body.consumer.identity, body.consumer.name, agent=False)
+        consumer_token = _token(rt, conversation, body.consumer.identity, body.consumer.name)
     if mint and body.remoteAgent is not None:
-        remote_token = _token(rt, conversation, body.remoteAgent.identity, body.remoteAgent.name, agent=True)
+        remote_token = _token(rt, conversation, body.remoteAgent.identity, body.remoteAgent.name)
     return CreateEquosConversationResponse(
         conversation=EquosConversationWithCharacter(
             **dict(conversation), character=populate(org, character)),
@@ -88,8 +88,8 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     )
 
 
-def _token(rt: Runtime, conversation: EquosConversation, identity: str, name: str, *, agent: bool) -> str:
-    now_s = rt.clock.now_ms() // 1000
+def _token(rt: Runtime, conversation: EquosConversation, identity: str, name: str) -> str:
+    now_s = to_ms(conversation.startedAt) // 1000  # minted at start, by the organization's clock
     must_end_s = to_ms(conversation.startedAt) // 1000 + int(conversation.maxSeconds)
     expires = max(must_end_s + TOKEN_MARGIN_SECONDS, now_s + LIVEKIT_DEFAULT_TTL_SECONDS)
     settings = rt.settings
@@ -104,7 +104,7 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
     if conversation.status != RUNNING:
         return conversation
     deadline = conversation.startedAt + timedelta(seconds=conversation.maxSeconds)
-    if to_ms(deadline) > rt.clock.now_ms():
+    if to_ms(deadline) > rt.clock_for(org).now_ms():
         return conversation
     return _end(org, conversation, deadline, reason="maxSeconds")
 
@@ -133,7 +133,7 @@ def stop(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversat
     if conversation is None or conversation.status != RUNNING:
         return None  # "Returns null if already stopped or conversation was not found."
     # A clock moved back before startedAt must not produce endedAt < startedAt.
-    return _end(org, conversation, max(rt.now(), conversation.startedAt), reason="stopped")
+    return _end(org, conversation, max(rt.now(org), conversation.startedAt), reason="stopped")
 
 
 def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
@@ -142,7 +142,7 @@ def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
 
 def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> float:
     """Seconds from startedAt to endedAt (or to now while running), summed exactly in milliseconds."""
-    now_ms = rt.clock.now_ms()
+    now_ms = rt.clock_for(org).now_ms()
     total_ms = 0
     for conversation in org.conversations.values():
         if client is not None and conversation.client != client:
@@ -156,7 +156,7 @@ def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> f
 def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRequest) -> CreateEquosTokenResponse:
     if body.character is not None and body.character not in org.characters:
         raise errors.not_found(f"character {body.character} not found in this organization")
-    now_s = rt.clock.now_ms() // 1000
+    now_s = rt.clock_for(org).now_ms() // 1000
     token = client_token(secret=rt.settings.livekit_api_secret, issuer="equos-mock", organization_id=org.id,
                          user=body.user, client=body.client, character=body.character, issued_at=now_s,
                          expires=now_s + rt.settings.client_token_ttl_seconds)
@@ -168,7 +168,7 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
     conversation = get(rt, org, conversation_id)
     if conversation is None:
         raise errors.not_found(f"conversation {conversation_id} not found")
-    now = rt.now()
+    now = rt.now(org)
     kind = event.get("type")
     if kind == "joined":
         entry = _entry("joined", now, author=event.get("author") or "consumer")

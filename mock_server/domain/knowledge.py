@@ -25,7 +25,7 @@ UPLOAD_PATH = "/_uploads"
 
 def create_knowledge_base(rt: Runtime, org: Organization, body: CreateKnowledgeBaseRequest
                           ) -> EquosKnowledgeBase:
-    now = rt.now()
+    now = rt.now(org)
     kb = EquosKnowledgeBase(id=rt.new_id("knowledge_base"), organizationId=org.id, documents=[],
                             createdAt=now, updatedAt=now, **body.model_dump())
     org.knowledge_bases.add(kb)
@@ -57,7 +57,7 @@ def add_document(rt: Runtime, org: Organization, kb_id: str, body: CreateDocumen
                  ) -> CreateDocumentResponse:
     if kb_id not in org.knowledge_bases:
         raise errors.not_found(f"knowledge base {kb_id} not found in this organization")
-    now = rt.now()
+    now = rt.now(org)
     doc = EquosDocument(id=rt.new_id("document"), knowledgeBaseId=kb_id, name=body.name,
                         description=body.description, size=0, status=PENDING, createdAt=now, updatedAt=now)
     org.documents.add(doc)
@@ -78,12 +78,12 @@ def check_upload(rt: Runtime, org_id: str, doc_id: str, expires: str, signature:
     expected = _sign(rt, org_id, doc_id, expires_ms)
     if not hmac.compare_digest(expected, signature):
         raise errors.ApiError(403, "upload URL signature does not match")
-    if rt.clock.now_ms() > expires_ms:
-        raise errors.ApiError(403, "upload URL has expired")
     org = rt.store.organizations.get(org_id)
     doc = org.documents.get(doc_id) if org is not None else None
     if org is None or doc is None:
         raise errors.not_found(f"document {doc_id} not found")
+    if rt.clock_for(org).now_ms() > expires_ms:
+        raise errors.ApiError(403, "upload URL has expired")
     return org, doc
 
 
@@ -95,14 +95,14 @@ def record_upload(rt: Runtime, org: Organization, doc: EquosDocument, size: int)
     used = kb_bytes(org, doc.knowledgeBaseId, except_doc=doc.id)
     if used + size > rt.settings.upload_limit_bytes:
         raise errors.payload_too_large(rt.settings.upload_limit_bytes - used)
-    return org.documents.replace(doc.model_copy(update={"size": size, "status": UPLOADED, "updatedAt": rt.now()}))
+    return org.documents.replace(doc.model_copy(update={"size": size, "status": UPLOADED, "updatedAt": rt.now(org)}))
 
 
 def index_document(rt: Runtime, org: Organization, kb_id: str, doc_id: str) -> EquosDocument:
     doc = _document(org, kb_id, doc_id)
     if doc.status == PENDING:
         raise errors.bad_request([f"document {doc_id} has not been uploaded yet"])
-    return org.documents.replace(doc.model_copy(update={"status": READY, "updatedAt": rt.now()}))
+    return org.documents.replace(doc.model_copy(update={"status": READY, "updatedAt": rt.now(org)}))
 
 
 def delete_document(org: Organization, kb_id: str, doc_id: str) -> EquosDocument:

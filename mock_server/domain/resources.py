@@ -26,7 +26,7 @@ REFERENCE_FIELDS = {
 
 
 def create_brain(rt: Runtime, org: Organization, body: CreateEquosBrainRequest) -> EquosBrain:
-    now = rt.now()
+    now = rt.now(org)
     brain = EquosBrain(
         id=rt.new_id("brain"), organizationId=org.id, createdAt=now, updatedAt=now, **body.model_dump()
     )
@@ -38,7 +38,7 @@ def update_brain(rt: Runtime, org: Organization, brain_id: str, body: CreateEquo
     brain = org.brains.get(brain_id)
     if brain is None:
         return None
-    return org.brains.replace(brain.model_copy(update={**body.model_dump(), "updatedAt": rt.now()}))
+    return org.brains.replace(brain.model_copy(update={**body.model_dump(), "updatedAt": rt.now(org)}))
 
 
 def _conflicting_identity(collection: Any, identity: str, except_id: str | None = None) -> Any:
@@ -50,7 +50,7 @@ def create_face(rt: Runtime, org: Organization, body: CreateEquosFaceRequest) ->
         raise errors.conflict(
             f'A face with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
-    now = rt.now()
+    now = rt.now(org)
     face = EquosFace(
         id=rt.new_id("face"), organizationId=org.id, identity=body.identity, client=body.client,
         description=None, thumbnailUrl=None, referenceImgUrl=None, createdAt=now, updatedAt=now,
@@ -63,7 +63,7 @@ def create_voice(rt: Runtime, org: Organization, body: CreateEquosVoiceRequest) 
         raise errors.conflict(
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
-    now = rt.now()
+    now = rt.now(org)
     voice = EquosVoice(id=rt.new_id("voice"), organizationId=org.id, createdAt=now, updatedAt=now,
                        **body.model_dump())
     return org.voices.add(voice)
@@ -78,7 +78,7 @@ def update_voice(rt: Runtime, org: Organization, voice_id: str, body: CreateEquo
         raise errors.conflict(
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
-    return org.voices.replace(voice.model_copy(update={**body.model_dump(), "updatedAt": rt.now()}))
+    return org.voices.replace(voice.model_copy(update={**body.model_dump(), "updatedAt": rt.now(org)}))
 
 
 def delete(rt: Runtime, org: Organization, collection: str, item_id: str) -> Any:
@@ -88,7 +88,7 @@ def delete(rt: Runtime, org: Organization, collection: str, item_id: str) -> Any
         return None
     field = REFERENCE_FIELDS.get(collection)
     if field is not None:
-        now = rt.now()
+        now = rt.now(org)
         for character in org.characters.values():
             if getattr(character, field) == item_id:
                 org.characters.replace(character.model_copy(update={field: None, "updatedAt": now}))

@@ -133,6 +133,7 @@ class Organization:
         self.id = org_id
         self.name = name
         self.settings = settings or OrgSettings()
+        self.clock: Any = None  # None: the app clock; a Clock when a test scoped time to this org
         sequence = itertools.count()
         self.brains: Collection[Any] = Collection(sequence)
         self.characters: Collection[Any] = Collection(sequence)

@@ -1,0 +1,119 @@
+"""A typed Python client for the /_mock/ control plane (standard library only)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import Any
+
+
+class ControlError(RuntimeError):
+    def __init__(self, status: int, body: Any):
+        super().__init__(f"control plane answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class MockControl:
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    # --- transport -----------------------------------------------------------
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                query: dict[str, Any] | None = None, api_key: str | None = None) -> Any:
+        url = f"{self.base_url}/_mock/{path.lstrip('/')}"
+        if query:
+            from urllib.parse import urlencode
+
+            url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"content-type": "application/json"}
+        if self.token:
+            headers["x-mock-token"] = self.token
+        if api_key:
+            headers["x-api-key"] = api_key
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            raise ControlError(exc.code, _decode(raw)) from None
+        return _decode(raw)
+
+    # --- clock -----------------------------------------------------------------
+    # With ``key``, the call acts on that organization's own clock (parallel tests stay independent).
+    def clock(self, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("GET", "clock", query={"key": key})
+
+    def now(self, *, key: str | None = None) -> datetime:
+        return datetime.fromisoformat(self.clock(key=key)["now"].replace("Z", "+00:00"))
+
+    def freeze(self, at: datetime | str | None = None, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "clock/freeze", _scoped({} if at is None else {"at": _iso(at)}, key))
+
+    def unfreeze(self, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "clock/unfreeze", _scoped({}, key))
+
+    def advance(self, seconds: float, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "clock/advance", _scoped({"seconds": seconds}, key))
+
+    def set_time(self, at: datetime | str, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "clock/set", _scoped({"at": _iso(at)}, key))
+
+    # --- state -------------------------------------------------------------------
+    def reset(self, *, key: str | None = None, organization: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in (("key", key), ("organization", organization)) if v}
+        return self.request("POST", "reset", body)
+
+    def create_organization(self, keys: list[str], **spec: Any) -> dict[str, Any]:
+        return self.request("POST", "organizations", {"keys": keys, **spec})
+
+    def organizations(self) -> list[dict[str, Any]]:
+        return self.request("GET", "organizations")
+
+    def load_seed(self, name: str, *, key: str | None = None) -> dict[str, Any]:
+        return self.request("POST", "seed", {"name": name, **({"key": key} if key else {})})
+
+    # --- assumptions ---------------------------------------------------------------
+    def assumptions(self) -> dict[str, str]:
+        return {a["name"]: a["value"] for a in self.request("GET", "assumptions")}
+
+    def set_assumptions(self, **values: str) -> dict[str, str]:
+        described = self.request("PUT", "assumptions", values)
+        return {a["name"]: a["value"] for a in described}
+
+    # --- conversations -------------------------------------------------------------
+    def event(self, conversation_id: str, key: str, type: str, **fields: Any) -> dict[str, Any]:
+        return self.request("POST", f"conversations/{conversation_id}/events", {"type": type, **fields},
+                            api_key=key)
+
+    def mark_joined(self, conversation_id: str, key: str, author: str = "consumer") -> dict[str, Any]:
+        return self.event(conversation_id, key, "joined", author=author)
+
+    def say(self, conversation_id: str, key: str, content: str, author: str = "user") -> dict[str, Any]:
+        return self.event(conversation_id, key, "utterance", content=content, author=author)
+
+    def running_conversations(self, key: str | None = None) -> list[dict[str, Any]]:
+        return self.request("GET", "conversations/running", query={"key": key})
+
+
+def _scoped(body: dict[str, Any], key: str | None) -> dict[str, Any]:
+    return {**body, "key": key} if key else body
+
+
+def _iso(at: datetime | str) -> str:
+    return at if isinstance(at, str) else at.isoformat()
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")

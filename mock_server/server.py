@@ -1,0 +1,71 @@
+"""Run the mock in a background thread on a free loopback port (tests, notebooks, the plugin)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+from .settings import Settings
+
+
+class MockServer:
+    """``with MockServer() as mock: EquosClient(key, EquosOptions(endpoint=mock.url))``."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any):
+        from dataclasses import replace
+
+        base = settings or Settings(port=0)
+        self.settings = replace(base, **overrides) if overrides else base
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
+        self.app: Any = None
+        self.url = ""
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    @property
+    def control(self) -> Any:
+        from .control import MockControl
+
+        return MockControl(self.url, token=self.settings.control_token)
+
+    def start(self, timeout: float = 10.0) -> MockServer:
+        import uvicorn
+
+        from .app import create_app
+
+        self.app = create_app(self.settings)
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.settings.host, self.settings.port))
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://[{host}]:{port}" if family == socket.AF_INET6 else f"http://{host}:{port}"
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="equos-mock", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("equos-mock did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = self._server = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
