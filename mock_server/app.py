@@ -17,6 +17,8 @@ from .api import brains, characters, control, conversations, faces, knowledge_ba
 from .api.operation import JSON_TYPE, Operation, endpoint
 from .clock import Clock
 from .domain.knowledge import UPLOAD_PATH
+from .faults import FaultMiddleware
+from .journal import JournalMiddleware
 from .runtime import Runtime
 from .settings import Settings
 from .store import MemoryStore
@@ -137,5 +139,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
                                                                  Exception: _server_error})
     app.state.runtime = runtime
     app.state.openapi = document
+    # Outermost last: CORS, then the journal (it sees faulted replies too), then faults, then routing.
+    app.add_middleware(FaultMiddleware, runtime=runtime)
+    app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
     return app

@@ -101,6 +101,72 @@ class MockControl:
     def running_conversations(self, key: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", "conversations/running", query={"key": key})
 
+    def organization_of(self, key: str) -> dict[str, Any] | None:
+        """The organization a key selects, or None if the key was never used."""
+        found = self.request("GET", "organizations", query={"key": key})
+        return found[0] if found else None
+
+    # --- state -----------------------------------------------------------------------
+    def export_state(self, *, key: str | None = None, organization: str | None = None) -> dict[str, Any]:
+        return self.request("GET", "state", query={"key": key, "organization": organization})
+
+    def import_state(self, exported: dict[str, Any]) -> list[str]:
+        return self.request("POST", "state", exported)["organizations"]
+
+    # --- journal ---------------------------------------------------------------------
+    # Filters: method, path (exact or a glob such as /v3/conversations/*/stop), key, organization,
+    # status (201, 4xx, or "dropped"), since (a datetime or ISO string), after (an entry id).
+    def journal(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        return self.request("GET", "journal", query={**_filters(filters), "limit": limit})["entries"]
+
+    def journal_page(self, **filters: Any) -> dict[str, Any]:
+        """The journal with its bookkeeping: capacity, size, evicted, entries."""
+        return self.request("GET", "journal", query=_filters(filters))
+
+    def count(self, method: str | None = None, path: str | None = None, **filters: Any) -> int:
+        query = _filters({"method": method, "path": path, **filters})
+        return self.request("GET", "journal/count", query=query)["count"]
+
+    def verify(self, expected: int, method: str | None = None, path: str | None = None, **filters: Any) -> None:
+        """WireMock's verify: raise AssertionError unless exactly ``expected`` requests matched."""
+        got = self.count(method, path, **filters)
+        if got != expected:
+            seen = [f"{e['method']} {e['path']} -> {e['status']}" for e in self.journal(limit=20, **{
+                k: v for k, v in filters.items() if k in ("key", "organization")})]
+            raise AssertionError(f"expected {expected} request(s) matching {method or '*'} {path or '*'} "
+                                 f"{_filters(filters)}, got {got}; last requests: {seen}")
+
+    def clear_journal(self, **filters: Any) -> int:
+        return self.request("DELETE", "journal", query=_filters(filters))["removed"]
+
+    # --- faults ----------------------------------------------------------------------
+    def add_fault(self, *, method: str | None = None, path: str | None = None, path_regex: str | None = None,
+                  key: str | None = None, organization: str | None = None, status: int | None = None,
+                  body: Any = None, headers: dict[str, str] | None = None, delay_ms: int | None = None,
+                  retry_after: int | None = None, drop: bool | None = None, times: int | None = None,
+                  probability: float | None = None) -> dict[str, Any]:
+        spec = {"method": method, "path": path, "pathRegex": path_regex, "key": key, "organization": organization,
+                "status": status, "body": body, "headers": headers, "delayMs": delay_ms,
+                "retryAfter": retry_after, "drop": drop, "times": times, "probability": probability}
+        return self.request("POST", "faults", {k: v for k, v in spec.items() if v is not None})
+
+    def faults(self, *, key: str | None = None, organization: str | None = None) -> list[dict[str, Any]]:
+        return self.request("GET", "faults", query={"key": key, "organization": organization})
+
+    def remove_fault(self, fault_id: str) -> dict[str, Any]:
+        return self.request("DELETE", f"faults/{fault_id}")
+
+    def clear_faults(self, *, key: str | None = None, organization: str | None = None) -> int:
+        return self.request("DELETE", "faults", query={"key": key, "organization": organization})["removed"]
+
+
+def _filters(filters: dict[str, Any]) -> dict[str, Any]:
+    known = {"method", "path", "key", "organization", "status", "since", "after"}
+    unknown = set(filters) - known
+    if unknown:
+        raise TypeError(f"unknown journal filters {sorted(unknown)}; known: {sorted(known)}")
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in filters.items() if v is not None}
+
 
 def _scoped(body: dict[str, Any], key: str | None) -> dict[str, Any]:
     return {**body, "key": key} if key else body

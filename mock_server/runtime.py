@@ -27,6 +27,11 @@ class Runtime:
         self.upload_secret = (settings.upload_secret or self.ids.token(32)).encode()
         # With no keys configured, any non-empty key gets its own organization.
         self.configured_keys: set[str] = set(settings.api_keys)
+        from .faults import Faults  # imported here: both modules import this one
+        from .journal import Journal
+
+        self.journal = Journal()
+        self.faults = Faults(settings.seed)
 
     # --- time and ids ---------------------------------------------------------
     def clock_for(self, org: Organization | None) -> Clock:

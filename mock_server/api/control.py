@@ -15,15 +15,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import errors, seed
+from .. import errors, seed, state
 from ..assumptions import UnknownAssumption
 from ..clock import Clock, iso
 from ..domain import conversations
+from ..faults import FaultSpecError
+from ..journal import JournalFilter
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
 from .operation import JSON_TYPE, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
+STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -31,7 +34,8 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 async def _payload(request: Request, runtime: Runtime) -> dict[str, Any]:
-    raw = await read_body(request, runtime.settings.max_body_bytes)
+    limit = STATE_BODY_LIMIT if request.url.path == "/_mock/state" else runtime.settings.max_body_bytes
+    raw = await read_body(request, limit)
     if not raw.strip():
         return {}
     try:
@@ -65,6 +69,23 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
         return org
     key = data.get("key") or request.query_params.get("key") or request.headers.get("x-api-key")
     return runtime.organization_for_key(str(key)) if key else None
+
+
+def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
+    """Like ``organization_from`` but never creates one: reads must not conjure organizations."""
+    org_id = data.get("organization") or request.query_params.get("organization")
+    if org_id:
+        org = rt.store.organizations.get(str(org_id))
+        if org is None:
+            raise errors.not_found(f"organization {org_id} not found")
+        return org
+    key = data.get("key") or request.query_params.get("key")
+    if not key:
+        return None
+    org = rt.store.organization_for_key(str(key))
+    if org is None:
+        raise errors.not_found("no organization has this key")
+    return org
 
 
 # --- handlers -----------------------------------------------------------------
@@ -134,6 +155,8 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         rt.store.organizations[org.id] = fresh
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
+    rt.journal.clear()
+    rt.faults.clear()
     rt.configured_keys = set(rt.settings.api_keys)
     rt.assumptions = type(rt.assumptions)(rt.settings.assumptions)
     rt.clock.reset()
@@ -151,6 +174,10 @@ def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
 
 
 def organizations_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    key = request.query_params.get("key")
+    if key:  # the organization of one key, if it has one
+        org = rt.store.organization_for_key(key)
+        return [_describe_org(rt, org)] if org is not None else []
     return [_describe_org(rt, org) for org in rt.store.organizations.values()]
 
 
@@ -197,10 +224,94 @@ def conversation_event(request: Request, rt: Runtime, data: dict[str, Any]) -> A
 
 
 def running_conversations(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    org = organization_from(rt, request, data)
-    orgs = [org] if org is not None else list(rt.store.organizations.values())
+    key = request.query_params.get("key")
+    if key and not request.query_params.get("organization"):
+        org = rt.store.organization_for_key(key)
+        orgs = [org] if org is not None else []  # a key never used has nothing running
+    else:
+        org = existing_organization(rt, request, data)
+        orgs = [org] if org is not None else list(rt.store.organizations.values())
     return [{"organization": o.id, "id": c.id, "name": c.name, "client": c.client, "startedAt": iso(c.startedAt)}
             for o in orgs for c in conversations.running(rt, o)]
+
+
+def state_export(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    return state.export_state(rt, existing_organization(rt, request, data))
+
+
+def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """Load an export back: organizations with the same id are replaced, the others kept."""
+    if not isinstance(data.get("organizations"), list):
+        raise errors.bad_request(["organizations must be an array"])
+    try:
+        loaded = state.import_state(rt, data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.bad_request([f"not an equos-mock state export: {exc}"]) from None
+    return {"organizations": [org.id for org in loaded]}
+
+
+def _int_query(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.bad_request([f"{name} must be an integer"]) from None
+
+
+def journal_filter(request: Request, rt: Runtime) -> JournalFilter:
+    query = request.query_params
+    key = query.get("key")
+    org_id = query.get("organization")
+    if key:
+        org = rt.store.organization_for_key(key)
+        org_id = org_id or (org.id if org is not None else None)
+    since = query.get("since")
+    return JournalFilter(method=query.get("method") or None, path=query.get("path") or None,
+                         organization=org_id or None, key_fingerprint=mask_secret(key) if key else None,
+                         status=query.get("status") or None,
+                         since=_moment(since, "since") if since else None, after=_int_query(request, "after"))
+
+
+def journal_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    journal = rt.journal
+    entries = journal.find(journal_filter(request, rt), _int_query(request, "limit"))
+    return {"capacity": journal.capacity, "size": len(journal), "evicted": journal.evicted, "entries": entries}
+
+
+def journal_count(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    return {"count": rt.journal.count(journal_filter(request, rt))}
+
+
+def journal_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    scoped = any(request.query_params.get(n) for n in ("method", "path", "key", "organization", "status", "since"))
+    return {"removed": rt.journal.clear(journal_filter(request, rt) if scoped else None)}
+
+
+def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    try:
+        rule = rt.faults.add(data)
+    except FaultSpecError as exc:
+        raise errors.bad_request([str(exc)]) from None
+    return _json(rule.describe(), 201)
+
+
+def faults_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    query = request.query_params
+    return [r.describe() for r in rt.faults.list(query.get("key"), query.get("organization"))]
+
+
+def faults_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    query = request.query_params
+    return {"removed": rt.faults.clear(query.get("key"), query.get("organization"))}
+
+
+def fault_remove(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    rule = rt.faults.remove(request.path_params["id"])
+    if rule is None:
+        raise errors.not_found(f"fault {request.path_params['id']} not found")
+    return rule.describe()
 
 
 TABLE: tuple[tuple[str, str, Handler], ...] = (
@@ -217,6 +328,15 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/_mock/seed", seed_load),
     ("POST", "/_mock/conversations/{id}/events", conversation_event),
     ("GET", "/_mock/conversations/running", running_conversations),
+    ("GET", "/_mock/state", state_export),
+    ("POST", "/_mock/state", state_import),
+    ("GET", "/_mock/journal", journal_get),
+    ("DELETE", "/_mock/journal", journal_clear),
+    ("GET", "/_mock/journal/count", journal_count),
+    ("GET", "/_mock/faults", faults_list),
+    ("POST", "/_mock/faults", faults_add),
+    ("DELETE", "/_mock/faults", faults_clear),
+    ("DELETE", "/_mock/faults/{id}", fault_remove),
 )
 
 

@@ -1,0 +1,224 @@
+"""Fault injection: rules that make matching API requests fail, slow down or lose their connection.
+
+A rule matches by organization (``key`` or ``organization``), method and path (glob or regex),
+and fires for its next ``times`` matches or with ``probability`` p (drawn from the app's own
+seeded generator). It can delay, answer a status and body (the NestJS envelope by default),
+answer 429 with ``Retry-After``, or drop the connection. Rules apply before routing, and
+never to the ``/_mock/`` control plane.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import anyio
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import errors
+from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY
+from .runtime import Runtime, mask_secret
+
+THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
+_FIELDS = {"method", "path", "pathRegex", "key", "organization", "status", "body", "headers", "delayMs",
+           "retryAfter", "drop", "times", "probability"}
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+@dataclass
+class FaultRule:
+    id: str
+    method: str | None = None
+    path: str = "*"
+    path_regex: re.Pattern[str] | None = None
+    key: str | None = None
+    organization: str | None = None
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_ms: int = 0
+    retry_after: int | None = None
+    drop: bool = False
+    times: int | None = None  # None: every match
+    probability: float = 1.0
+    hits: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.times is None or self.hits < self.times
+
+    def matches(self, method: str, path: str, key: str | None, org_id: str | None) -> bool:
+        if not self.active or (self.method and self.method != method):
+            return False
+        if self.key is not None and key != self.key:
+            return False
+        if self.organization is not None and org_id != self.organization:
+            return False
+        if self.path_regex is not None:
+            return self.path_regex.fullmatch(path) is not None
+        return fnmatch.fnmatchcase(path, self.path)
+
+    def response(self) -> Response:
+        status = self.status or (429 if self.retry_after is not None else 500)
+        headers = dict(self.headers)
+        if self.retry_after is not None:
+            headers.setdefault("Retry-After", str(self.retry_after))
+        if self.body is not None:
+            return Response(json.dumps(self.body), status, headers=headers, media_type=errors.JSON_TYPE)
+        if status == 429:
+            envelope = errors.ApiError(429, THROTTLE_MESSAGE, headers=headers, with_error=False)
+        else:
+            envelope = errors.ApiError(status, HTTPStatus(status).phrase, headers=headers)
+        return envelope.response()
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "method": self.method, "path": self.path,
+                "pathRegex": self.path_regex.pattern if self.path_regex is not None else None,
+                "key": mask_secret(self.key) if self.key else None, "organization": self.organization,
+                "status": self.status, "body": self.body, "headers": self.headers, "delayMs": self.delay_ms,
+                "retryAfter": self.retry_after, "drop": self.drop, "times": self.times,
+                "probability": self.probability, "hits": self.hits, "active": self.active}
+
+
+def _int(spec: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:
+    value = spec.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise FaultSpecError(f"{name} must be an integer from {low}" + (f" to {high}" if high is not None else ""))
+    return value
+
+
+def parse_rule(rule_id: str, spec: dict[str, Any]) -> FaultRule:
+    unknown = set(spec) - _FIELDS
+    if unknown:
+        raise FaultSpecError(f"unknown fields {sorted(unknown)}; known: {sorted(_FIELDS)}")
+    for name in ("method", "path", "pathRegex", "key", "organization"):
+        if spec.get(name) is not None and not isinstance(spec[name], str):
+            raise FaultSpecError(f"{name} must be a string")
+    status = _int(spec, "status", 100, 599)
+    if status is not None and status not in {s.value for s in HTTPStatus}:
+        raise FaultSpecError(f"status {status} is not a known HTTP status")
+    delay_ms = _int(spec, "delayMs", 0, 600_000) or 0
+    retry_after = _int(spec, "retryAfter", 0)
+    times = _int(spec, "times", 1)
+    probability = spec.get("probability", 1.0)
+    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+        raise FaultSpecError("probability must be a number in (0, 1]")
+    drop = spec.get("drop", False)
+    if not isinstance(drop, bool):
+        raise FaultSpecError("drop must be a boolean")
+    headers = spec.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise FaultSpecError("headers must map names to strings")
+    if not (drop or delay_ms or status is not None or retry_after is not None):
+        raise FaultSpecError("a fault needs at least one of status, retryAfter, delayMs, drop")
+    try:
+        regex = re.compile(spec["pathRegex"]) if spec.get("pathRegex") else None
+    except re.error as exc:
+        raise FaultSpecError(f"pathRegex is not a valid regular expression: {exc}") from None
+    return FaultRule(id=rule_id, method=spec["method"].upper() if spec.get("method") else None,
+                     path=spec.get("path") or "*", path_regex=regex, key=spec.get("key"),
+                     organization=spec.get("organization"), status=status, body=spec.get("body"),
+                     headers=headers, delay_ms=delay_ms, retry_after=retry_after, drop=drop, times=times,
+                     probability=float(probability))
+
+
+class Faults:
+    """The rules of one app, in the order they were added (the first that fires wins)."""
+
+    def __init__(self, seed: int | None = None):
+        # Its own generator, seeded from the app's seed, so fault draws never shift the ids.
+        self._random = random.Random(f"faults:{seed}") if seed is not None else random.Random()
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+        self._next = 1
+
+    @property
+    def empty(self) -> bool:
+        return not self._rules
+
+    def add(self, spec: dict[str, Any]) -> FaultRule:
+        with self._lock:
+            rule = parse_rule(f"fault-{self._next}", spec)
+            self._next += 1
+            self._rules.append(rule)
+            return rule
+
+    def list(self, key: str | None = None, organization: str | None = None) -> list[FaultRule]:
+        with self._lock:
+            return [r for r in self._rules if _scoped(r, key, organization)]
+
+    def remove(self, rule_id: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.id == rule_id:
+                    self._rules.remove(rule)
+                    return rule
+        return None
+
+    def clear(self, key: str | None = None, organization: str | None = None) -> int:
+        with self._lock:
+            kept = [r for r in self._rules if not _scoped(r, key, organization)]
+            removed = len(self._rules) - len(kept)
+            self._rules = kept
+            return removed
+
+    def pick(self, method: str, path: str, key: str | None, org_id: str | None) -> FaultRule | None:
+        """The rule that fires for this request, if any; counts the hit."""
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(method, path, key, org_id):
+                    continue
+                if rule.probability < 1 and self._random.random() >= rule.probability:
+                    continue
+                rule.hits += 1
+                return rule
+        return None
+
+
+def _scoped(rule: FaultRule, key: str | None, organization: str | None) -> bool:
+    if key is None and organization is None:
+        return True
+    return (key is not None and rule.key == key) or (organization is not None and rule.organization == organization)
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, runtime: Runtime):
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults: Faults = self.runtime.faults
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX) or faults.empty:
+            await self.app(scope, receive, send)
+            return
+        key = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-api-key"), None)
+        org = self.runtime.store.organization_for_key(key) if key else None
+        rule = faults.pick(scope["method"], scope["path"], key, org.id if org is not None else None)
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        scope[FAULT_SCOPE_KEY] = {"id": rule.id, "dropped": rule.drop}
+        if rule.delay_ms:
+            await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
+        if rule.drop:
+            # Promise a body, then return without it: the server closes the connection mid-response and
+            # the client sees a transport error (httpx.RemoteProtocolError), as with a reset connection.
+            await send({"type": "http.response.start", "status": 502,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+            return
+        if rule.status is None and rule.retry_after is None:
+            await self.app(scope, receive, send)  # a pure delay
+            return
+        await rule.response()(scope, receive, send)

@@ -1,0 +1,249 @@
+"""The request journal: every API request and response, bounded, filterable, with secrets masked.
+
+A pure ASGI middleware records each call (not ``/_mock/`` control calls) into a ring buffer
+on the runtime. When a request hits no route, the entry carries near-miss hints (the closest
+routes by method and path) and the 404 gets an ``x-mock-near-miss`` header; the 404 body
+stays the API's own envelope.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .clock import iso
+from .runtime import Runtime, mask_secret
+
+DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
+BODY_LIMIT = 16 * 1024  # bytes of each body kept in an entry
+CONTROL_PREFIX = "/_mock/"
+NEAR_MISS_HEADER = "x-mock-near-miss"
+FAULT_SCOPE_KEY = "equos_mock.fault"  # set by the fault middleware, read here
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_SIGNATURE = re.compile(r"(signature=)[^&\s\"']+")
+_SECRET_FIELDS = {"consumerAccessToken", "remoteAgentAccessToken", "token", "apiKey", "x-api-key", "signature"}
+
+
+# --- masking -------------------------------------------------------------------
+def mask_text(text: str) -> str:
+    """JWTs and upload signatures anywhere in a string become fingerprints."""
+    text = _JWT.sub(lambda m: mask_secret(m.group(0)), text)
+    return _SIGNATURE.sub(lambda m: m.group(1) + mask_secret(m.group(0)), text)
+
+
+def mask_value(value: Any, field: str | None = None) -> Any:
+    if isinstance(value, str):
+        return mask_secret(value) if field in _SECRET_FIELDS else mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(v) for v in value]
+    return value
+
+
+def _body_for_journal(raw: bytes, truncated: bool) -> Any:
+    if not raw:
+        return None
+    if not truncated:
+        try:
+            return mask_value(json.loads(raw))
+        except ValueError:
+            pass
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(raw)}{'+' if truncated else ''} bytes>"
+    return mask_text(text) + ("…" if truncated else "")
+
+
+# --- near misses -----------------------------------------------------------------
+def _filled(template: str, path: str) -> str:
+    """The template with its ``{params}`` taken from the request, so only fixed parts are compared."""
+    given = path.strip("/").split("/")
+    parts = template.strip("/").split("/")
+    out = [given[i] if part.startswith("{") and i < len(given) else part for i, part in enumerate(parts)]
+    return "/" + "/".join(out)
+
+
+def near_misses(method: str, path: str, routes: Iterable[tuple[str, str]], limit: int = 3) -> list[dict[str, Any]]:
+    scored = []
+    for r_method, r_path in routes:
+        score = SequenceMatcher(None, path.rstrip("/").lower(), _filled(r_path, path).lower()).ratio()
+        score = score * 0.85 + (0.15 if r_method == method else 0.0)
+        scored.append((round(score, 3), r_method, r_path))
+    scored.sort(key=lambda s: (-s[0], s[2], s[1]))
+    return [{"method": m, "path": p, "score": s} for s, m, p in scored[:limit]]
+
+
+# --- the journal itself -------------------------------------------------------------
+@dataclass(frozen=True)
+class JournalFilter:
+    method: str | None = None
+    path: str | None = None  # exact, or a glob with * (``/v3/conversations/*/stop``)
+    organization: str | None = None
+    key_fingerprint: str | None = None
+    status: str | None = None  # 404, or a class: 4xx
+    since: datetime | None = None
+    after: int | None = None  # entries with a larger id (incremental reads)
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        if self.method and entry["method"] != self.method.upper():
+            return False
+        if self.path and not (entry["path"] == self.path or ("*" in self.path and
+                                                            fnmatch.fnmatchcase(entry["path"], self.path))):
+            return False
+        if self.organization is not None or self.key_fingerprint is not None:
+            by_org = self.organization is not None and entry["organization"] == self.organization
+            by_key = self.key_fingerprint is not None and entry["key"] == self.key_fingerprint
+            if not (by_org or by_key):
+                return False
+        if self.status and not _status_matches(entry["status"], self.status):
+            return False
+        if self.since is not None and entry["_at"] < self.since:
+            return False
+        return not (self.after is not None and entry["id"] <= self.after)
+
+
+def _status_matches(status: int | None, wanted: str) -> bool:
+    if wanted.lower().endswith("xx") and len(wanted) == 3:
+        return status is not None and str(status)[0] == wanted[0]
+    if wanted == "dropped":
+        return status is None
+    return str(status) == wanted
+
+
+class Journal:
+    """A ring buffer of entries (``capacity`` of them), safe to read while the server writes."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+        self.capacity = capacity
+        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._next_id = 1
+        self.evicted = 0
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            entry["id"] = self._next_id
+            self._next_id += 1
+            if len(self._entries) == self.capacity:
+                self.evicted += 1
+            self._entries.append(entry)
+        return entry
+
+    def find(self, where: JournalFilter, limit: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = [e for e in self._entries if where.matches(e)]
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return [{k: v for k, v in e.items() if not k.startswith("_")} for e in found]
+
+    def count(self, where: JournalFilter) -> int:
+        with self._lock:
+            return sum(1 for e in self._entries if where.matches(e))
+
+    def clear(self, where: JournalFilter | None = None) -> int:
+        with self._lock:
+            before = len(self._entries)
+            if where is None:
+                self._entries.clear()
+            else:
+                kept = [e for e in self._entries if not where.matches(e)]
+                self._entries.clear()
+                self._entries.extend(kept)
+            return before - len(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class JournalMiddleware:
+    """Records every non-control HTTP exchange; adds near-miss hints to a 404 that hit no route."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime, routes: Iterable[tuple[str, str]]):
+        self.app = app
+        self.runtime = runtime
+        self.routes = [(method, path) for method, path in routes if not path.startswith(CONTROL_PREFIX)]
+        self._patterns = [compile_path(path)[0] for _, path in self.routes]
+
+    def _routed(self, path: str) -> bool:
+        return any(pattern.match(path) for pattern in self._patterns)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_body = bytearray()
+        response_body = bytearray()
+        sizes = {"request": 0, "response": 0}
+        status: list[int] = []
+        hints = None if self._routed(scope["path"]) else near_misses(scope["method"], scope["path"], self.routes)
+
+        async def receive_recorded() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                sizes["request"] += len(chunk)
+                request_body.extend(chunk[: max(BODY_LIMIT - len(request_body), 0)])
+            return message
+
+        async def send_recorded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                if hints and message["status"] == 404:
+                    hint = "; ".join(f"{h['method']} {h['path']}" for h in hints)
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (NEAR_MISS_HEADER.encode(), hint.encode())]}
+            elif message["type"] == "http.response.body":
+                chunk = message.get("body", b"")
+                sizes["response"] += len(chunk)
+                response_body.extend(chunk[: max(BODY_LIMIT - len(response_body), 0)])
+            await send(message)
+
+        try:
+            await self.app(scope, receive_recorded, send_recorded)
+        finally:
+            self._record(scope, bytes(request_body), bytes(response_body), sizes, status, hints,
+                         (time.perf_counter() - started) * 1000)
+
+    def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
+                status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float) -> None:
+        key = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-api-key"), None)
+        org = self.runtime.store.organization_for_key(key) if key else None
+        at = self.runtime.now(org)
+        fault = scope.get(FAULT_SCOPE_KEY)
+        entry: dict[str, Any] = {
+            "time": iso(at),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": mask_text(scope.get("query_string", b"").decode("latin-1")),
+            "organization": org.id if org is not None else None,
+            "key": mask_secret(key) if key else None,
+            "status": status[0] if status and not (fault and fault["dropped"]) else None,
+            "requestBody": _body_for_journal(request_body, sizes["request"] > BODY_LIMIT),
+            "responseBody": _body_for_journal(response_body, sizes["response"] > BODY_LIMIT),
+            "requestBytes": sizes["request"],
+            "responseBytes": sizes["response"],
+            "durationMs": round(duration_ms, 3),
+            "_at": at,
+        }
+        if fault is not None:
+            entry["fault"] = fault["id"]
+            entry["dropped"] = fault["dropped"]
+        if hints is not None:
+            entry["nearMisses"] = hints
+        self.runtime.journal.record(entry)
