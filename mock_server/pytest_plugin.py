@@ -1,23 +1,53 @@
 """pytest plugin (entry point ``pytest11``): an isolated Equos mock per test in one line.
 
-Fixtures: ``equos_mock`` (session-wide server), ``equos_api_key`` / ``equos_org`` (a fresh
-organization per test), ``equos_client`` (the official SDK), ``equos_httpx``,
-``equos_clock``. Imports stay lazy so that merely installing the package costs nothing.
+Fixtures: ``equos_mock`` (session-wide server, or ``--equos-mock-url``), ``equos_api_key`` /
+``equos_org`` (a fresh organization per test), ``equos_client`` (the official SDK),
+``equos_httpx``, ``equos_asgi_app`` / ``equos_asgi_httpx`` / ``equos_asgi_client`` (in process, no
+socket), ``equos_clock``, ``equos_faults``, ``equos_journal``. Marker ``equos_seed("demo")``
+loads a seed into the test's organization; the leak guard fails (or warns about) a test that
+leaves conversations running. Imports stay lazy: installing the package costs no import time,
+and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested.
 """
 
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+LEAK_MODES = ("fail", "warn", "off")
+_CALL_REPORT = pytest.StashKey[Any]()
+
+
+class EquosLeakWarning(UserWarning):
+    """A test left conversations running (in production they keep billing)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("equos-mock")
     group.addoption("--equos-mock-url", default=None,
                     help="use an already running equos-mock at this URL instead of starting one")
+    group.addoption("--equos-leak", default=None, choices=LEAK_MODES,
+                    help="a test that leaves conversations running: fail (default), warn, or off")
+    parser.addini("equos_leak", default="fail",
+                  help="leak guard for conversations left running: fail, warn or off (--equos-leak wins)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "equos_seed(*names): load these seeds from fixtures/ into the test's "
+                                       "equos-mock organization")
+    config.addinivalue_line("markers", "equos_leak(mode): leak guard for this test: fail, warn or off")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report  # the leak guard goes easy on a test that already failed
+    return report
 
 
 class EquosMock:
@@ -49,25 +79,74 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
         server.stop()
 
 
+def _leak_mode(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("equos_leak")
+    mode = (marker.args[0] if marker and marker.args else None) or request.config.getoption("--equos-leak") \
+        or request.config.getini("equos_leak")
+    if mode not in LEAK_MODES:
+        raise pytest.UsageError(f"equos_leak must be one of {', '.join(LEAK_MODES)}, not {mode!r}")
+    return mode
+
+
+def leak_message(running: list[dict[str, Any]]) -> str:
+    listed = "; ".join(f"{c['id']} ({c.get('name')!r}, started {c.get('startedAt')})" for c in running)
+    return (f"equos-mock leak guard: the test ended with {len(running)} conversation(s) still running: {listed}. "
+            "In production a running conversation keeps billing: stop it (conversations.stop(id)), "
+            "or mark the test @pytest.mark.equos_leak('warn'/'off').")
+
+
+def check_leaks(request: pytest.FixtureRequest, running: list[dict[str, Any]]) -> None:
+    if not running:
+        return
+    mode = _leak_mode(request)
+    report = request.node.stash.get(_CALL_REPORT, None)
+    if mode == "fail" and report is not None and report.failed:
+        mode = "warn"  # the test failed already; a second error would only bury the first
+    if mode == "fail":
+        pytest.fail(leak_message(running), pytrace=False)
+    warnings.warn(EquosLeakWarning(leak_message(running)), stacklevel=1)
+
+
 @pytest.fixture
-def equos_api_key(equos_mock: EquosMock) -> str:
-    """A key nobody else uses: with open keys, the mock gives it a fresh, empty organization."""
-    return equos_mock.new_key()
+def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iterator[str]:
+    """A key nobody else uses: the mock gives it a fresh, empty organization on first use.
+
+    ``@pytest.mark.equos_seed("demo")`` loads seeds into it; at teardown, the leak guard checks
+    that no conversation of this organization is still running.
+    """
+    key = equos_mock.new_key()
+    for marker in request.node.iter_markers("equos_seed"):
+        for name in marker.args:
+            equos_mock.control.load_seed(name, key=key)
+    yield key
+    if _leak_mode(request) != "off":
+        check_leaks(request, equos_mock.control.running_conversations(key))
 
 
 @pytest.fixture
 def equos_org(equos_mock: EquosMock, equos_api_key: str) -> dict[str, Any]:
-    return equos_mock.control.create_organization([equos_api_key])
+    """The test's organization, created now if the key was not used yet (id, name, settings, counts)."""
+    from .control import ControlError
+
+    try:
+        return equos_mock.control.create_organization([equos_api_key])
+    except ControlError as exc:
+        existing = equos_mock.control.organization_of(equos_api_key) if exc.status == 409 else None
+        if existing is None:
+            raise
+        return existing
 
 
-def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool = True) -> Any:
+def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool = True,
+               transport: Any = None) -> Any:
     """The official ``equos`` client pointed at ``base_url``, raising on undocumented statuses."""
     from equos import EquosClient, EquosOptions
     from equos.client.client import AuthenticatedClient
 
     client = EquosClient(api_key, EquosOptions(endpoint=base_url))
     strict = AuthenticatedClient(base_url=base_url, token=api_key, auth_header_name="x-api-key", prefix="",
-                                 raise_on_unexpected_status=raise_on_unexpected_status)
+                                 raise_on_unexpected_status=raise_on_unexpected_status,
+                                 httpx_args={"transport": transport} if transport is not None else {})
     client._client = strict
     for group in ("brains", "characters", "faces", "voices", "conversations", "knowledge_bases",
                   "organizations", "tokens", "health"):
@@ -88,6 +167,50 @@ def equos_httpx(equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
         yield client
 
 
+# --- in process: a fresh app per test, no socket ------------------------------------
+ASGI_KEY = "sk_test_asgi"
+
+
+@pytest.fixture
+def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh Starlette app of its own for this test (``app.state.runtime`` is all its state)."""
+    from .app import create_app
+
+    app = create_app()
+    yield app
+    if _leak_mode(request) != "off":
+        from .domain import conversations
+
+        runtime = app.state.runtime
+        running = [{"id": c.id, "name": c.name, "startedAt": c.startedAt.isoformat()}
+                   for org in list(runtime.store.organizations.values()) for c in conversations.running(runtime, org)]
+        check_leaks(request, running)
+
+
+@pytest.fixture
+def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
+    """A sync httpx client calling ``equos_asgi_app`` in process, with key ``sk_test_asgi``."""
+    pytest.importorskip("httpx")
+    from .asgi_client import asgi_client
+
+    with asgi_client(equos_asgi_app, ASGI_KEY) as client:
+        yield client
+
+
+@pytest.fixture
+def equos_asgi_client(equos_asgi_app: Any) -> Iterator[Any]:
+    """The official SDK calling ``equos_asgi_app`` in process (key ``sk_test_asgi``)."""
+    pytest.importorskip("equos", reason="the official equos SDK is not installed")
+    from .asgi_client import SyncASGITransport
+
+    transport = SyncASGITransport(equos_asgi_app)
+    try:
+        yield sdk_client("http://equos-mock.asgi", ASGI_KEY, transport=transport)
+    finally:
+        transport.close()
+
+
+# --- time, faults, journal, scoped to the test's organization ---------------------
 class OrgClock:
     """The test organization's own clock: moving it never disturbs another test's organization."""
 
@@ -117,3 +240,74 @@ def equos_clock(equos_mock: EquosMock, equos_api_key: str) -> OrgClock:
     clock = OrgClock(equos_mock.control, equos_api_key)
     clock.freeze()
     return clock
+
+
+class OrgFaults:
+    """Fault rules that only ever match this test's key (see ``MockControl.add_fault``)."""
+
+    def __init__(self, control: Any, key: str):
+        self._control = control
+        self.key = key
+
+    def add(self, **spec: Any) -> dict[str, Any]:
+        return self._control.add_fault(key=self.key, **spec)
+
+    def fail(self, method: str | None = None, path: str | None = None, status: int = 503, **spec: Any
+             ) -> dict[str, Any]:
+        return self.add(method=method, path=path, status=status, **spec)
+
+    def delay(self, method: str | None = None, path: str | None = None, ms: int = 500, **spec: Any
+              ) -> dict[str, Any]:
+        return self.add(method=method, path=path, delay_ms=ms, **spec)
+
+    def throttle(self, method: str | None = None, path: str | None = None, retry_after: int = 1, **spec: Any
+                 ) -> dict[str, Any]:
+        return self.add(method=method, path=path, retry_after=retry_after, **spec)
+
+    def drop(self, method: str | None = None, path: str | None = None, **spec: Any) -> dict[str, Any]:
+        return self.add(method=method, path=path, drop=True, **spec)
+
+    def list(self) -> list[dict[str, Any]]:
+        return self._control.faults(key=self.key)
+
+    def remove(self, fault_id: str) -> dict[str, Any]:
+        return self._control.remove_fault(fault_id)
+
+    def clear(self) -> int:
+        return self._control.clear_faults(key=self.key)
+
+
+@pytest.fixture
+def equos_faults(equos_mock: EquosMock, equos_api_key: str) -> Iterator[OrgFaults]:
+    faults = OrgFaults(equos_mock.control, equos_api_key)
+    yield faults
+    faults.clear()
+
+
+class OrgJournal:
+    """The journal entries of this test's key only (filters as in ``MockControl.journal``)."""
+
+    def __init__(self, control: Any, key: str):
+        self._control = control
+        self.key = key
+
+    def entries(self, method: str | None = None, path: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        return self._control.journal(method=method, path=path, key=self.key, **filters)
+
+    def last(self, method: str | None = None, path: str | None = None, **filters: Any) -> dict[str, Any] | None:
+        found = self._control.journal(method=method, path=path, key=self.key, limit=1, **filters)
+        return found[-1] if found else None
+
+    def count(self, method: str | None = None, path: str | None = None, **filters: Any) -> int:
+        return self._control.count(method, path, key=self.key, **filters)
+
+    def verify(self, expected: int, method: str | None = None, path: str | None = None, **filters: Any) -> None:
+        self._control.verify(expected, method, path, key=self.key, **filters)
+
+    def clear(self) -> int:
+        return self._control.clear_journal(key=self.key)
+
+
+@pytest.fixture
+def equos_journal(equos_mock: EquosMock, equos_api_key: str) -> OrgJournal:
+    return OrgJournal(equos_mock.control, equos_api_key)
