@@ -98,10 +98,11 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     import uvicorn
 
     from .app import create_app
+    from .errors import ApiError
 
     app = create_app(settings)
     runtime = app.state.runtime
-    key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
+    key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -109,7 +110,10 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     # The key's organization exists from the start, so its public key can be shown.
-    public_key = runtime.public_key_of(runtime.organization_for_key(key))
+    try:
+        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
+    except ApiError:
+        public_key = None
     print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys, public_key), flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)

@@ -61,7 +61,8 @@ class Runtime:
         org = self.store.organization_for_key(key)
         if org is not None:
             return org
-        if not self.open_keys:
+        # A configured key (--api-key) without an organization yet gets one, like an open key.
+        if not self.open_keys and key not in self.configured_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
         org = self.create_organization([key], name=f"org-{_fingerprint(key)}")
         self.set_public_keys(org, [])

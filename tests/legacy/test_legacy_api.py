@@ -314,3 +314,11 @@ def test_state_export_keeps_legacy_collections(org):
     assert [len(imported.collection(n)) for n in ("agents", "avatars", "sessions")] == [1, 1, 1]
     assert imported.avatars.get(avatar["id"]).refImageSize == len(PNG)
     assert copy.organization_for_public_key(f"Bearer {org.public_key}") is imported
+
+
+def test_a_configured_api_key_gets_its_organization_and_public_key():
+    rt = create_app(Settings(api_keys=("sk_configured",))).state.runtime
+    org = rt.organization_for_key("sk_configured")
+    assert rt.organization_for_public_key(f"Bearer {rt.public_key_of(org)}") is org
+    with pytest.raises(Exception, match="Unauthorized"):
+        rt.organization_for_key("sk_not_configured")
