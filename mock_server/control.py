@@ -101,6 +101,18 @@ class MockControl:
     def running_conversations(self, key: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", "conversations/running", query={"key": key})
 
+    # --- legacy session passes -------------------------------------------------------
+    def public_key(self, api_key: str) -> str:
+        """The public (session-pass) key of ``api_key``'s organization, created first if keys are open."""
+        import hashlib
+
+        self.clock(key=api_key)  # any keyed call brings the organization into being
+        masked = "****" + hashlib.sha256(api_key.encode()).hexdigest()[:8]  # as the control plane shows keys
+        for org in self.organizations():
+            if masked in org["keys"]:
+                return str(org["publicKeys"][0])
+        raise ControlError(404, {"message": "no organization has this API key"})
+
 
 def _scoped(body: dict[str, Any], key: str | None) -> dict[str, Any]:
     return {**body, "key": key} if key else body

@@ -322,3 +322,9 @@ def test_a_configured_api_key_gets_its_organization_and_public_key():
     assert rt.organization_for_public_key(f"Bearer {rt.public_key_of(org)}") is org
     with pytest.raises(Exception, match="Unauthorized"):
         rt.organization_for_key("sk_not_configured")
+
+
+def test_control_client_finds_the_public_key_of_an_api_key(legacy_server, org):
+    assert legacy_server.control.public_key(org.key) == org.public_key
+    fresh = legacy_server.control.public_key("sk_never_used_before_" + uuid.uuid4().hex)
+    assert fresh.startswith("pk_") and fresh != org.public_key
