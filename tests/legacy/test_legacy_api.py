@@ -263,6 +263,7 @@ def test_v3_aliases_on_by_default_and_switchable(legacy_server, org):
     session = org.http.post("/v3/sessions", json={"name": "s", "avatar": {"id": avatar["id"]}}).json()["session"]
     assert org.http.get(f"/v1/sessions/{session['id']}").json()["id"] == session["id"]
     v3 = httpx.get(legacy_server.url + "/docs/v3-json").json()
+    validate(v3)
     assert v3["paths"]["/v3/sessions"]["post"]["deprecated"] is True
     assert v3["paths"]["/v3/session-passes"]["post"]["security"] == [{"clientAuth": []}]
     with MockServer(legacy_v3_routes=False) as off:
