@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors, openapi, seed
-from .api import brains, characters, control, conversations, faces, knowledge_bases, organizations, voices
+from .api import brains, characters, control, conversations, faces, knowledge_bases, legacy, organizations, voices
 from .api.operation import JSON_TYPE, Operation, endpoint
 from .clock import Clock
 from .domain.knowledge import UPLOAD_PATH
@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.seed_file:
         seed.load(runtime, seed.read_seed(settings.seed_file))
 
-    document = openapi.build(V3_OPERATIONS)
+    legacy_v3 = legacy.v3_aliases(settings)
+    document = openapi.build((*V3_OPERATIONS, *legacy_v3))
     document_bytes = json.dumps(document).encode()
 
     async def openapi_json(request: Request) -> Response:
@@ -129,7 +130,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     async def swagger(request: Request) -> Response:
         return HTMLResponse(openapi.SWAGGER_PAGE)
 
-    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op)) for op in V3_OPERATIONS]
+    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op))
+                                              for op in (*V3_OPERATIONS, *legacy.V1_OPERATIONS, *legacy_v3)]
+    table += legacy.docs_routes()
     table += [("GET", "/docs/v3-json", openapi_json), ("GET", "/docs/v3", swagger),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
     if settings.control_plane:

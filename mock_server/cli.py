@@ -53,6 +53,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
     parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
                         help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    parser.add_argument("--legacy-v3", action=argparse.BooleanOptionalAction,
+                        default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
+                        help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
+                             "session passes and limits (default on) [EQUOS_MOCK_LEGACY_V3]")
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
 
 
@@ -66,10 +70,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token,
+        legacy_v3_routes=args.legacy_v3,
     )
 
 
-def banner(settings: Settings, base_url: str, key: str, open_keys: bool) -> str:
+def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_key: str | None = None) -> str:
     lines = [
         f"equos-mock {__version__} serving the Equos v3 API at {base_url}",
         f"  try:   curl -H 'x-api-key: {key}' {base_url}/v3/characters",
@@ -78,6 +83,9 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool) -> str:
                        "any non-empty x-api-key; each key gets its own empty organization"),
         f"  control plane: {'off' if not settings.control_plane else base_url + '/_mock/'}",
     ]
+    if public_key:
+        lines.append(f"  public key (legacy session passes, Authorization: Bearer): {public_key}")
+
     if settings.host not in LOOPBACK:
         lines.append(f"  WARNING: bound to {settings.host}, reachable from other machines. "
                      "The mock has no real security; bind to 127.0.0.1 unless you mean it.")
@@ -90,17 +98,23 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     import uvicorn
 
     from .app import create_app
+    from .errors import ApiError
 
     app = create_app(settings)
     runtime = app.state.runtime
-    key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
+    key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys), flush=True)
+    # The key's organization exists from the start, so its public key can be shown.
+    try:
+        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
+    except ApiError:
+        public_key = None
+    print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys, public_key), flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     try:

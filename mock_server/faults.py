@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors
-from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY
+from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, caller
 from .runtime import Runtime, mask_secret
 
 THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
@@ -203,8 +203,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX) or faults.empty:
             await self.app(scope, receive, send)
             return
-        key = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-api-key"), None)
-        org = self.runtime.store.organization_for_key(key) if key else None
+        key, org = caller(self.runtime, scope)
         rule = faults.pick(scope["method"], scope["path"], key, org.id if org is not None else None)
         if rule is None:
             await self.app(scope, receive, send)

@@ -69,6 +69,19 @@ def _body_for_journal(raw: bytes, truncated: bool) -> Any:
     return mask_text(text) + ("…" if truncated else "")
 
 
+def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
+    """The caller's key (x-api-key, else a bearer public key) and its organization; never creates one."""
+    headers = dict(scope["headers"])
+    key = headers.get(b"x-api-key", b"").decode("latin-1") or None
+    if key is not None:
+        return key, runtime.store.organization_for_key(key)
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        org_id = getattr(runtime.store, "public_keys", {}).get(token.strip())
+        return token.strip(), runtime.store.organizations.get(org_id) if org_id else None
+    return None, None
+
+
 # --- near misses -----------------------------------------------------------------
 def _filled(template: str, path: str) -> str:
     """The template with its ``{params}`` taken from the request, so only fixed parts are compared."""
@@ -222,8 +235,7 @@ class JournalMiddleware:
 
     def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
                 status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float) -> None:
-        key = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-api-key"), None)
-        org = self.runtime.store.organization_for_key(key) if key else None
+        key, org = caller(self.runtime, scope)
         at = self.runtime.now(org)
         fault = scope.get(FAULT_SCOPE_KEY)
         entry: dict[str, Any] = {

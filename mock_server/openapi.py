@@ -78,8 +78,12 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
         "4XX": {"description": "Error", "content": {"application/json": {"schema": {
             "$ref": "#/components/schemas/ErrorResponse"}}}},
     }
-    if op.auth:
+    if op.bearer:
+        out["security"] = [{"clientAuth": []}]
+    elif op.auth:
         out["security"] = [{"apiKey": []}]
+    if op.deprecated:
+        out["deprecated"] = True
     return out
 
 
@@ -92,6 +96,9 @@ def build(operations: Iterable[Operation], *, title: str = "Equos API (equos-moc
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
     schemas = dict(defs.get("$defs", {}))
     schemas["ErrorResponse"] = ERROR_SCHEMA
+    schemes: dict[str, Any] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+    if any(op.bearer for op in operations):
+        schemes["clientAuth"] = {"type": "http", "scheme": "bearer", "description": "A public (client) key."}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": __version__,
@@ -100,7 +107,7 @@ def build(operations: Iterable[Operation], *, title: str = "Equos API (equos-moc
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": schemes,
         },
     }
 

@@ -60,19 +60,25 @@ class Runtime:
         return not self.configured_keys
 
     def organization_for_key(self, key: str | None) -> Organization:
-        if not key:
+        # A public (session-pass) key never opens the backend routes, not even with open keys.
+        if not key or key in self.store.public_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
         org = self.store.organization_for_key(key)
         if org is not None:
             return org
-        if not self.open_keys:
+        # A configured key (--api-key) without an organization yet gets one, like an open key.
+        if not self.open_keys and key not in self.configured_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
-        return self.create_organization([key], name=f"org-{_fingerprint(key)}")
+        org = self.create_organization([key], name=f"org-{_fingerprint(key)}")
+        self.set_public_keys(org, [])
+        return org
 
     def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None
                             ) -> Organization:
         org_id = org_id or self.new_id("organization")
-        return self.store.add_organization(Organization(org_id, name or org_id), keys)
+        org = Organization(org_id, name or org_id)
+        org.created_at = self.clock.now()
+        return self.store.add_organization(org, keys)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""
@@ -80,6 +86,41 @@ class Runtime:
             self.store.keys[key] = org.id
             if configure:
                 self.configured_keys.add(key)
+
+
+    # --- public keys (legacy session passes) ----------------------------------
+    def public_keys_of(self, org: Organization) -> list[str]:
+        return [k for k, v in self.store.public_keys.items() if v == org.id]
+
+    def set_public_keys(self, org: Organization, keys: list[str]) -> list[str]:
+        """Give ``org`` these public keys; none given: one derived from its first API key, else random.
+
+        Derived keys stay the same across restarts and resets, so a page can keep using one.
+        """
+        for key in self.public_keys_of(org):
+            del self.store.public_keys[key]
+        if not keys:
+            api_keys = [k for k, v in self.store.keys.items() if v == org.id]
+            suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
+                      if api_keys else self.ids.token(16))
+            keys = [f"pk_{suffix}"]
+        for key in keys:
+            if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
+                raise ValueError(f"public key {mask_secret(key)} is already in use")
+            self.store.public_keys[key] = org.id
+        return keys
+
+    def public_key_of(self, org: Organization) -> str:
+        return (self.public_keys_of(org) or self.set_public_keys(org, []))[0]
+
+    def organization_for_public_key(self, authorization: str | None) -> Organization:
+        """``Authorization: Bearer <public key>``; an API key, or anything else, is refused."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        org_id = self.store.public_keys.get(token.strip()) if scheme.lower() == "bearer" else None
+        org = self.store.organizations.get(org_id) if org_id is not None else None
+        if org is None:
+            raise errors.unauthorized(int(self.assumptions["auth_failure"]))
+        return org
 
 
 def _fingerprint(key: str) -> str:

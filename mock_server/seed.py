@@ -112,6 +112,10 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> l
             raise SeedError(f"{where}: organization {org_id} already exists")
         org = rt.create_organization([], name=spec.get("name"), org_id=org_id)
         rt.add_keys(org, keys, configure=configure_keys)
+        try:
+            rt.set_public_keys(org, [str(k) for k in spec.get("publicKeys", [])])
+        except ValueError as exc:
+            raise SeedError(f"{where}.publicKeys: {exc}") from None
         org.settings = _settings(spec.get("settings", {}), where)
         load_resources(rt, org, spec, where)
         loaded.append(org)
@@ -120,7 +124,7 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> l
 
 def _settings(raw: dict[str, Any], where: str) -> OrgSettings:
     fields = {"durationLimit": "duration_limit", "charge": "charge", "chargeBySecond": "charge_by_second",
-              "concurrentLimit": "concurrent_limit", "suspended": "suspended"}
+              "concurrentLimit": "concurrent_limit", "suspended": "suspended", "reason": "reason"}
     unknown = set(raw) - set(fields)
     if unknown:
         raise SeedError(f"{where}.settings: unknown keys {sorted(unknown)}")

@@ -24,3 +24,4 @@ class Settings:
     client_token_ttl_seconds: int = 900
     upload_secret: str | None = None
     data_dir: str | None = None
+    legacy_v3_routes: bool = True  # serve the deprecated /v3 twins of the legacy /v1 routes

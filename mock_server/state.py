@@ -12,9 +12,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from .clock import Clock, from_ms, to_ms
+from .models.agents import EquosAgent
+from .models.avatars import AvatarRecord
 from .models.characters import EquosCharacter
 from .models.conversations import EquosConversation
 from .models.resources import EquosBrain, EquosDocument, EquosFace, EquosKnowledgeBase, EquosVoice
+from .models.sessions import SessionRecord
 from .runtime import Runtime
 from .store import Organization
 from .store.memory import COLLECTIONS, OrgSettings
@@ -30,6 +33,9 @@ COLLECTION_MODELS: dict[str, type[BaseModel]] = {
     "knowledge_bases": EquosKnowledgeBase,
     "documents": EquosDocument,
     "conversations": EquosConversation,
+    "agents": EquosAgent,
+    "avatars": AvatarRecord,
+    "sessions": SessionRecord,
 }
 assert set(COLLECTION_MODELS) == set(COLLECTIONS)
 
@@ -47,7 +53,8 @@ def export_org(rt: Runtime, org: Organization) -> dict[str, Any]:
         # Oldest first, so an import re-creates the same order.
         _, items = org.collection(name).page(0, len(org.collection(name)) or 1, newest_first=False)
         collections[name] = [json.loads(item.model_dump_json()) for item in items]
-    return {"id": org.id, "name": org.name, "keys": keys, "settings": org.settings.to_json(),
+    return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": rt.public_keys_of(org),
+            "settings": org.settings.to_json(),
             "clock": _clock_json(org.clock), "collections": collections}
 
 
@@ -70,7 +77,8 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
         org = Organization(spec["id"], spec.get("name") or spec["id"], OrgSettings(
             duration_limit=settings.get("durationLimit", 3600), charge=settings.get("charge", False),
             charge_by_second=settings.get("chargeBySecond", 1.0),
-            concurrent_limit=settings.get("concurrentLimit"), suspended=settings.get("suspended", False)))
+            concurrent_limit=settings.get("concurrentLimit"), suspended=settings.get("suspended", False),
+            reason=settings.get("reason")))
         if spec.get("clock"):
             org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
             if not spec["clock"]["frozen"]:
@@ -82,6 +90,7 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
                 collection.add(model.model_validate_json(json.dumps(record)))
         rt.store.add_organization(org, [])
         rt.add_keys(org, list(spec.get("keys", [])), configure=False)
+        rt.set_public_keys(org, list(spec.get("publicKeys", [])))
         loaded.append(org)
     return loaded
 

@@ -167,7 +167,8 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
     keys = [mask_secret(k) for k, v in rt.store.keys.items() if v == org.id]
-    return {"id": org.id, "name": org.name, "keys": keys, "settings": org.settings.to_json(),
+    return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
+            "settings": org.settings.to_json(),
             "counts": {name: len(org.collection(name)) for name in
                        ("brains", "characters", "faces", "voices", "knowledge_bases", "documents",
                         "conversations")}}

@@ -50,6 +50,9 @@ class Operation:
     response: Any = None  # a model class, or a JSON-schema dict for non-model replies
     nullable: bool = False
     auth: bool = True
+    bearer: bool = False  # legacy session passes: Authorization: Bearer <public key> instead of x-api-key
+    deprecated: bool = False
+    max_body_bytes: int | None = None  # when larger than the app's default (inline avatar images)
     extra_query: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
@@ -168,13 +171,17 @@ def endpoint(operation: Operation) -> Callable[[Request], Any]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
-            org = (runtime.organization_for_key(request.headers.get("x-api-key"))
-                   if operation.auth else None)
+            if operation.bearer:
+                org = runtime.organization_for_public_key(request.headers.get("authorization"))
+            else:
+                org = (runtime.organization_for_key(request.headers.get("x-api-key"))
+                       if operation.auth else None)
             call = Call(runtime, org, request, request.path_params)  # type: ignore[arg-type]
             if operation.query is not None:
                 call.query = parse_query(request, operation.query, runtime)
             if operation.body is not None:
-                raw = await read_body(request, runtime.settings.max_body_bytes)
+                limit = max(operation.max_body_bytes or 0, runtime.settings.max_body_bytes)
+                raw = await read_body(request, limit)
                 call.body = parse_json_body(raw, request.headers.get("content-type", ""), operation.body)
             return reply(runtime, operation, operation.handler(call))
         except errors.ApiError as exc:

@@ -150,7 +150,9 @@ def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> f
         conversation = observe(rt, org, conversation)
         end_ms = to_ms(conversation.endedAt) if conversation.endedAt is not None else now_ms
         total_ms += max(end_ms - to_ms(conversation.startedAt), 0)
-    return total_ms / 1000
+    from .sessions import milliseconds_used  # legacy v1 sessions are billed with conversations
+
+    return (total_ms + milliseconds_used(rt, org, client)) / 1000
 
 
 def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRequest) -> CreateEquosTokenResponse:

@@ -103,7 +103,8 @@ class Collection(Generic[T]):
         self.__init__(self._sequence)  # type: ignore[misc]
 
 
-COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations")
+COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations",
+               "agents", "avatars", "sessions")
 
 
 @dataclass
@@ -115,6 +116,7 @@ class OrgSettings:
     charge_by_second: float = 1.0
     concurrent_limit: int | None = None
     suspended: bool = False
+    reason: str | None = None  # why the organization is suspended (legacy GET /v1/limits)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +125,7 @@ class OrgSettings:
             "chargeBySecond": self.charge_by_second,
             "concurrentLimit": self.concurrent_limit,
             "suspended": self.suspended,
+            "reason": self.reason,
         }
 
 
@@ -134,6 +137,7 @@ class Organization:
         self.name = name
         self.settings = settings or OrgSettings()
         self.clock: Any = None  # None: the app clock; a Clock when a test scoped time to this org
+        self.created_at: Any = None  # a datetime once the runtime creates it (legacy limits' createdAt)
         sequence = itertools.count()
         self.brains: Collection[Any] = Collection(sequence)
         self.characters: Collection[Any] = Collection(sequence)
@@ -142,6 +146,9 @@ class Organization:
         self.knowledge_bases: Collection[Any] = Collection(sequence)
         self.documents: Collection[Any] = Collection(sequence)
         self.conversations: Collection[Any] = Collection(sequence)
+        self.agents: Collection[Any] = Collection(sequence)  # legacy v1
+        self.avatars: Collection[Any] = Collection(sequence)  # legacy v1
+        self.sessions: Collection[Any] = Collection(sequence)  # legacy v1
 
     def collection(self, name: str) -> Collection[Any]:
         if name not in COLLECTIONS:
@@ -155,6 +162,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.organizations: dict[str, Organization] = {}
         self.keys: dict[str, str] = {}
+        self.public_keys: dict[str, str] = {}  # legacy session-pass keys -> organization id
 
     def organization_for_key(self, key: str) -> Organization | None:
         org_id = self.keys.get(key)
@@ -170,7 +178,10 @@ class MemoryStore:
         self.organizations.pop(org_id, None)
         for key in [k for k, v in self.keys.items() if v == org_id]:
             del self.keys[key]
+        for key in [k for k, v in self.public_keys.items() if v == org_id]:
+            del self.public_keys[key]
 
     def clear(self) -> None:
         self.organizations.clear()
         self.keys.clear()
+        self.public_keys.clear()

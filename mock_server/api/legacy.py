@@ -1,0 +1,57 @@
+"""The legacy API assembled: /v1 operations, their deprecated /v3 aliases, /docs/v1-json, avatar images.
+
+The v1 operations get their own OpenAPI document at /docs/v1-json, as the real API publishes one there;
+the /v3 aliases (on by default, ``Settings.legacy_v3_routes``) join the v3 document marked deprecated,
+as they were in the real v3 document (December 2025).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from .. import openapi
+from ..domain.avatars import THUMBNAIL_PATH
+from ..settings import Settings
+from . import agents, avatars, limits, sessions
+from .operation import JSON_TYPE, Operation
+
+V1_OPERATIONS: tuple[Operation, ...] = (
+    *sessions.OPERATIONS,
+    *agents.OPERATIONS,
+    *avatars.OPERATIONS,
+    limits.LIMITS,
+    limits.HEALTH,
+)
+
+
+def _v3_alias(op: Operation) -> Operation:
+    return replace(op, path="/v3" + op.path.removeprefix("/v1"),
+                   operation_id=op.operation_id.removesuffix("_v1") + "_v3", deprecated=True)
+
+
+# /v3/health already exists; every other legacy route had a deprecated /v3 twin.
+V3_ALIASES: tuple[Operation, ...] = tuple(_v3_alias(op) for op in V1_OPERATIONS if op is not limits.HEALTH)
+
+
+def v3_aliases(settings: Settings) -> tuple[Operation, ...]:
+    return V3_ALIASES if settings.legacy_v3_routes else ()
+
+
+def docs_routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
+    document = openapi.build(V1_OPERATIONS, title="Equos API v1 (equos-mock, legacy)")
+    document_bytes = json.dumps(document).encode()
+    page = openapi.SWAGGER_PAGE.replace("/docs/v3-json", "/docs/v1-json")
+
+    async def v1_json(request: Request) -> Response:
+        return Response(document_bytes, media_type=JSON_TYPE)
+
+    async def v1_page(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    return [("GET", "/docs/v1-json", v1_json), ("GET", "/docs/v1", v1_page),
+            ("GET", THUMBNAIL_PATH + "/{org}/{avatar}", avatars.thumbnail)]
