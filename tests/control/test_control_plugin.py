@@ -251,7 +251,7 @@ def test_readme_example_runs(pytester: pytest.Pytester) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Testing your app with equos-mock", 1)[1].split("\n## ", 1)[0]
     blocks = [textwrap.dedent(b.split("\n", 1)[1]) for b in section.split("```python")[1:]]
-    files = {b.split("\n", 1)[0].removeprefix("# ").split(" ")[0]: b.split("```", 1)[0] for b in blocks}
+    files = {b.split("\n", 1)[0].removeprefix("# ").split(" ")[0].rstrip(":"): b.split("```", 1)[0] for b in blocks}
     assert {"app.py", "test_kiosk.py"} <= set(files), files.keys()
     for name, source in files.items():
         pytester.path.joinpath(name).write_text(source, encoding="utf-8")
