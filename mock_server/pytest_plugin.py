@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("equos-mock")
     group.addoption("--equos-mock-url", default=None,
                     help="use an already running equos-mock at this URL instead of starting one")
+    group.addoption("--equos-mock-token", default=None,
+                    help="x-mock-token of that server's control plane (default: $EQUOS_MOCK_CONTROL_TOKEN)")
     group.addoption("--equos-leak", default=None, choices=LEAK_MODES,
                     help="a test that leaves conversations running: fail (default), warn, or off")
     parser.addini("equos_leak", default="fail",
@@ -68,7 +70,10 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
 
     url = request.config.getoption("--equos-mock-url")
     if url:
-        yield EquosMock(url.rstrip("/"), MockControl(url))
+        import os
+
+        token = request.config.getoption("--equos-mock-token") or os.environ.get("EQUOS_MOCK_CONTROL_TOKEN")
+        yield EquosMock(url.rstrip("/"), MockControl(url, token=token))
         return
     from .server import MockServer
 

@@ -179,6 +179,18 @@ def test_external_server_by_url(pytester: pytest.Pytester) -> None:
         assert server.control.count("GET", "/v3/faces") == 1
 
 
+def test_external_server_with_a_control_token(pytester: pytest.Pytester) -> None:
+    with MockServer(control_token="s3cret") as server:
+        pytester.makepyfile(test_token='''
+            def test_clock(equos_clock):
+                equos_clock.advance(5)
+        ''')
+        refused = pytester.runpytest("--equos-mock-url", server.url)
+        refused.assert_outcomes(errors=2)  # the clock at setup, the leak guard at teardown
+        refused.stdout.fnmatch_lines(["*control plane answered 401*"])
+        pytester.runpytest("--equos-mock-url", server.url, "--equos-mock-token", "s3cret").assert_outcomes(passed=1)
+
+
 def test_plugin_import_is_cheap() -> None:
     code = ("import sys, mock_server.pytest_plugin\n"
             "heavy = [m for m in ('httpx', 'equos', 'starlette', 'uvicorn', 'pydantic') if m in sys.modules]\n"
