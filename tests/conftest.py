@@ -214,3 +214,75 @@ def sdk(equos_mock: EquosMock) -> Callable[..., Any]:
         return pytest_plugin.sdk_client(base_url or equos_mock.url, key or equos_mock.new_key())
 
     return build
+
+
+def _unparsed_keys(value: Any, where: str = "") -> list[str]:
+    """Keys the SDK did not recognise (kept in additional_properties), anywhere in a parsed model."""
+    import attrs
+
+    found: list[str] = []
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _unparsed_keys(item, f"{where}[{i}]")
+    elif attrs.has(type(value)):
+        extra = getattr(value, "additional_properties", {})
+        found += [f"{where}.{k}" for k in extra]
+        for field in attrs.fields(type(value)):
+            if field.name != "additional_properties":
+                found += _unparsed_keys(getattr(value, field.name), f"{where}.{field.name}")
+    return found
+
+
+class SdkApi:
+    """Calls ``group.method`` on the official SDK, as itself (sync) or as ``method_async`` (async).
+
+    Every call must return a fully parsed value of the method's declared type (not None), with no
+    key the SDK failed to recognise, unless ``allow_none`` is given.
+    """
+
+    def __init__(self, mode: str, base_url: str, key: str, loop: Any):
+        self.mode = mode
+        self.base_url = base_url
+        self.key = key
+        self.client = pytest_plugin.sdk_client(base_url, key)
+        self._loop = loop
+
+    def other(self, key: str) -> SdkApi:
+        return SdkApi(self.mode, self.base_url, key, self._loop)
+
+    def run(self, coroutine: Any) -> Any:
+        return self._loop.run_until_complete(coroutine)
+
+    def raw(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        group, method = name.split(".")
+        api = getattr(self.client, group)
+        if self.mode == "sync":
+            return getattr(api, method)(*args, **kwargs)
+        return self.run(getattr(api, method + "_async")(*args, **kwargs))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        import typing
+
+        group, method = name.split(".")
+        result = self.raw(name, *args, **kwargs)
+        declared = typing.get_type_hints(getattr(getattr(self.client, group), method))["return"]
+        expected = tuple(t for t in typing.get_args(declared) if t is not type(None)) or (declared,)
+        if float in expected and not isinstance(result, bool):
+            expected = (*expected, int)  # a bare "0" parses as int; PEP 484 lets int stand for float
+        assert result is not None, f"{name} ({self.mode}) returned None"
+        assert isinstance(result, expected), f"{name} ({self.mode}) returned {type(result).__name__}"
+        unparsed = _unparsed_keys(result)
+        assert not unparsed, f"{name} ({self.mode}): keys the SDK does not know: {unparsed}"
+        return result
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iterator[SdkApi]:
+    """The SDK on a fresh organization, once with the sync methods and once with the ``_async`` ones."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        yield SdkApi(request.param, equos_mock.url, equos_mock.new_key(), loop)
+    finally:
+        loop.close()
