@@ -225,8 +225,10 @@ def _unparsed_keys(value: Any, where: str = "") -> list[str]:
         for i, item in enumerate(value):
             found += _unparsed_keys(item, f"{where}[{i}]")
     elif attrs.has(type(value)):
-        extra = getattr(value, "additional_properties", {})
-        found += [f"{where}.{k}" for k in extra]
+        fields = [f.name for f in attrs.fields(type(value))]
+        if fields == ["additional_properties"]:
+            return found  # a free-form map (promptTemplateVars): its keys are its content
+        found += [f"{where}.{k}" for k in value.additional_properties]
         for field in attrs.fields(type(value)):
             if field.name != "additional_properties":
                 found += _unparsed_keys(getattr(value, field.name), f"{where}.{field.name}")
@@ -286,3 +288,27 @@ def api(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iterator[SdkAp
         yield SdkApi(request.param, equos_mock.url, equos_mock.new_key(), loop)
     finally:
         loop.close()
+
+
+def check_livekit_token(token: str, *, room: str, identity: str, name: str,
+                        key: str = "devkey", secret: str = "secret") -> Any:
+    """A LiveKit token verifies with (key, secret), not with another secret, and grants what it must."""
+    from livekit.api import TokenVerifier
+
+    claims = TokenVerifier(key, secret).verify(token)
+    assert (claims.identity, claims.name) == (identity, name)
+    video = claims.video
+    assert video.room == room
+    assert (video.room_join, video.can_publish, video.can_subscribe, video.can_publish_data) == (
+        True, True, True, True)
+    import jwt
+
+    with pytest.raises(jwt.InvalidSignatureError):
+        TokenVerifier(key, secret + "-other").verify(token)
+    return claims
+
+
+@pytest.fixture(scope="session")
+def livekit_check() -> Callable[..., Any]:
+    """``livekit_check(token, room=, identity=, name=)``: see ``check_livekit_token``."""
+    return check_livekit_token
