@@ -312,3 +312,55 @@ def check_livekit_token(token: str, *, room: str, identity: str, name: str,
 def livekit_check() -> Callable[..., Any]:
     """``livekit_check(token, room=, identity=, name=)``: see ``check_livekit_token``."""
     return check_livekit_token
+
+
+class InProcessClient:
+    """A synchronous HTTP client calling an ASGI app directly (httpx.ASGITransport on a private loop).
+
+    About three times faster than starlette's TestClient: what the property tests need.
+    """
+
+    def __init__(self, app: Any, loop: Any):
+        import httpx
+
+        self._loop = loop
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock.test")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+
+
+@pytest.fixture
+def inprocess(validated_app: Callable[..., ValidatingApp]) -> Iterator[Callable[..., InProcessClient]]:
+    """``inprocess(settings=None)``: a sync client on a fresh, validated, in-process app."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    clients: list[InProcessClient] = []
+
+    def make(settings: Settings | None = None) -> InProcessClient:
+        clients.append(InProcessClient(validated_app(settings), loop))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+    loop.close()
