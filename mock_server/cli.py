@@ -93,7 +93,8 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
     app = create_app(settings)
     runtime = app.state.runtime
-    key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
+    # A key that works: a seeded one, else the first --api-key, else any (keys are open then).
+    key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
