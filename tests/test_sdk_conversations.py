@@ -74,6 +74,11 @@ def test_start_get_and_tokens(api, clock, livekit_check):
     livekit_check(started.remote_agent_access_token, room=conversation.room, identity="agent-1",
                   name="Remote Agent")
 
+    for token in (started.consumer_access_token, started.remote_agent_access_token):
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["iss"] == "devkey" and claims["nbf"] == int(now.timestamp())
+        assert claims["exp"] >= int(now.timestamp()) + 600  # valid at least until the conversation must end
+
     got = api.call("conversations.get", conversation.id)
     assert (got.id, got.room, got.status.value) == (conversation.id, conversation.room, "running")
 
@@ -241,3 +246,20 @@ def test_official_example_flow(equos_mock, livekit_check):
     livekit_check(started.remote_agent_access_token, room=conversation.room, identity="agent", name="Agent")
     stopped = client.conversations.stop(conversation.id)
     assert stopped and stopped.status.value == "ended"
+
+
+def test_host_with_tokens_with_host_mint(inprocess, livekit_check):
+    """The ``tokens_with_host=mint`` alternative: tokens for the caller's own LiveKit room and URL."""
+    from mock_server.settings import Settings
+
+    client = inprocess(Settings(assumptions={"tokens_with_host": "mint"}, livekit_api_secret="another-secret"))
+    headers = {"x-api-key": "sk_host"}
+    character = client.post("/v3/characters", json={"name": "c", "livekitIdentity": "c"}, headers=headers).json()
+    started = client.post("/v3/conversations", headers=headers, json={
+        "name": "n", "characterId": character["id"], "consumer": {"identity": "u", "name": "U"},
+        "host": {"serverUrl": "wss://mine.example", "accessToken": "t"}}).json()
+    conversation = started["conversation"]
+    assert conversation["serverUrl"] == "wss://mine.example"
+    assert started["remoteAgentAccessToken"] is None
+    livekit_check(started["consumerAccessToken"], room=conversation["room"], identity="u", name="U",
+                  secret="another-secret")
