@@ -82,3 +82,26 @@ def test_validator_catches_bad_responses(equos_mock, response_validator):
     assert check("GET", "/v3/faces/x", 200, json_type, b'{"id":"a","identity":"tommy","organizationId":"o",'
                  b'"createdAt":"not a date","updatedAt":"2026-01-01T00:00:00.000Z"}')  # date-time format
     assert check("GET", "/_mock/clock", 500, json_type, b"") == []  # not a v3 route: not checked
+
+
+# Replies documented as "T | null" in the facts file; every other reply is not nullable.
+NULLABLE = {
+    ("GET", "/v3/brains/{id}"), ("PATCH", "/v3/brains/{id}"), ("DELETE", "/v3/brains/{id}"),
+    ("GET", "/v3/characters/{id}"), ("DELETE", "/v3/characters/{id}"),
+    ("GET", "/v3/faces/{id}"), ("DELETE", "/v3/faces/{id}"),
+    ("GET", "/v3/voices/{id}"), ("PATCH", "/v3/voices/{id}"), ("DELETE", "/v3/voices/{id}"),
+    ("GET", "/v3/knowledge-bases/{id}"), ("DELETE", "/v3/knowledge-bases/{id}"),
+    ("GET", "/v3/conversations/{id}"), ("POST", "/v3/conversations/{id}/stop"),
+}
+
+
+def test_nullable_replies_are_those_of_the_facts_file(equos_mock):
+    document = _served(equos_mock)
+    nullable = set()
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            status = "201" if method == "post" else "200"
+            schema = op["responses"][status]["content"]["application/json"]["schema"]
+            if {"type": "null"} in schema.get("anyOf", []):
+                nullable.add((method.upper(), path))
+    assert nullable == NULLABLE

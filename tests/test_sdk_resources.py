@@ -148,6 +148,9 @@ def test_characters_partial_update_and_null_clears(api):
     assert got.face is None and got.voice is None and got.brain.id == refs["brain_id"]
     assert api.call("characters.delete", character.id).id == character.id
     assert api.call("characters.list").total == 0
+    with pytest.raises(UnexpectedStatus) as unknown:  # PUT is not nullable in the spec: 404, not null
+        api.raw("characters.update", character.id, UpdateEquosCharacterRequest(name="x"))
+    assert status_of(unknown) == 404
 
 
 def test_character_references_must_be_live_in_the_organization(api, equos_mock):
