@@ -140,3 +140,24 @@ def test_lists_newest_first_total_before_paging_and_deletes_vanish(equos_httpx, 
     assert (gone.status_code, gone.content) == (200, b"")  # null_result=empty
     again = equos_httpx.delete(f"/v3/brains/{ids[3]}")
     assert (again.status_code, again.content) == (200, b"")
+
+
+def test_conversation_and_character_rules(equos_httpx, equos_clock):
+    character = equos_httpx.post("/v3/characters", json={"name": "a", "livekitIdentity": "same"})
+    assert character.status_code == 201
+    duplicate = equos_httpx.post("/v3/characters", json={"name": "b", "livekitIdentity": "same"})
+    assert duplicate.status_code == 409 and duplicate.json()["error"] == "Conflict"
+    body = {"name": "n", "characterId": character.json()["id"]}
+    for max_seconds, message in ((3601, "maxSeconds must not be greater than 3600"),
+                                 (0, "maxSeconds must not be less than 1"),
+                                 ("10", "maxSeconds must be a number conforming to the specified constraints")):
+        assert bad_request(equos_httpx.post("/v3/conversations", json={**body, "maxSeconds": max_seconds})) == [
+            message]
+    assert bad_request(equos_httpx.post("/v3/conversations", json={**body, "promptTemplateVars": {"a": 1}})) == [
+        "promptTemplateVars.a must be a string"]
+    assert bad_request(equos_httpx.get("/v3/brains?take=20&take=3")) == ["take must be given once, not repeated"]
+    default = equos_httpx.post("/v3/conversations", json=body).json()["conversation"]
+    assert default["maxSeconds"] == 3600 and default["status"] == "running"
+    equos_clock.set("2030-01-02T03:04:05Z")  # a whole second still prints its milliseconds
+    at_whole_second = equos_httpx.post("/v3/brains", json=BRAIN).json()
+    assert at_whole_second["createdAt"] == "2030-01-02T03:04:05.000Z"
