@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 VOICES = ["Puck", "Charon", "Kore", "Fenrir", "Aoede"]
-KINDS = ("brains", "faces", "voices", "knowledge-bases", "characters")
+KINDS = ("brains", "faces", "voices", "knowledge-bases", "characters", "conversations")
 LIST_KEY = {"brains": "brains", "faces": "faces", "voices": "voices", "knowledge-bases": "items",
             "characters": "characters", "conversations": "conversations"}
 
@@ -34,8 +34,8 @@ creation = st.tuples(st.sampled_from("AB"), st.sampled_from(KINDS), st.sampled_f
 
 
 def test_two_keys_never_see_each_others_resources(client):
-    @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.lists(creation, min_size=1, max_size=12))
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(creation, min_size=1, max_size=14))
     def run(plan):
         keys = {owner: f"sk_{owner}_{uuid.uuid4().hex}" for owner in "AB"}
         owned: dict[str, dict[str, list[str]]] = {o: {k: [] for k in KINDS} for o in "AB"}
@@ -50,9 +50,15 @@ def test_two_keys_never_see_each_others_resources(client):
                 body, identity = {"identity": voice}, f"voice:{voice}"
             elif kind == "knowledge-bases":
                 body = {"name": "kb", "description": "d"}
-            else:
+            elif kind == "characters":
                 body = {"name": "c", "livekitIdentity": f"c-{len(owned[owner]['characters'])}",
                         "brainId": owned[owner]["brains"][-1] if owned[owner]["brains"] else None}
+            else:
+                if not owned[owner]["characters"]:  # a conversation needs a character of its own organization
+                    made = client.post("/v3/characters", headers=headers, json={
+                        "name": "c", "livekitIdentity": "for-conversation"})
+                    owned[owner]["characters"].append(made.json()["id"])
+                body = {"name": "n", "characterId": owned[owner]["characters"][-1]}
             response = client.post(f"/v3/{kind}", json=body, headers=headers)
             if kind in ("faces", "voices"):
                 # Uniqueness of identities is per organization: the other key's faces never conflict.
@@ -62,7 +68,8 @@ def test_two_keys_never_see_each_others_resources(client):
                     continue
                 identities[owner].add(identity)
             assert response.status_code == 201, response.text
-            owned[owner][kind].append(response.json()["id"])
+            created = response.json()
+            owned[owner][kind].append(created["conversation"]["id"] if kind == "conversations" else created["id"])
 
         for me, other in (("A", "B"), ("B", "A")):
             headers = {"x-api-key": keys[me]}
@@ -73,8 +80,20 @@ def test_two_keys_never_see_each_others_resources(client):
                 for foreign in owned[other][kind]:
                     got = client.get(f"/v3/{kind}/{foreign}", headers=headers)
                     assert (got.status_code, got.content) == (200, b"")
-                    gone = client.delete(f"/v3/{kind}/{foreign}", headers=headers)
-                    assert (gone.status_code, gone.content) == (200, b"")
+                    if kind != "conversations":  # conversations have no DELETE
+                        gone = client.delete(f"/v3/{kind}/{foreign}", headers=headers)
+                        assert (gone.status_code, gone.content) == (200, b"")
+            for foreign in owned[other]["conversations"]:
+                stopped = client.post(f"/v3/conversations/{foreign}/stop", headers=headers)
+                assert (stopped.status_code, stopped.content) == (201, b"")
+            for foreign in owned[other]["characters"]:
+                for path, body in (("/v3/conversations", {"name": "n", "characterId": foreign}),
+                                   ("/v3/tokens", {"user": "u", "character": foreign})):
+                    assert client.post(path, json=body, headers=headers).status_code == 404
+            for foreign in owned[other]["knowledge-bases"]:
+                added = client.post(f"/v3/knowledge-bases/{foreign}/documents", headers=headers,
+                                    json={"name": "d", "description": "d", "mimeType": "text/plain"})
+                assert added.status_code == 404
             for foreign in owned[other]["brains"]:
                 refused = client.post("/v3/characters", headers=headers,
                                       json={"name": "x", "livekitIdentity": "x", "brainId": foreign})
@@ -90,6 +109,10 @@ def test_two_keys_never_see_each_others_resources(client):
                     assert got.status_code == 200 and got.json()["id"] == item_id
                     if kind == "brains":
                         assert got.json()["instructions"] == "i"
+                    if kind == "conversations":
+                        assert got.json()["status"] == "running"  # the other key's stop changed nothing
+                    if kind == "knowledge-bases":
+                        assert got.json()["documents"] == []
 
     run()
 
