@@ -6,7 +6,7 @@ Responses still pass through the OpenAPI validator (``validated_app``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -119,7 +119,7 @@ def test_two_keys_never_see_each_others_resources(client):
 
 # --- the conversation lifecycle ----------------------------------------------------
 class Lifecycle(RuleBasedStateMachine):
-    """Any sequence of starts, stops and clock moves keeps timestamps and usage consistent."""
+    """Any sequence of starts, stops and clock moves (either way) keeps timestamps and usage consistent."""
 
     client: Any  # an in-process client, set by the test below
 
@@ -155,14 +155,24 @@ class Lifecycle(RuleBasedStateMachine):
         assert response.status_code == 201
         running = stopped is None and self.now_ms < started + max_seconds * 1000
         if running:
-            assert response.json()["status"] == "ended" and ms(response.json()["endedAt"]) == self.now_ms
-            self.model[conversation_id][3] = self.now_ms
+            # A clock moved back before startedAt still never ends a conversation before it started.
+            ended_at = max(self.now_ms, started)
+            assert response.json()["status"] == "ended" and ms(response.json()["endedAt"]) == ended_at
+            self.model[conversation_id][3] = ended_at
         else:
             assert response.content == b""  # already ended: the null result
 
     @rule(seconds=st.one_of(st.integers(0, 900), st.floats(0, 5, allow_nan=False).map(lambda s: round(s, 3))))
     def advance(self, seconds):
         moved = self.client.post("/_mock/clock/advance", json={"seconds": seconds, "key": self.key})
+        assert moved.status_code == 200
+        self.now_ms = ms(moved.json()["now"])
+
+    @rule(seconds=st.integers(1, 400))
+    def rewind(self, seconds):
+        """Clocks may also move back (a test setting a past instant)."""
+        at = datetime.fromtimestamp((self.now_ms - seconds * 1000) / 1000, tz=UTC)
+        moved = self.client.post("/_mock/clock/set", json={"at": at.isoformat(), "key": self.key})
         assert moved.status_code == 200
         self.now_ms = ms(moved.json()["now"])
 
@@ -183,13 +193,15 @@ class Lifecycle(RuleBasedStateMachine):
             expected_end = self._expected_end(conversation["id"])
             if conversation["endedAt"] is None:
                 assert conversation["status"] == "running" and expected_end is None
-                end = self.now_ms
+                duration = max(self.now_ms - started, 0)  # running: up to now (nothing before its start)
             else:
                 end = ms(conversation["endedAt"])
                 assert conversation["status"] == "ended" and end == expected_end
-            assert started <= end
-            assert end - started <= conversation["maxSeconds"] * 1000
-            used_ms[conversation["client"]] += end - started
+                assert started <= end
+                duration = end - started
+                self.model[conversation["id"]][3] = end  # observed ended: stays ended if the clock moves back
+            assert duration <= conversation["maxSeconds"] * 1000
+            used_ms[conversation["client"]] += duration
         total = self.client.get("/v3/organizations/freemium-usage", headers=self.headers)
         assert round(float(total.text) * 1000) == sum(used_ms.values())
         for client in ("a", "b"):
