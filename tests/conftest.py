@@ -157,8 +157,13 @@ def _validated_create_app(violations: list[str]) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def equos_mock(request: pytest.FixtureRequest, response_violations: list[str]) -> Iterator[EquosMock]:
+    from mock_server.control import MockControl
     from mock_server.server import MockServer
 
+    url = request.config.getoption("--equos-mock-url")
+    if url:  # an already running mock (the plugin's option): its responses cannot be wrapped here
+        yield EquosMock(url.rstrip("/"), MockControl(url))
+        return
     with _validated_create_app(response_violations):
         server = MockServer().start()
     assert isinstance(server.app, ValidatingApp)

@@ -88,9 +88,10 @@ def test_serve_with_no_flags_answers_health_quickly_and_stops_on_ctrl_c(record_p
         assert elapsed < START_BOUND_SECONDS
     finally:
         code = _stop(process) if process.poll() is None else process.returncode
-    out = process.stdout.read()
-    assert code == 0, process.stderr.read()
-    assert "Traceback" not in out
+    out, err = process.stdout.read(), process.stderr.read()
+    assert code == 0, err
+    assert "Traceback" not in out + err  # a clean stop, not a KeyboardInterrupt dump
+    assert f"http://127.0.0.1:{DEFAULT_PORT}" in out  # the banner names the base URL
 
 
 def test_api_key_restricts_keys_and_set_switches_an_assumption():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from openapi_spec_validator import validate
 
 # The 34 v3 operations of the facts file (equos-api-facts.md section 1), method and path.
@@ -54,6 +55,8 @@ def test_document_lists_exactly_the_34_operations_with_unique_ids(equos_mock):
 
 
 def test_served_document_is_the_apps_document(equos_mock):
+    if equos_mock.server is None:
+        pytest.skip("an external mock (--equos-mock-url): its app is not in this process")
     assert _served(equos_mock) == equos_mock.server.app.state.openapi
 
 
@@ -65,7 +68,7 @@ def test_swagger_page(equos_mock):
 
 def test_validator_catches_bad_responses(equos_mock, response_validator):
     """The suite-wide validator is not vacuous: it rejects what the document does not allow."""
-    check = response_validator(equos_mock.server.app.state.openapi).check
+    check = response_validator(_served(equos_mock)).check
     json_type = "application/json; charset=utf-8"
     assert check("GET", "/v3/health", 200, json_type, b'{"status":"ok","version":"1.0.0"}') == []
     assert check("GET", "/v3/health", 200, json_type, b'{"status":"ok"}')  # missing version
