@@ -102,6 +102,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
     app = create_app(settings)
     runtime = app.state.runtime
+    # A key that works: a seeded one, else the first --api-key, else any (keys are open then).
     key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then turns Nagle off

@@ -1,5 +1,6 @@
 """/v3/characters: face, voice, brain and knowledge base under one LiveKit identity."""
 
+from .. import errors
 from ..domain import characters
 from ..models.characters import (
     CreateEquosCharacterRequest,
@@ -17,6 +18,13 @@ def _populated(call: Call, character: EquosCharacter) -> EquosCharacter:
     return characters.populate(call.org, character)
 
 
+def _update(call: Call) -> EquosCharacter:
+    updated = characters.update_character(call.runtime, call.org, call.params["id"], call.body)
+    if updated is None:
+        raise errors.not_found(f"character {call.params['id']} not found")
+    return updated
+
+
 OPERATIONS = (
     list_operation(path=PATH, tag=TAG, operation_id="listCharacters", summary="List Equos Characters.",
                    collection="characters", key="characters", response=ListEquosCharactersResponse,
@@ -27,9 +35,9 @@ OPERATIONS = (
     Operation("POST", PATH, "createCharacter", "Create a new Equos Character.", TAG,
               lambda call: characters.create_character(call.runtime, call.org, call.body),
               status=201, body=CreateEquosCharacterRequest, response=EquosCharacter),
+    # Not nullable in the real spec (unlike every other update): an unknown id is a 404.
     Operation("PUT", PATH + "/{id}", "updateCharacter", "Update an Equos Character (partial; null clears).",
-              TAG, lambda call: characters.update_character(call.runtime, call.org, call.params["id"], call.body),
-              body=UpdateEquosCharacterRequest, response=EquosCharacter, nullable=True),
+              TAG, _update, body=UpdateEquosCharacterRequest, response=EquosCharacter),
     delete_operation(path=PATH, tag=TAG, operation_id="deleteCharacter", summary="Delete an Equos Character.",
                      collection="characters", response=EquosCharacter),
 )
