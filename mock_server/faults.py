@@ -26,6 +26,7 @@ from . import errors
 from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, caller
 from .runtime import Runtime, mask_secret
 
+FAULT_HEADER = "x-mock-fault"
 THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
 _FIELDS = {"method", "path", "pathRegex", "key", "organization", "status", "body", "headers", "delayMs",
            "retryAfter", "drop", "times", "probability"}
@@ -70,7 +71,7 @@ class FaultRule:
 
     def response(self) -> Response:
         status = self.status or (429 if self.retry_after is not None else 500)
-        headers = dict(self.headers)
+        headers = {**self.headers, FAULT_HEADER: self.id}  # says the reply was injected, and by which rule
         if self.retry_after is not None:
             headers.setdefault("Retry-After", str(self.retry_after))
         if self.body is not None:

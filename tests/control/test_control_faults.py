@@ -36,6 +36,7 @@ def test_custom_body_and_headers(api, control, key):
     response = api.post("/v3/brains", json={"instructions": "x"})
     assert response.status_code == 400 and response.json() == {"oops": True}
     assert response.headers["x-why"] == "test"
+    assert response.headers["x-mock-fault"] == control.faults(key=key)[0]["id"]
 
 
 def test_throttle_429_with_retry_after(api, control, key):
