@@ -175,3 +175,11 @@ def test_bad_filters_are_400(control):
     assert error.value.status == 400
     with pytest.raises(TypeError):
         control.journal(colour="red")
+
+
+def test_clear_after_an_entry(api, control, key):
+    api.get("/v3/faces")
+    api.get("/v3/voices")
+    first = control.journal(key=key)[0]["id"]
+    assert control.clear_journal(key=key, after=first) == 1
+    assert [e["path"] for e in control.journal(key=key)] == ["/v3/faces"]

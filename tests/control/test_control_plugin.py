@@ -191,6 +191,15 @@ def test_external_server_with_a_control_token(pytester: pytest.Pytester) -> None
         pytester.runpytest("--equos-mock-url", server.url, "--equos-mock-token", "s3cret").assert_outcomes(passed=1)
 
 
+def test_external_server_without_control_plane(pytester: pytest.Pytester) -> None:
+    with MockServer(control_plane=False) as server:
+        pytester.makepyfile(test_plain='''
+            def test_api_only(equos_httpx):
+                assert equos_httpx.get("/v3/faces").status_code == 200
+        ''')
+        pytester.runpytest("--equos-mock-url", server.url).assert_outcomes(passed=1)
+
+
 def test_plugin_import_is_cheap() -> None:
     code = ("import sys, mock_server.pytest_plugin\n"
             "heavy = [m for m in ('httpx', 'equos', 'starlette', 'uvicorn', 'pydantic') if m in sys.modules]\n"
