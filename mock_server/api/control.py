@@ -286,7 +286,8 @@ def journal_count(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 
 def journal_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    scoped = any(request.query_params.get(n) for n in ("method", "path", "key", "organization", "status", "since", "after"))
+    names = ("method", "path", "key", "organization", "status", "since", "after")
+    scoped = any(request.query_params.get(n) for n in names)
     return {"removed": rt.journal.clear(journal_filter(request, rt) if scoped else None)}
 
 
