@@ -1,23 +1,26 @@
 """A synchronous httpx client that calls an app in process: no socket, no server thread of uvicorn.
 
-httpx's own ``ASGITransport`` is async only; this runs it on an anyio portal so plain (sync)
-tests and the official SDK's sync calls can use it. Needs httpx (a test extra).
+httpx's own ``ASGITransport`` is async only; this runs it on an event loop in a daemon thread so
+plain (sync) tests and the official SDK's sync calls can use it (a client never closed cannot keep
+the interpreter from exiting). Needs httpx (a test extra).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import httpx
-from anyio.from_thread import start_blocking_portal
 
 
 class SyncASGITransport(httpx.BaseTransport):
     def __init__(self, app: Any):
         # App exceptions become 500s, as a server would answer; only a dropped connection raises.
         self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        self._portal_cm = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="equos-mock-asgi", daemon=True)
+        self._thread.start()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
@@ -32,11 +35,15 @@ class SyncASGITransport(httpx.BaseTransport):
             body = await response.aread()
             return response.status_code, response.headers.raw, body
 
-        status, headers, body = self._portal.call(exchange)
+        status, headers, body = asyncio.run_coroutine_threadsafe(exchange(), self._loop).result()
         return httpx.Response(status, headers=headers, content=body, request=request)
 
     def close(self) -> None:
-        self._portal_cm.__exit__(None, None, None)
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
 
 
 def asgi_client(app: Any, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
