@@ -227,14 +227,19 @@ class JournalMiddleware:
                 response_body.extend(chunk[: max(BODY_LIMIT - len(response_body), 0)])
             await send(message)
 
+        error = None
         try:
             await self.app(scope, receive_recorded, send_recorded)
+        except Exception as exc:
+            error = type(exc).__name__  # the server error handler outside answers 500
+            raise
         finally:
             self._record(scope, bytes(request_body), bytes(response_body), sizes, status, hints,
-                         (time.perf_counter() - started) * 1000)
+                         (time.perf_counter() - started) * 1000, error)
 
     def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
-                status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float) -> None:
+                status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float,
+                error: str | None = None) -> None:
         key, org = caller(self.runtime, scope)
         at = self.runtime.now(org)
         fault = scope.get(FAULT_SCOPE_KEY)
@@ -258,4 +263,7 @@ class JournalMiddleware:
             entry["dropped"] = fault["dropped"]
         if hints is not None:
             entry["nearMisses"] = hints
+        if error is not None:
+            entry["error"] = error
+            entry["status"] = entry["status"] or 500
         self.runtime.journal.record(entry)

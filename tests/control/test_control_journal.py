@@ -183,3 +183,18 @@ def test_clear_after_an_entry(api, control, key):
     first = control.journal(key=key)[0]["id"]
     assert control.clear_journal(key=key, after=first) == 1
     assert [e["path"] for e in control.journal(key=key)] == ["/v3/faces"]
+
+
+def test_a_crash_is_journaled_as_500():
+    app = create_app()
+    runtime = app.state.runtime
+
+    def broken(key):
+        raise RuntimeError("boom")
+
+    runtime.organization_for_key = broken  # any authenticated route now crashes inside the app
+    with asgi_client(app, "k") as client:
+        response = client.get("/v3/faces")
+        assert response.status_code == 500
+        entry = client.get("/_mock/journal").json()["entries"][-1]
+    assert entry["status"] == 500 and entry["error"] == "RuntimeError"
