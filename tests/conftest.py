@@ -110,9 +110,11 @@ class ValidatingApp:
                 seen["status"] = message["status"]
                 headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
                 seen["content_type"] = headers.get("content-type", "")
+                # A reply injected by a fault rule is the test's own doing, not the mock's contract.
+                seen["faulted"] = "x-mock-fault" in headers
             elif message["type"] == "http.response.body":
                 seen["body"] += message.get("body", b"")
-                if not message.get("more_body", False):
+                if not message.get("more_body", False) and not seen["faulted"]:
                     problems = self.validator.check(scope["method"], scope["path"], seen["status"],
                                                     seen["content_type"], bytes(seen["body"]))
                     self.violations.extend(problems)
