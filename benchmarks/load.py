@@ -115,18 +115,26 @@ def check_answers(port: int, ctx: dict[str, str]) -> None:
 
 
 def run_load(servers: list[tuple[Server, dict[str, str]]], connections: tuple[int, ...], duration: float,
-             workloads: tuple[Workload, ...] = WORKLOADS, log: Any = print) -> dict[str, Any]:
-    """results[server][workload][connections] = wrk figures; servers alternate within every cell."""
+             workloads: tuple[Workload, ...] = WORKLOADS, rounds: int = 1, log: Any = print) -> dict[str, Any]:
+    """results[server][workload][connections] = wrk figures; servers alternate within every cell.
+
+    With ``rounds`` > 1 every cell is run that many times and the run with the median req/s is kept.
+    """
     results: dict[str, Any] = {server.name: {} for server, _ in servers}
     for server, ctx in servers:  # warm-up, not recorded
         run_wrk(server.port, workloads[0], ctx, 8, 1)
     rotation = 0
     for conns in connections:
         for workload in workloads:
-            order = servers[rotation:] + servers[:rotation]  # who goes first changes cell by cell
-            rotation = (rotation + 1) % len(servers)
-            for server, ctx in order:
-                figures = run_wrk(server.port, workload, ctx, conns, duration)
+            runs: dict[str, list[dict[str, Any]]] = {server.name: [] for server, _ in servers}
+            for _ in range(rounds):
+                order = servers[rotation:] + servers[:rotation]  # who goes first changes run by run
+                rotation = (rotation + 1) % len(servers)
+                for server, ctx in order:
+                    runs[server.name].append(run_wrk(server.port, workload, ctx, conns, duration))
+            for server, _ in servers:
+                ranked = sorted(runs[server.name], key=lambda f: f["rps"])
+                figures = ranked[len(ranked) // 2]
                 results[server.name].setdefault(workload.name, {})[str(conns)] = figures
                 log(f"  {server.name:9s} {workload.name:28s} c={conns:<3d} {figures['rps']:9.0f} req/s "
                     f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"

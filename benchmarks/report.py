@@ -114,7 +114,8 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     load = results.get("load")
     if load:
-        out += ["", f"### Load (wrk, 1 thread, {results['settings']['duration']} s per cell, interleaved)", "",
+        out += ["", f"### Load (wrk, 1 thread, {results['settings']['duration']:g} s per run, "
+                f"{results['settings'].get('rounds', 1)} run(s) per cell, median kept; servers interleaved)", "",
                 f"Prism document: {results.get('prism_document', 'not run')}.", "",
                 "| workload | conns | mock req/s | p50 ms | p99 ms | Starlette req/s | Prism req/s "
                 "| mock/Starlette | mock/Prism | Prism p99 ms |",

@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run (default 3)")
     parser.add_argument("--connections", default="1,8,32", help="wrk connection counts (default 1,8,32)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per load cell; the median is kept")
     parser.add_argument("--sizes", default="100,10000,100000", help="organization sizes for the scale runs")
     parser.add_argument("--memory-conversations", type=int, default=100_000)
     parser.add_argument("--pytest-tests", type=int, default=200, help="tests per kind in the overhead run")
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "command": "python benchmarks/run.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "machine": report.machine(),
-        "settings": {"duration": args.duration, "connections": args.connections, "sizes": args.sizes,
+        "settings": {"duration": args.duration, "rounds": args.rounds, "connections": args.connections,
+                     "sizes": args.sizes,
                      "smoke": args.smoke},
     }
     use_prism = not args.no_prism and prism_available()
@@ -115,7 +117,7 @@ def _load(args: argparse.Namespace, workdir: Path, use_prism: bool, results: dic
         for server, ctx in servers:
             if server.name != "starlette":
                 load.check_answers(server.port, ctx)
-        return load.run_load(servers, connections, args.duration, workloads)
+        return load.run_load(servers, connections, args.duration, workloads, rounds=args.rounds)
     finally:
         for server, _ in servers:
             server.stop()

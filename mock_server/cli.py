@@ -95,7 +95,9 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     runtime = app.state.runtime
     key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections; without it
+    # every keep-alive request stalls ~40 ms on Nagle's algorithm and delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
     port = sock.getsockname()[1]

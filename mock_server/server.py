@@ -40,7 +40,9 @@ class MockServer:
 
         self.app = create_app(self.settings)
         family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections; without it
+        # every keep-alive request stalls ~40 ms on Nagle's algorithm and delayed ACKs.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.settings.host, self.settings.port))
         host, port = sock.getsockname()[:2]
