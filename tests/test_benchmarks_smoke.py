@@ -63,7 +63,9 @@ def test_scale_and_report_in_process() -> None:
     results = scale.run_scale((5, 20), samples=5, memory_n=50, log=lambda *_: None)
     assert set(results["sizes"]) == {"5", "20"}
     assert results["memory"]["bytes_per_conversation"] > 0
-    text = report.markdown({"command": "test", "machine": report.machine(), "settings": {}, "scale": results})
+    machine = {"date": "today", "nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "kernel": "k",
+               "packages": {}, "wrk": "absent", "node": "absent", "prism": "absent"}
+    text = report.markdown({"command": "test", "machine": machine, "settings": {}, "scale": results})
     assert "| get character |" in text and "per 100,000 conversations" in text
 
 
