@@ -184,6 +184,14 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["", f"Memory: {mem['conversations']:,} conversations (started through the domain rules, "
                 f"tracemalloc) take {mem['bytes'] / 2**20:.0f} MiB, {mem['bytes_per_conversation']:,.0f} bytes each, "
                 f"so **{mem['mib_per_100k']:.0f} MiB per 100,000 conversations**."]
+        pauses = scale.get("gc_pauses")
+        if pauses:
+            d, c = pauses["default"], pauses["cli"]
+            out += ["", f"Collector pauses while {pauses['conversations']:,} conversations pile up: with Python's "
+                    f"defaults {d['full_collections']} full collections, the longest {d['longest_full_ms']:.0f} ms "
+                    f"(all pauses {d['total_ms']:.0f} ms); with the setting of `equos-mock serve` "
+                    f"{c['full_collections']} full collections, longest pause of any kind {c['longest_ms']:.0f} ms "
+                    f"(all pauses {c['total_ms']:.0f} ms)."]
     contract = results.get("contract")
     if contract:
         out += ["", "### Contract suite on the mock", "",

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import random
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -128,6 +131,44 @@ def conversation_memory(n: int, seed: int = 7) -> dict[str, float]:
             "mib_per_100k": total / n * 100_000 / 2**20, "start_seconds_traced": elapsed}
 
 
+_PAUSES = r"""
+import gc, json, sys, time
+sys.path.insert(0, sys.argv[1])
+from benchmarks.scale import KEY, _fill_characters, _fill_conversations
+from mock_server import create_app
+if sys.argv[3] == "cli":
+    from mock_server.gc_pauses import keep_collector_pauses_short
+    keep_collector_pauses_short()
+pauses, started = [], [0.0]
+def timer(phase, info):
+    if phase == "start":
+        started[0] = time.perf_counter()
+    else:
+        pauses.append((info["generation"], time.perf_counter() - started[0]))
+gc.callbacks.insert(0, timer)
+runtime = create_app().state.runtime
+org = runtime.organization_for_key(KEY)
+_fill_conversations(runtime, org, _fill_characters(runtime, org, 1)[0], int(sys.argv[2]))
+full = [p for g, p in pauses if g == 2]
+print(json.dumps({"collections": len(pauses), "full_collections": len(full),
+                  "longest_ms": max(p for _, p in pauses) * 1000,
+                  "longest_full_ms": max(full, default=0.0) * 1000, "total_ms": sum(p for _, p in pauses) * 1000}))
+"""
+
+
+def collector_pauses(n: int) -> dict[str, Any]:
+    """Garbage-collector pauses while ``n`` conversations pile up, with Python's defaults and with the
+    setting ``equos-mock serve`` uses (mock_server/gc_pauses.py); each in a fresh interpreter."""
+    from .servers import REPO
+
+    out = {}
+    for mode in ("default", "cli"):
+        done = subprocess.run([sys.executable, "-c", _PAUSES, str(REPO), str(n), mode], capture_output=True,
+                              text=True, check=True, timeout=600)
+        out[mode] = json.loads(done.stdout)
+    return {"conversations": n, **out}
+
+
 def run_scale(sizes: tuple[int, ...] = (100, 10_000, 100_000), samples: int = 200,
               memory_n: int = 100_000, log: Any = print) -> dict[str, Any]:
     results: dict[str, Any] = {"sizes": {}}
@@ -137,6 +178,7 @@ def run_scale(sizes: tuple[int, ...] = (100, 10_000, 100_000), samples: int = 20
         log(f"  scale n={n}: {time.perf_counter() - started:.1f} s")
         gc.collect()
     results["memory"] = conversation_memory(memory_n)
+    results["gc_pauses"] = collector_pauses(min(memory_n, 30_000))
     small, large = str(min(sizes)), str(max(sizes))
     results["ratio_largest_to_smallest"] = {
         op: results["sizes"][large][op]["median_us"] / results["sizes"][small][op]["median_us"]

@@ -105,6 +105,9 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys), flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
+    from .gc_pauses import keep_collector_pauses_short
+
+    keep_collector_pauses_short()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
