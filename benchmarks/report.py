@@ -164,7 +164,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| GET /v3/characters with a known key (keep-alive) | {o['request_warm_key_s'] * 1e6:.0f} µs |",
                 f"| the same, first request with the test's new key (creates the organization) | "
                 f"{o['first_request_new_key_s'] * 1e6:.0f} µs |",
-                f"| fresh organization per test (fixture + extra cost of the first request) | "
+                f"| fresh organization per test (fixture + the larger of the first request's extra time "
+                f"and the in-process cost below) | "
                 f"{o['fresh_org_per_test_s'] * 1e6:.0f} µs |",
                 f"| POST /_mock/reset with the key | {o['reset_with_key_s'] * 1e6:.0f} µs |"]
         if "org_in_process" in results:
