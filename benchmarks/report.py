@@ -25,7 +25,7 @@ def _version(argv: list[str]) -> str:
     return text[0] if text else "unknown"
 
 
-def machine() -> dict[str, Any]:
+def machine(probe_prism: bool = True) -> dict[str, Any]:
     cpu = "unknown"
     with open("/proc/cpuinfo") as fh:
         for line in fh:
@@ -44,8 +44,8 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "packages": packages,
         "wrk": _version(["wrk", "-v"]).split(" [")[0] if wrk_available() else "absent",
-        "node": _version(["node", "--version"]) if prism_available() else "absent",
-        "prism": _version([str(PRISM_BIN), "--version"]) if prism_available() else "absent",
+        "node": _version(["node", "--version"]) if probe_prism and prism_available() else "not probed",
+        "prism": _version([str(PRISM_BIN), "--version"]) if probe_prism and prism_available() else "not used",
     }
 
 

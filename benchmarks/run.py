@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     results: dict[str, Any] = {
         "command": "python benchmarks/run.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-        "machine": report.machine(),
+        "machine": report.machine(probe_prism=not args.no_prism),
         "settings": {"duration": args.duration, "rounds": args.rounds, "connections": args.connections,
                      "sizes": args.sizes,
                      "smoke": args.smoke},
