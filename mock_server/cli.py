@@ -93,31 +93,30 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
 
 
 def serve(settings: Settings, log_level: str = "warning") -> None:
-    import socket
+    import gc
 
     import uvicorn
 
     from .app import create_app
     from .errors import ApiError
+    from .server import listening_socket
 
     app = create_app(settings)
     runtime = app.state.runtime
     # A key that works: a seeded one, else the first --api-key, else any (keys are open then).
     key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then turns Nagle off
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    port = sock.getsockname()[1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    sock, base_url = listening_socket(settings.host, settings.port)
     # The key's organization exists from the start, so its public key can be shown.
     try:
         public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
     except ApiError:
         public_key = None
-    print(banner(settings, f"http://{host}:{port}", key, runtime.open_keys, public_key), flush=True)
+    print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
+    # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
+    # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
+    gc.freeze()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -23,8 +23,13 @@ def from_ms(ms: int) -> datetime:
 
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and a ``Z``, as a JavaScript ``Date`` prints."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # %-formatting of the fields: several times faster than strftime, and this runs for every
+    # timestamp of every reply (the largest cost of a list in the profile).
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+        moment.microsecond // 1000)
 
 
 class Clock:

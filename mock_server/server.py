@@ -10,6 +10,19 @@ from typing import Any
 from .settings import Settings
 
 
+def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
+    """A bound TCP socket for uvicorn, and the base URL it serves."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections; without it
+    # every keep-alive request stalls ~40 ms on Nagle's algorithm and delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_host, bound_port = sock.getsockname()[:2]
+    url = f"http://[{bound_host}]:{bound_port}" if family == socket.AF_INET6 else f"http://{bound_host}:{bound_port}"
+    return sock, url
+
+
 class MockServer:
     """``with MockServer() as mock: EquosClient(key, EquosOptions(endpoint=mock.url))``."""
 
@@ -39,12 +52,7 @@ class MockServer:
         from .app import create_app
 
         self.app = create_app(self.settings)
-        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then turns Nagle off
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.host, self.settings.port))
-        host, port = sock.getsockname()[:2]
-        self.url = f"http://[{host}]:{port}" if family == socket.AF_INET6 else f"http://{host}:{port}"
+        sock, self.url = listening_socket(self.settings.host, self.settings.port)
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},

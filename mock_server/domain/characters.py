@@ -31,7 +31,7 @@ def _check_references(org: Organization, values: dict[str, Any]) -> None:
 def _check_identity(rt: Runtime, org: Organization, identity: str) -> None:
     if rt.assumptions["duplicate_livekit_identity"] != "409":
         return
-    other = next((c for c in org.characters.values() if c.livekitIdentity == identity), None)
+    other = next(iter(org.characters.matching("livekitIdentity", identity)), None)
     if other is not None:
         raise errors.conflict(
             f'A character with livekitIdentity "{identity}" already exists for this organization ({other.id}).'

@@ -42,7 +42,7 @@ def update_brain(rt: Runtime, org: Organization, brain_id: str, body: CreateEquo
 
 
 def _conflicting_identity(collection: Any, identity: str, except_id: str | None = None) -> Any:
-    return next((x for x in collection.values() if x.identity == identity and x.id != except_id), None)
+    return next((x for x in collection.matching("identity", identity) if x.id != except_id), None)
 
 
 def create_face(rt: Runtime, org: Organization, body: CreateEquosFaceRequest) -> EquosFace:

@@ -21,8 +21,11 @@ _Key = tuple[int, int]
 
 
 class Collection(Generic[T]):
-    def __init__(self, sequence: Iterator[int]):
+    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = ()):
         self._sequence = sequence
+        self._indexed = indexed
+        # field -> value -> ids holding it: uniqueness rules look up, not scan the organization.
+        self._by_field: dict[str, dict[Any, dict[str, None]]] = {name: {} for name in indexed}
         self._items: dict[str, T] = {}
         self._keys: dict[str, _Key] = {}
         self._clients: dict[str, str | None] = {}
@@ -41,6 +44,23 @@ class Collection(Generic[T]):
     def values(self) -> list[T]:
         return list(self._items.values())
 
+    def matching(self, field: str, value: Any) -> list[T]:
+        """Items whose indexed ``field`` equals ``value``, in the order they were added."""
+        ids = self._by_field[field].get(value, {})
+        return [self._items[i] for i in sorted(ids, key=lambda i: self._keys[i][1])]
+
+    def _index(self, item: T, item_id: str, *, add: bool) -> None:
+        for name, index in self._by_field.items():
+            value = getattr(item, name, None)
+            if add:
+                index.setdefault(value, {})[item_id] = None
+                continue
+            ids = index.get(value)
+            if ids is not None:
+                ids.pop(item_id, None)
+                if not ids:
+                    del index[value]
+
     def add(self, item: T) -> T:
         item_id: str = item.id  # type: ignore[attr-defined]
         if item_id in self._items:
@@ -52,6 +72,7 @@ class Collection(Generic[T]):
         self._clients[item_id] = client
         bisect.insort(self._order, entry)
         bisect.insort(self._by_client.setdefault(client, []), entry)
+        self._index(item, item_id, add=True)
         return item
 
     def replace(self, item: T) -> T:
@@ -66,6 +87,9 @@ class Collection(Generic[T]):
             self._drop(self._by_client, old_client, entry)
             bisect.insort(self._by_client.setdefault(client, []), entry)
             self._clients[item_id] = client
+        if self._by_field:
+            self._index(self._items[item_id], item_id, add=False)
+            self._index(item, item_id, add=True)
         self._items[item_id] = item
         return item
 
@@ -85,6 +109,7 @@ class Collection(Generic[T]):
         entry = (created, seq, item_id)
         del self._order[bisect.bisect_left(self._order, entry)]
         self._drop(self._by_client, self._clients.pop(item_id), entry)
+        self._index(item, item_id, add=False)
         return item
 
     def page(self, skip: int, take: int, client: str | None = None, *, newest_first: bool = True
@@ -100,7 +125,7 @@ class Collection(Generic[T]):
         return total, [self._items[i] for i in ids]
 
     def clear(self) -> None:
-        self.__init__(self._sequence)  # type: ignore[misc]
+        self.__init__(self._sequence, self._indexed)  # type: ignore[misc]
 
 
 COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations",
@@ -140,9 +165,9 @@ class Organization:
         self.created_at: Any = None  # a datetime once the runtime creates it (legacy limits' createdAt)
         sequence = itertools.count()
         self.brains: Collection[Any] = Collection(sequence)
-        self.characters: Collection[Any] = Collection(sequence)
-        self.faces: Collection[Any] = Collection(sequence)
-        self.voices: Collection[Any] = Collection(sequence)
+        self.characters: Collection[Any] = Collection(sequence, indexed=("livekitIdentity",))
+        self.faces: Collection[Any] = Collection(sequence, indexed=("identity",))
+        self.voices: Collection[Any] = Collection(sequence, indexed=("identity",))
         self.knowledge_bases: Collection[Any] = Collection(sequence)
         self.documents: Collection[Any] = Collection(sequence)
         self.conversations: Collection[Any] = Collection(sequence)

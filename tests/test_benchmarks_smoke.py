@@ -1,0 +1,85 @@
+"""The benchmark harness must keep working: a tiny run of it, no thresholds (benchmarks/README.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import load, report, scale, servers  # noqa: E402
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8787
+  1 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.62ms  410.00us   9.80ms   90.00%
+    Req/Sec     4.90k   300.00     5.20k    80.00%
+  Latency Distribution
+     50%  512.00us
+     75%    1.70ms
+     90%    2.10ms
+     99%    1.20s
+  14700 requests in 3.00s, 2.10MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   4899.50
+Transfer/sec:    700.00KB
+"""
+
+
+def _run_harness(tmp_path: Path, sections: str) -> dict:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--no-record",
+                           "--out", str(tmp_path), "--label", "smoke", "--sections", sections],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert (tmp_path / "smoke.md").read_text().startswith("Run: ")
+    return json.loads((tmp_path / "smoke.json").read_text())
+
+
+def test_wrk_output_is_parsed_with_units() -> None:
+    figures = load.parse_wrk(WRK_OUTPUT)
+    assert figures == {"rps": 4899.5, "p50_ms": 0.512, "p99_ms": 1200.0, "requests": 14700, "non_2xx": 3,
+                       "socket_errors": 0}
+
+
+def test_downgraded_document_is_valid_openapi_30() -> None:
+    from openapi_spec_validator import validate
+
+    from mock_server import create_app
+
+    document = servers.downgrade_to_30(create_app().state.openapi)
+    assert document["openapi"] == "3.0.3"
+    assert '"type": "null"' not in json.dumps(document)
+    validate(document)
+
+
+def test_scale_and_report_in_process() -> None:
+    results = scale.run_scale((5, 20), samples=5, memory_n=50, log=lambda *_: None)
+    assert set(results["sizes"]) == {"5", "20"}
+    assert results["memory"]["bytes_per_conversation"] > 0
+    machine = {"date": "today", "nproc": 2, "cpu": "cpu", "memory_gib": 1, "python": "3", "kernel": "k",
+               "packages": {}, "wrk": "absent", "node": "absent", "prism": "absent"}
+    text = report.markdown({"command": "test", "machine": machine, "settings": {}, "scale": results})
+    assert "| get character |" in text and "per 100,000 conversations" in text
+
+
+def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
+    results = _run_harness(tmp_path, "startup,pytest,scale")
+    assert results["startup"]["cli"]["median_s"] > 0
+    assert results["startup"]["in_process"]["create_app_plus_first_request_s"] > 0
+    assert results["pytest"]["reset_with_key_s"] > 0
+    assert results["scale"]["sizes"]["100"]["get_character"]["median_us"] > 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_harness_command_runs_load(tmp_path: Path) -> None:
+    results = _run_harness(tmp_path, "load")
+    cell = results["load"]["mock"]["GET /v3/characters/{id}"]["1"]
+    assert cell["rps"] > 0 and cell["non_2xx"] == 0
+    assert results["load"]["starlette"]["GET /v3/health"]["1"]["rps"] > 0
