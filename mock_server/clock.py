@@ -81,6 +81,14 @@ class Clock:
             else:
                 self._offset_ms = to_ms(at) - self._real_ms()
 
+    def copy(self) -> Clock:
+        """An independent clock showing exactly the same time and state (no read-then-set drift)."""
+        twin = Clock(source=self._source)
+        with self._lock:
+            twin._offset_ms = self._offset_ms
+            twin._frozen_ms = self._frozen_ms
+        return twin
+
     def reset(self) -> None:
         """Back to real time."""
         with self._lock:

@@ -41,11 +41,7 @@ class Runtime:
     def scoped_clock(self, org: Organization) -> Clock:
         """The organization's own clock, split off the app clock (same time, same frozen state) if needed."""
         if org.clock is None:
-            clock = Clock()
-            clock.set(self.clock.now())
-            if self.clock.frozen:
-                clock.freeze()
-            org.clock = clock
+            org.clock = self.clock.copy()
         return org.clock
 
     def now(self, org: Organization | None = None) -> datetime:
