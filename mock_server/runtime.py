@@ -60,8 +60,9 @@ class Runtime:
         org = self.store.organization_for_key(key)
         if org is not None:
             return org
-        if not self.open_keys:
+        if not self.open_keys and key not in self.configured_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
+        # An open key, or a configured key (--api-key) that no seed gave an organization yet.
         return self.create_organization([key], name=f"org-{_fingerprint(key)}")
 
     def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None

@@ -17,6 +17,7 @@ from ..models.resources import (
 )
 from ..runtime import Runtime
 from ..store import Organization
+from . import resources
 
 # Document status values of the mock (the API publishes none).
 PENDING, UPLOADED, READY = "pending", "uploaded", "ready"
@@ -38,13 +39,15 @@ def with_documents(org: Organization, kb: EquosKnowledgeBase) -> EquosKnowledgeB
     return kb.model_copy(update={"documents": docs})
 
 
-def delete_knowledge_base(org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
+def delete_knowledge_base(rt: Runtime, org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
     kb = org.knowledge_bases.get(kb_id)
     if kb is None:
         return None
     kb = with_documents(org, kb)
     for doc in kb.documents:
         org.documents.remove(doc.id)
+    # The knowledge base itself goes too, and characters stop pointing at it (found by fuzzing).
+    resources.delete(rt, org, "knowledge_bases", kb_id)
     return kb
 
 
