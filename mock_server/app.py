@@ -20,6 +20,7 @@ from .domain.knowledge import UPLOAD_PATH
 from .runtime import Runtime
 from .settings import Settings
 from .store import MemoryStore
+from .store.sqlite import PersistOnReply, open_data_dir
 
 # The route table: every v3 operation, in the order the OpenAPI document lists them.
 V3_OPERATIONS: tuple[Operation, ...] = (
@@ -115,7 +116,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
                ) -> Starlette:
     settings = settings or Settings()
     runtime = Runtime(settings, clock=clock, store=store)
-    if settings.seed_file:
+    persistence = open_data_dir(runtime, settings.data_dir) if settings.data_dir else None
+    if settings.seed_file and not (persistence is not None and persistence.loaded):
         seed.load(runtime, seed.read_seed(settings.seed_file))
 
     document = openapi.build(V3_OPERATIONS)
@@ -138,4 +140,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.state.runtime = runtime
     app.state.openapi = document
     app.add_middleware(Cors, runtime=runtime)
+    app.state.persistence = persistence
+    if persistence is not None:
+        persistence.flush()
+        app.add_middleware(PersistOnReply, persistence=persistence)
     return app

@@ -53,6 +53,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
     parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
                         help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    parser.add_argument("--data-dir", default=_env(environ, "DATA_DIR") or None,
+                        help="keep all state in SQLite in this directory (default: memory only) "
+                             "[EQUOS_MOCK_DATA_DIR]")
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
 
 
@@ -65,7 +68,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
-        control_plane=not args.no_control, control_token=args.control_token,
+        control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
     )
 
 
