@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -62,7 +63,7 @@ class ListQuery(BaseModel):
     @field_validator("take", "skip")
     @classmethod
     def _integral(cls, value: float) -> float:
-        if value != int(value):
+        if not math.isfinite(value) or value != int(value):  # int(inf) would raise OverflowError: a 500
             raise ValueError("must be an integer number")
         return value
 
