@@ -6,9 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import __version__
 from .assumptions import UnknownAssumption, parse_pairs
+from .runtime import mask_secret
 from .settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -87,6 +89,15 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool) -> str:
     return "\n".join(lines)
 
 
+def banner_key(runtime: Any) -> str:
+    """The key the banner shows: any key when keys are open (never one a client used before, which
+    --data-dir may have kept), a seed file's key, or an --api-key key masked: those are secrets."""
+    if runtime.open_keys:
+        return "sk_test_equos_mock"
+    seeded = sorted(runtime.configured_keys - set(runtime.settings.api_keys))
+    return seeded[0] if seeded else mask_secret(sorted(runtime.settings.api_keys)[0])
+
+
 def serve(settings: Settings, log_level: str = "warning") -> None:
     import socket
 
@@ -96,7 +107,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
     app = create_app(settings)
     runtime = app.state.runtime
-    key = next(iter(runtime.store.keys), None) or "sk_test_equos_mock"
+    key = banner_key(runtime)
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only then (else ~40 ms per reply: Nagle + delayed ACK).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
