@@ -150,10 +150,16 @@ class SqlitePersistence:
                 "configured_keys": json.dumps(sorted(rt.configured_keys))}
 
     def flush(self) -> int:
-        """Write every change since the last flush in one transaction; returns the statements written."""
+        """Write every change since the last flush in one transaction; returns the statements written.
+
+        What was written is remembered only once the commit succeeded: after a failure (the
+        request that flushed gets a 500) every change is still pending for the next flush.
+        """
         with self._lock:
             writes: list[Write] = []
             store = self.runtime.store
+            known_after = dict(self._known)
+            rows_after: dict[str, tuple[str, str, str | None]] = {}
             snapshotted: set[str] = set()
             for org_id, org in list(store.organizations.items()):
                 known = self._known.get(org_id)
@@ -161,19 +167,20 @@ class SqlitePersistence:
                     self._snapshot(org, writes)
                     self._listen(org)
                     snapshotted.add(org_id)
-                    self._known[org_id] = _Known(org, self._org_row(org))
+                    known_after[org_id] = _Known(org, self._org_row(org))
                 else:
                     row = self._org_row(org)
                     if row != known.row:
                         writes.append(("UPDATE organizations SET name=?, settings=?, clock=? WHERE id=?",
                                        (*row, org_id)))
-                        known.row = row
+                        rows_after[org_id] = row
             for org_id in [i for i in self._known if i not in store.organizations]:
-                del self._known[org_id]
+                del known_after[org_id]
                 writes.append(("DELETE FROM records WHERE org_id=?", (org_id,)))
                 writes.append(("DELETE FROM organizations WHERE id=?", (org_id,)))
-            for org, name, op, item in self._pending:
-                known = self._known.get(org.id)
+            consumed = len(self._pending)
+            for org, name, op, item in self._pending[:consumed]:
+                known = known_after.get(org.id)
                 if org.id in snapshotted or known is None or known.org is not org:
                     continue  # covered by a snapshot, or the organization is gone
                 if op == "put":
@@ -184,19 +191,21 @@ class SqlitePersistence:
                                    (org.id, name, item.id)))
                 else:
                     writes.append(("DELETE FROM records WHERE org_id=? AND collection=?", (org.id, name)))
-            self._pending.clear()
-            if store.keys != self._keys:
-                writes.extend(("DELETE FROM api_keys WHERE key=?", (k,)) for k in self._keys
-                              if k not in store.keys)
+            keys = dict(store.keys)
+            if keys != self._keys:
+                writes.extend(("DELETE FROM api_keys WHERE key=?", (k,)) for k in self._keys if k not in keys)
                 writes.extend(("INSERT OR REPLACE INTO api_keys VALUES (?, ?)", (k, v))
-                              for k, v in store.keys.items() if self._keys.get(k) != v)
-                self._keys = dict(store.keys)
+                              for k, v in keys.items() if self._keys.get(k) != v)
             meta = self._meta_now()
             writes.extend(("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v)) for k, v in meta.items()
                           if self._meta.get(k) != v)
-            self._meta = meta
             if writes:
                 self._commit(writes)
+            # Committed: remember it.
+            del self._pending[:consumed]
+            for org_id, row in rows_after.items():
+                known_after[org_id].row = row
+            self._known, self._keys, self._meta = known_after, keys, meta
             return len(writes)
 
     def _commit(self, writes: list[Write]) -> None:

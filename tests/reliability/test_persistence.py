@@ -206,6 +206,7 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> Non
             proc.kill()
     assert len(acked["deleted"]) >= 20, acked  # there was a real load to interrupt
 
+    first_err = proc.stderr.read() if proc.stderr else ""
     proc, url = _start(tmp_path)
     try:
         brains: dict[str, dict[str, Any]] = {}
@@ -218,7 +219,7 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> Non
         proc.kill()
         proc.wait(timeout=10)
     # Every acknowledged write is there; every acknowledged delete stays done.
-    assert acked["characters"] <= set(characters)
+    assert acked["characters"] <= set(characters), first_err
     assert not acked["deleted"] & set(brains)
     assert acked["brains"] - acked["deleted"] <= set(brains)
     # Nothing half-written: at most one unacknowledged create per worker, and no character points at a
