@@ -64,6 +64,7 @@ def config(max_examples: int, seed: int, max_time: int | None) -> Any:
                    "negative_data_rejection": {"expected-statuses": REJECTIONS},
                    "positive_data_acceptance": {"expected-statuses": ["2XX", "401", "403", "404", "409", "413"]}},
         "suppress-health-check": ["all"],
+        "cache": {"enabled": False},  # no .schemathesis/ crash cache in the working tree
     }
     if max_time is not None:
         data["max-time"] = max_time
