@@ -71,12 +71,12 @@ def config(max_examples: int, seed: int, max_time: int | None) -> Any:
     return SchemathesisConfig.from_dict(data)
 
 
-def run(profile: str = "null-404", *, max_examples: int = 10, seed: int = 1, max_time: int | None = None
-        ) -> FuzzResult:
+def run(profile: str = "null-404", *, max_examples: int = 10, seed: int = 1, max_time: int | None = None,
+        data_dir: str | None = None) -> FuzzResult:
     import schemathesis
     from schemathesis.engine import Status, events, from_schema
 
-    app = create_app(Settings(api_keys=(FUZZ_KEY,), assumptions=PROFILES[profile], seed=seed))
+    app = create_app(Settings(api_keys=(FUZZ_KEY,), assumptions=PROFILES[profile], seed=seed, data_dir=data_dir))
     schema = schemathesis.openapi.from_asgi("/docs/v3-json", app, config=config(max_examples, seed, max_time))
     result = FuzzResult(profile)
     started = time.monotonic()
@@ -113,10 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-time", type=int, default=None, help="seconds per profile")
     parser.add_argument("--profile", action="append", choices=sorted(PROFILES), help="default: all")
+    parser.add_argument("--data-dir", help="fuzz with persistence in this (fresh) directory")
     args = parser.parse_args(argv)
     bad = 0
     for profile in args.profile or list(PROFILES):
-        result = run(profile, max_examples=args.max_examples, seed=args.seed, max_time=args.max_time)
+        data_dir = f"{args.data_dir}/{profile}" if args.data_dir else None
+        result = run(profile, max_examples=args.max_examples, seed=args.seed, max_time=args.max_time,
+                     data_dir=data_dir)
         print(f"{profile}: {result.requests} requests, {result.cases} cases, {len(result.failures)} failures, "
               f"{len(result.errors)} errors in {result.seconds:.1f}s; phases {result.phases}")
         for line in [*result.failures, *result.errors]:
