@@ -22,6 +22,7 @@ from .journal import JournalMiddleware
 from .runtime import Runtime
 from .settings import Settings
 from .store import MemoryStore
+from .store.sqlite import PersistOnReply, open_data_dir
 
 # The route table: every v3 operation, in the order the OpenAPI document lists them.
 V3_OPERATIONS: tuple[Operation, ...] = (
@@ -77,7 +78,9 @@ class Cors:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.runtime.assumptions["cors"] != "open":
+        # Never for the control plane: no web page may call it (it also refuses foreign Origins).
+        if (scope["type"] != "http" or self.runtime.assumptions["cors"] != "open"
+                or scope["path"].startswith("/_mock/")):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -117,7 +120,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
                ) -> Starlette:
     settings = settings or Settings()
     runtime = Runtime(settings, clock=clock, store=store)
-    if settings.seed_file:
+    persistence = open_data_dir(runtime, settings.data_dir) if settings.data_dir else None
+    if settings.seed_file and not (persistence is not None and persistence.loaded):
         seed.load(runtime, seed.read_seed(settings.seed_file))
 
     legacy_v3 = legacy.v3_aliases(settings)
@@ -146,4 +150,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.add_middleware(FaultMiddleware, runtime=runtime)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
+    app.state.persistence = persistence
+    if persistence is not None:
+        persistence.flush()
+        app.add_middleware(PersistOnReply, persistence=persistence)
     return app

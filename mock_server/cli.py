@@ -6,9 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import __version__
 from .assumptions import UnknownAssumption, parse_pairs
+from .runtime import mask_secret
 from .settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -57,6 +59,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
                         help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
                              "session passes and limits (default on) [EQUOS_MOCK_LEGACY_V3]")
+    parser.add_argument("--data-dir", default=_env(environ, "DATA_DIR") or None,
+                        help="keep all state in SQLite in this directory (default: memory only) "
+                             "[EQUOS_MOCK_DATA_DIR]")
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
 
 
@@ -69,7 +74,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
-        control_plane=not args.no_control, control_token=args.control_token,
+        control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
         legacy_v3_routes=args.legacy_v3,
     )
 
@@ -92,6 +97,15 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
     return "\n".join(lines)
 
 
+def banner_key(runtime: Any) -> str:
+    """The key the banner shows: any key when keys are open (never one a client used before, which
+    --data-dir may have kept), a seed file's key, or an --api-key key masked: those are secrets."""
+    if runtime.open_keys:
+        return "sk_test_equos_mock"
+    seeded = sorted(runtime.configured_keys - set(runtime.settings.api_keys))
+    return seeded[0] if seeded else mask_secret(sorted(runtime.settings.api_keys)[0])
+
+
 def serve(settings: Settings, log_level: str = "warning") -> None:
     import gc
 
@@ -103,12 +117,12 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
     app = create_app(settings)
     runtime = app.state.runtime
-    # A key that works: a seeded one, else the first --api-key, else any (keys are open then).
-    key = next(iter(runtime.store.keys), None) or next(iter(settings.api_keys), None) or "sk_test_equos_mock"
+    key = banner_key(runtime)
     sock, base_url = listening_socket(settings.host, settings.port)
     # The key's organization exists from the start, so its public key can be shown.
+    usable = next(iter(settings.api_keys), None) if key.startswith("****") else key
     try:
-        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
+        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(usable))
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)

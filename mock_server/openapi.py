@@ -62,7 +62,9 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
     if params:
         out["parameters"] = params
     if op.body is not None:
-        out["requestBody"] = {"required": True, "content": {
+        # An absent body is validated as {} (NestJS), so it is optional when {} is valid.
+        required = any(f.is_required() for f in op.body.model_fields.values())
+        out["requestBody"] = {"required": required, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
     if isinstance(op.response, dict):
         schema: dict[str, Any] = op.response

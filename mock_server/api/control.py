@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -23,10 +24,13 @@ from ..faults import FaultSpecError
 from ..journal import JournalFilter
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
-from .operation import JSON_TYPE, read_body
+from .operation import JSON_TYPE, MAX_JSON_DEPTH, _depth_ok, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
 STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
+# Where clocks may be set or moved to (ms): far enough from datetime's year 9999 that
+# startedAt + maxSeconds and token expiries never overflow.
+CLOCK_RANGE = (0, 221845392000000)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -38,6 +42,8 @@ async def _payload(request: Request, runtime: Runtime) -> dict[str, Any]:
     raw = await read_body(request, limit)
     if not raw.strip():
         return {}
+    if not _depth_ok(raw):  # json.loads would recurse until RecursionError (found by the hostile-input tests)
+        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -56,6 +62,8 @@ def _moment(value: Any, name: str) -> datetime:
         raise errors.bad_request([f"{name} must be an ISO 8601 date string"]) from None
     if moment.tzinfo is None:
         raise errors.bad_request([f"{name} must carry a time zone (end it with Z)"])
+    if not CLOCK_RANGE[0] <= moment.timestamp() * 1000 <= CLOCK_RANGE[1]:
+        raise errors.bad_request([f"{name} must be between 1970-01-01 and 9000-01-01"])
     return moment
 
 
@@ -117,11 +125,19 @@ def clock_unfreeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     return _described(clock, rt)
 
 
+def _reachable(clock: Clock, delta_ms: float) -> None:
+    """Keep every clock inside CLOCK_RANGE, or datetimes overflow on later requests (500s)."""
+    if not CLOCK_RANGE[0] <= clock.now_ms() + delta_ms <= CLOCK_RANGE[1]:
+        raise errors.bad_request(["the clock must stay between 1970-01-01 and 9000-01-01"])
+
+
 def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     seconds = data.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds)
+            or seconds < 0):
         raise errors.bad_request(["seconds must be a number not less than 0"])
     clock = _clock(request, rt, data)
+    _reachable(clock, seconds * 1000)
     clock.advance(seconds)
     return _described(clock, rt)
 
@@ -204,6 +220,9 @@ def seed_load(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise errors.bad_request(["name must be a string"])
+    # A name from fixtures/, never a path: the control plane must not read files elsewhere.
+    if any(c in name for c in "/\\\x00") or name.startswith("."):
+        raise errors.bad_request(["name must be the name of a seed in fixtures/, not a path"])
     try:
         content = seed.read_seed(name)
         target = organization_from(rt, request, data)
@@ -346,6 +365,11 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
+            # A web page must not drive the control plane (e.g. a no-cors POST /_mock/reset to localhost):
+            # browsers always name the Origin of a cross-origin request, so any foreign Origin is refused.
+            origin = request.headers.get("origin")
+            if origin is not None and origin.rstrip("/") != f"{request.url.scheme}://{request.headers.get('host')}":
+                raise errors.ApiError(403, "the control plane does not accept cross-origin requests")
             token = runtime.settings.control_token
             if token is not None:
                 given = request.headers.get("x-mock-token", "")

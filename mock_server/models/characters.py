@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, WithJsonSchema
 
 from .common import ClientTag, Identity, Name, RefId, RequestModel, ResponseModel, Timestamp
 from .resources import EquosBrain, EquosFace, EquosKnowledgeBase, EquosVoice
@@ -23,12 +25,13 @@ class CreateEquosCharacterRequest(RequestModel):
 class UpdateEquosCharacterRequest(RequestModel):
     """Partial update: absent keys are kept, an explicit null clears a reference."""
 
-    name: Name | None = None
+    # name and search may be left out but not nulled (the domain answers 400): documented so.
+    name: Annotated[Name | None, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 256})] = None
     faceId: RefId | None = None
     voiceId: RefId | None = None
     brainId: RefId | None = None
     knowledgeBaseId: RefId | None = None
-    search: bool | None = None
+    search: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
     elevenlabsAgentId: Identity | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -53,14 +54,16 @@ class ListQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    take: float = Field(20, ge=1, le=PAGE_MAX, description="Page size, at most 50.")
-    skip: float = Field(0, ge=0, description="Items to skip.")
+    # Documented as integers (20.0 is one in JSON Schema); parsed as floats for the SDK's "20.0".
+    take: float = Field(20, ge=1, le=PAGE_MAX, description="Page size, at most 50.",
+                        json_schema_extra={"type": "integer"})
+    skip: float = Field(0, ge=0, description="Items to skip.", json_schema_extra={"type": "integer"})
     client: ClientTag | None = Field(None, description="Only items with exactly this client tag.")
 
     @field_validator("take", "skip")
     @classmethod
     def _integral(cls, value: float) -> float:
-        if value != int(value):
+        if not math.isfinite(value) or value != int(value):  # int(inf) would raise OverflowError: a 500
             raise ValueError("must be an integer number")
         return value
 

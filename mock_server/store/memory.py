@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +31,8 @@ class Collection(Generic[T]):
         self._clients: dict[str, str | None] = {}
         self._order: list[tuple[int, int, str]] = []
         self._by_client: dict[str | None, list[tuple[int, int, str]]] = {}
+        # Told of every change ("put" item / "delete" item / "clear" None): persistence hooks in here.
+        self.listener: Callable[[str, Any], None] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -73,6 +75,8 @@ class Collection(Generic[T]):
         bisect.insort(self._order, entry)
         bisect.insort(self._by_client.setdefault(client, []), entry)
         self._index(item, item_id, add=True)
+        if self.listener is not None:
+            self.listener("put", item)
         return item
 
     def replace(self, item: T) -> T:
@@ -91,6 +95,8 @@ class Collection(Generic[T]):
             self._index(self._items[item_id], item_id, add=False)
             self._index(item, item_id, add=True)
         self._items[item_id] = item
+        if self.listener is not None:
+            self.listener("put", item)
         return item
 
     @staticmethod
@@ -110,6 +116,8 @@ class Collection(Generic[T]):
         del self._order[bisect.bisect_left(self._order, entry)]
         self._drop(self._by_client, self._clients.pop(item_id), entry)
         self._index(item, item_id, add=False)
+        if self.listener is not None:
+            self.listener("delete", item)
         return item
 
     def page(self, skip: int, take: int, client: str | None = None, *, newest_first: bool = True
@@ -125,7 +133,11 @@ class Collection(Generic[T]):
         return total, [self._items[i] for i in ids]
 
     def clear(self) -> None:
+        listener = self.listener
         self.__init__(self._sequence, self._indexed)  # type: ignore[misc]
+        self.listener = listener
+        if listener is not None:
+            listener("clear", None)
 
 
 COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations",

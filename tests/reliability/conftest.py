@@ -1,0 +1,47 @@
+"""Shared helpers of the reliability tests: an in-process client and the envelope check."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server import create_app
+from mock_server.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_script(name: str) -> Any:
+    """A module from scripts/ (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"scripts_{name}", ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def client_for(**settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(**settings)), raise_server_exceptions=True)
+
+
+def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
+    """A 4xx in the API's NestJS envelope."""
+    if status is not None:
+        assert response.status_code == status, (response.status_code, response.text)
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["statusCode"] == response.status_code
+    assert isinstance(body["message"], (str, list)) and body["message"]
+    return body
+
+
+@pytest.fixture
+def api() -> TestClient:
+    return client_for()

@@ -1,0 +1,178 @@
+"""Many clients at once against the uvicorn server: starting, stopping, listing and deleting,
+in one organization and across many. No lost update, no duplicate id, totals match the items,
+nothing in the server's error log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server.server import MockServer
+
+WORKERS = 10
+ROUNDS = 12
+SHARED_ORGS = 2  # workers share these keys; each worker also has an organization of its own
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not any(r is record for r in self.records):  # seen once per logger it propagates through
+            self.records.append(record)
+
+
+@pytest.fixture
+def error_log() -> Iterator[Callable[[], list[logging.LogRecord]]]:
+    """Call it once the server runs: uvicorn's logging setup drops handlers attached before."""
+    handler = _Collect()
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "uvicorn", "starlette")]
+
+    def attach() -> list[logging.LogRecord]:
+        for logger in loggers:
+            logger.addHandler(handler)
+        logging.getLogger("uvicorn.error").error("probe")  # the capture is live
+        assert [r.getMessage() for r in handler.records] == ["probe"]
+        handler.records.clear()
+        return handler.records
+
+    yield attach
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+def _setup(client: httpx.Client) -> str:
+    brain = client.post("/v3/brains", json={"instructions": "Be brief.", "greetingMessage": "Hi"})
+    assert brain.status_code == 201, brain.text
+    character = client.post("/v3/characters", json={"name": "c", "livekitIdentity": f"av-{brain.json()['id']}",
+                                                      "brainId": brain.json()["id"]})
+    assert character.status_code == 201, character.text
+    return character.json()["id"]
+
+
+def _all(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    skip = 0
+    while True:
+        page = client.get(path, params={"skip": skip, "take": 50}).json()
+        items += page[key]
+        skip += 50
+        if skip >= page["total"]:
+            return items
+
+
+def _check_page(page: httpx.Response, key: str) -> None:
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert len(body[key]) == min(body["take"], max(body["total"] - body["skip"], 0)), body
+    ids = [item["id"] for item in body[key]]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_many_clients_at_once(storage: str, tmp_path: Path,
+                              error_log: Callable[[], list[logging.LogRecord]]) -> None:
+    data_dir = str(tmp_path) if storage == "sqlite" else None
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    created: dict[str, list[str]] = {}
+    stopped: dict[str, set[str]] = {}
+    faces_made: dict[str, set[str]] = {}
+    faces_gone: dict[str, set[str]] = {}
+    stop_wins: Counter[str] = Counter()
+
+    def record(key: str, bucket: dict[str, Any], value: str) -> None:
+        with lock:
+            target = bucket.setdefault(key, set() if bucket is not created else [])
+            if isinstance(target, list):
+                target.append(value)
+            else:
+                target.add(value)
+
+    with MockServer(data_dir=data_dir) as mock:
+        errors = error_log()
+        keys = [f"sk_shared_{n}" for n in range(SHARED_ORGS)] + [f"sk_own_{n}" for n in range(WORKERS)]
+        characters = {}
+        for key in keys:
+            with httpx.Client(base_url=mock.url, headers={"x-api-key": key}) as client:
+                characters[key] = _setup(client)
+
+        def work(worker: int) -> None:
+            deadline = time.monotonic() + 30
+            mine = [f"sk_shared_{worker % SHARED_ORGS}", f"sk_own_{worker}"]
+            clients = {k: httpx.Client(base_url=mock.url, headers={"x-api-key": k}, timeout=20) for k in mine}
+            try:
+                for n in range(ROUNDS):
+                    if time.monotonic() > deadline:
+                        break
+                    key = mine[n % 2]
+                    client = clients[key]
+                    started = client.post("/v3/conversations", json={
+                        "name": f"w{worker}-{n}", "characterId": characters[key], "client": f"w{worker}"})
+                    statuses[started.status_code] += 1
+                    conversation = started.json()["conversation"]["id"]
+                    record(key, created, conversation)
+                    face = client.post("/v3/faces", json={"identity": "tommy"})
+                    statuses[face.status_code] += 1  # one identity per org: 201 or a 409 conflict
+                    if face.status_code == 201:
+                        record(key, faces_made, face.json()["id"])
+                    page = client.get("/v3/conversations", params={"take": 7, "skip": n % 5})
+                    statuses[page.status_code] += 1
+                    _check_page(page, "conversations")
+                    # Two stops of one conversation race: exactly one ends it.
+                    for _ in range(2):
+                        stop = client.post(f"/v3/conversations/{conversation}/stop")
+                        statuses[stop.status_code] += 1
+                        if stop.content:
+                            assert stop.json()["status"] == "ended"
+                            with lock:
+                                stop_wins[conversation] += 1
+                            record(key, stopped, conversation)
+                    faces = client.get("/v3/faces")
+                    _check_page(faces, "faces")
+                    for item in faces.json()["faces"]:
+                        gone = client.delete(f"/v3/faces/{item['id']}")
+                        statuses[gone.status_code] += 1
+                        if gone.content:  # an empty body: another client deleted it first
+                            record(key, faces_gone, item["id"])
+            finally:
+                for c in clients.values():
+                    c.close()
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(work, range(WORKERS)))
+
+        all_ids: list[str] = []
+        for key in keys:
+            with httpx.Client(base_url=mock.url, headers={"x-api-key": key}) as client:
+                listed = _all(client, "/v3/conversations", "conversations")
+                ids = [c["id"] for c in listed]
+                all_ids += ids
+                assert sorted(ids) == sorted(created.get(key, [])), key  # nothing lost, nothing extra
+                for conversation in listed:
+                    expected = "ended" if conversation["id"] in stopped.get(key, set()) else "running"
+                    assert conversation["status"] == expected
+                faces = {f["id"] for f in _all(client, "/v3/faces", "faces")}
+                assert faces == faces_made.get(key, set()) - faces_gone.get(key, set()), key
+                usage = client.get("/v3/organizations/freemium-usage")
+                assert usage.status_code == 200
+        assert len(all_ids) == len(set(all_ids)), "duplicate ids"
+        assert all(wins == 1 for wins in stop_wins.values())
+        assert set(stop_wins) == {c for ids in created.values() for c in ids}
+
+    assert not [s for s in statuses if s >= 500], statuses
+    assert not errors, [r.getMessage() for r in errors]
+    operations = sum(statuses.values())
+    assert operations > WORKERS * ROUNDS * 4
+    print(f"{storage}: {operations} concurrent operations, statuses {dict(statuses)}")

@@ -1,0 +1,212 @@
+"""A catalogue of hostile requests: each answers a 4xx in the API's envelope (or a documented 2xx),
+never a 5xx, and the server keeps serving after it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server.server import MockServer
+
+from .conftest import assert_envelope, client_for
+
+KEY = "sk_hostile"
+JSON = {"x-api-key": KEY, "content-type": "application/json"}
+BRAIN = b'{"instructions": "Be brief.", "greetingMessage": "Hi"}'
+MIB = 1_048_576
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"instructions": ' + b"[" * levels + b"]" * levels + b', "greetingMessage": "x"}'
+
+
+# name, method, path, headers, body, expected status (None: any 4xx)
+CATALOGUE: list[tuple[str, str, str, dict[str, Any], bytes | None, int | None]] = [
+    ("malformed json", "POST", "/v3/brains", JSON, b'{"instructions": "x",,}', 400),
+    ("truncated json", "POST", "/v3/brains", JSON, BRAIN[:20], 400),
+    ("json array", "POST", "/v3/brains", JSON, b"[1, 2]", 400),
+    ("json string", "POST", "/v3/brains", JSON, b'"brain"', 400),
+    ("json null", "POST", "/v3/brains", JSON, b"null", 400),
+    ("json number", "POST", "/v3/faces", JSON, b"12", 400),
+    ("deep nesting 65", "POST", "/v3/brains", JSON, _deep(65), 400),
+    ("deep nesting 100k", "POST", "/v3/brains", JSON, _deep(100_000), 400),
+    ("deep nesting control plane", "POST", "/_mock/clock/advance", JSON, b"[" * 50_000 + b"]" * 50_000, 400),
+    ("body over 1 MiB", "POST", "/v3/brains", JSON,
+     b'{"instructions": "' + b"a" * MIB + b'", "greetingMessage": "x"}', 413),
+    ("control body over 1 MiB", "POST", "/_mock/reset", JSON, b'{"x": "' + b"a" * MIB + b'"}', 413),
+    ("name too long", "POST", "/v3/characters", JSON, b'{"name": "' + b"n" * 257 + b'", "livekitIdentity": "x"}', 400),
+    ("instructions too long", "POST", "/v3/brains", JSON,
+     b'{"instructions": "' + b"i" * 100_001 + b'", "greetingMessage": "x"}', 400),
+    ("raw NUL in body", "POST", "/v3/faces", JSON, b'{"identity": "a\x00b"}', 400),
+    ("invalid utf-8 in body", "POST", "/v3/faces", JSON, b'{"identity": "\xff\xfe"}', 400),
+    ("lone surrogate escape", "POST", "/v3/brains", JSON, b'{"instructions": "\\ud800", "greetingMessage": "x"}', 400),
+    ("invalid utf-8 in control body", "POST", "/_mock/clock/advance", JSON, b'{"seconds": "\xff"}', 400),
+    ("NaN seconds", "POST", "/_mock/clock/advance", JSON, b'{"seconds": NaN}', 400),
+    ("infinite seconds", "POST", "/_mock/clock/advance", JSON, b'{"seconds": 1e400}', 400),
+    ("clock past year 9000", "POST", "/_mock/clock/advance", JSON, b'{"seconds": 1e300}', 400),
+    ("clock set to year 9999", "POST", "/_mock/clock/set", JSON, b'{"at": "9999-12-31T23:59:59Z"}', 400),
+    ("seed by path", "POST", "/_mock/seed", JSON, b'{"name": "/etc/passwd"}', 400),
+    ("seed by relative path", "POST", "/_mock/seed", JSON, b'{"name": "../fixtures/demo"}', 400),
+    ("wrong type", "POST", "/v3/brains", JSON, b'{"instructions": 5, "greetingMessage": true}', 400),
+    ("NaN maxSeconds", "POST", "/v3/conversations", JSON, b'{"name": "x", "characterId": "y", "maxSeconds": NaN}',
+     400),
+    ("text/plain body", "POST", "/v3/brains", {"x-api-key": KEY, "content-type": "text/plain"}, BRAIN, 415),
+    ("form body", "POST", "/v3/brains", {"x-api-key": KEY, "content-type": "application/x-www-form-urlencoded"},
+     b"instructions=x&greetingMessage=y", 415),
+    ("xml body", "POST", "/v3/brains", {"x-api-key": KEY, "content-type": "application/xml"}, b"<brain/>", 415),
+    ("duplicate query parameter", "GET", "/v3/brains?take=5&take=5", JSON, None, 400),
+    ("conflicting query parameters", "GET", "/v3/brains?take=5&take=10", JSON, None, 400),
+    ("fractional take", "GET", "/v3/brains?take=2.5", JSON, None, 400),
+    ("infinite skip", "GET", "/v3/brains?skip=inf", JSON, None, 400),
+    ("overflowing skip", "GET", "/v3/brains?skip=1e400", JSON, None, 400),
+    ("NaN take", "GET", "/v3/brains?take=nan", JSON, None, 400),
+    ("negative skip", "GET", "/v3/brains?skip=-1", JSON, None, 400),
+    ("take not a number", "GET", "/v3/brains?take=ten", JSON, None, 400),
+    ("client too long", "GET", "/v3/brains?client=" + "c" * 300, JSON, None, 400),
+    ("encoded slash in id", "GET", "/v3/brains/a%2Fb", JSON, None, 404),
+    ("dot segments in id", "GET", "/v3/brains/..%2F..%2Fetc%2Fpasswd", JSON, None, 404),
+    ("encoded dot-dot path", "DELETE", "/v3/brains/%2E%2E/%2E%2E/_mock/reset", JSON, None, 404),
+    ("wrong method on collection", "PATCH", "/v3/brains", JSON, None, 405),
+    ("wrong method on item", "POST", "/v3/brains/x", JSON, None, 405),
+    ("wrong method on health", "DELETE", "/v3/health", JSON, None, 405),
+    ("wrong method on control", "DELETE", "/_mock/clock", JSON, None, 405),
+    ("unknown route", "GET", "/v3/nothing-here", JSON, None, 404),
+    ("no key", "GET", "/v3/brains", {}, None, 401),
+    ("empty key", "GET", "/v3/brains", {"x-api-key": ""}, None, 401),
+    ("upload without signature", "PUT", "/_uploads/org/doc", {}, b"x", 403),
+    ("upload with overflowing expiry", "PUT", "/_uploads/org/doc?expires=1e999&signature=00", {}, b"x", 403),
+]
+
+# Odd ids and encodings that reach a handler: the documented null reply (200, empty) for an unknown id.
+ODD_IDS = ["%00", "%FF%FE", "%E2%98%83", "...", "%2E%2E", "a" * 20_000, "%20", "null", "0", "-1",
+           "%F0%9F%98%80" * 100, "'; DROP TABLE records; --"]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with client_for() as api:
+        yield api
+
+
+def _still_serving(client: TestClient) -> None:
+    assert client.get("/v3/health").status_code == 200
+    made = client.post("/v3/brains", content=BRAIN, headers=JSON)
+    assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize(("name", "method", "path", "headers", "body", "status"), CATALOGUE,
+                         ids=[entry[0] for entry in CATALOGUE])
+def test_hostile_request(client: TestClient, name: str, method: str, path: str, headers: dict[str, Any],
+                         body: bytes | None, status: int | None) -> None:
+    response = client.request(method, path, headers=headers, content=body)
+    body_json = assert_envelope(response, status)
+    if status == 405:
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert method not in allowed and "OPTIONS" in allowed
+        assert body_json["error"] == "Method Not Allowed"
+    _still_serving(client)
+
+
+@pytest.mark.parametrize("odd", ODD_IDS, ids=range(len(ODD_IDS)))
+def test_odd_ids_get_the_null_reply(client: TestClient, odd: str) -> None:
+    for method in ("GET", "DELETE"):
+        response = client.request(method, f"/v3/brains/{odd}", headers=JSON)
+        assert response.status_code == 200 and response.content == b"", (method, odd, response.text)
+    response = client.put(f"/v3/characters/{odd}", headers=JSON, content=b"{}")
+    assert response.status_code == 200 and response.content == b"", (odd, response.text)
+    _still_serving(client)
+
+
+def test_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"instructions": "'
+        for _ in range(20):
+            yield b"a" * 65536
+        yield b'", "greetingMessage": "x"}'
+
+    assert_envelope(client.post("/v3/brains", headers=JSON, content=chunks()), 413)
+    _still_serving(client)
+
+
+def test_a_body_without_content_type_is_read_as_json(client: TestClient) -> None:
+    # Lenient on purpose (curl -d without -H): only a declared non-JSON type is a 415.
+    assert client.post("/v3/brains", headers={"x-api-key": KEY}, content=BRAIN).status_code == 201
+    assert_envelope(client.post("/v3/brains", headers={"x-api-key": KEY}, content=b"[]"), 400)
+
+
+def test_head_and_options(client: TestClient) -> None:
+    head = client.head("/v3/brains", headers=JSON)
+    assert head.status_code == 200 and head.content == b""
+    assert client.head("/v3/health").status_code == 200
+    options = client.options("/v3/brains/x", headers=JSON)
+    assert options.status_code == 204
+    assert {m.strip() for m in options.headers["allow"].split(",")} == {"GET", "HEAD", "PATCH", "DELETE",
+                                                                       "OPTIONS"}
+    _still_serving(client)
+
+
+def test_nul_and_invalid_utf8_in_query_and_headers(client: TestClient) -> None:
+    # The query is percent-decoded leniently (as Express's qs does): a filter that matches nothing.
+    for query in ("client=%00", "client=%FF%FE", "client=%C0%AF"):
+        listed = client.get(f"/v3/brains?{query}", headers=JSON)
+        assert listed.status_code == 200 and listed.json()["total"] == 0, listed.text
+    # Header bytes that are not UTF-8 or hold a NUL are just an unusual key: its own organization.
+    for key in (b"\xff\xfe", b"k\x00ey"):
+        assert client.get("/v3/brains", headers={"x-api-key": key}).json()["total"] == 0
+    _still_serving(client)
+
+
+def test_upload_cap_per_knowledge_base() -> None:
+    with client_for(upload_limit_bytes=1000) as client:
+        kb = client.post("/v3/knowledge-bases", headers=JSON, json={"name": "kb", "description": "d"}).json()
+
+        def upload(size: int) -> httpx.Response:
+            doc = client.post(f"/v3/knowledge-bases/{kb['id']}/documents", headers=JSON,
+                              json={"name": "d", "description": "d", "mimeType": "text/plain"}).json()
+            return client.put(httpx.URL(doc["uploadUrl"]).raw_path.decode(), content=b"x" * size)
+
+        assert upload(600).status_code == 200
+        assert_envelope(upload(600), 413)  # 1200 > 1000 in this knowledge base
+        assert upload(400).status_code == 200  # exactly at the cap
+        assert_envelope(upload(1), 413)
+        assert client.get(f"/v3/knowledge-bases/{kb['id']}", headers=JSON).json()["documents"][0]["size"] == 600
+
+
+# --- at the socket, against uvicorn: what a test client cannot send ------------------------
+def _raw(url: str, request: bytes, *, close_write: bool = False) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        if close_write:
+            sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+            if b"\r\n\r\n" in reply and not close_write:
+                break
+        return reply
+
+
+def test_raw_requests_against_uvicorn() -> None:
+    with MockServer() as mock, httpx.Client(base_url=mock.url) as http:
+        requests = [
+            b"GET /v3/brains/\xff\xfe HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nConnection: close\r\n\r\n",
+            b"GET /v3/brains?client=\xff HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nConnection: close\r\n\r\n",
+            b"GET /v3/brains HTTP/1.1\r\nHost: x\r\nx-api-key: \xff\xfe\r\nConnection: close\r\n\r\n",
+            b"GET /v3/" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"POST /v3/brains HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\ncontent-type: application/json\r\n"
+            b"Content-Length: 1000\r\nConnection: close\r\n\r\n{\"instructions\": ",
+            b"NOT-A-METHOD / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"\x00\x01\x02 garbage\r\n\r\n",
+        ]
+        for request in requests:
+            reply = _raw(mock.url, request, close_write=True)
+            if reply:
+                status = int(reply.split(b" ", 2)[1])
+                assert 200 <= status < 500, reply[:200]
+            assert http.get("/v3/health").status_code == 200
