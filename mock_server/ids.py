@@ -22,7 +22,7 @@ _BASE36 = string.digits + string.ascii_lowercase
 
 
 class IdGenerator:
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | str | None = None):
         self._random = random.Random(seed)
         self._preset: list[str] = []
 

@@ -85,6 +85,7 @@ class SqlitePersistence:
 
     def load(self) -> None:
         """Put the stored state into the runtime's (empty) store."""
+        from ..ids import IdGenerator
         from ..state import FORMAT, import_state
 
         rt = self.runtime
@@ -101,6 +102,10 @@ class SqlitePersistence:
             specs.append({"id": org_id, "name": name, "keys": keys, "settings": json.loads(settings),
                           "clock": None, "collections": collections, "_clock": clock})
         import_state(rt, {"format": FORMAT, "organizations": specs})
+        if rt.settings.seed is not None:
+            # A seeded generator would repeat the ids of the first run: go on from a seed of its own.
+            restored = sum(len(records) for spec in specs for records in spec["collections"].values())
+            rt.ids = IdGenerator(f"{rt.settings.seed}/after/{restored}")
         for spec in specs:
             if spec["_clock"]:
                 org = rt.store.organizations[spec["id"]]

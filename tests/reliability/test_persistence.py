@@ -230,3 +230,18 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> Non
         assert character["brainId"] is None or character["brainId"] in brains, character
     print(f"SIGKILL: {len(acked['brains']) + len(acked['characters']) + len(acked['deleted'])} writes "
           f"acknowledged, all recovered")
+
+
+def test_seeded_ids_do_not_repeat_after_a_restart(tmp_path: Path) -> None:
+    """--random-seed with --data-dir: the second run must not re-issue the first run's ids."""
+    settings = Settings(seed=7, data_dir=str(tmp_path))
+    body = {"instructions": "Be brief.", "greetingMessage": "Hi!"}
+    with TestClient(create_app(settings)) as client:
+        first = [client.post("/v3/brains", json=body, headers=KEY).json()["id"] for _ in range(3)]
+    with TestClient(create_app(settings)) as client:
+        replies = [client.post("/v3/brains", json=body, headers=KEY) for _ in range(3)]
+        assert [r.status_code for r in replies] == [201, 201, 201]
+        listed = client.get("/v3/brains", headers=KEY).json()
+    second = [r.json()["id"] for r in replies]
+    assert not set(first) & set(second)
+    assert listed["total"] == 6
