@@ -42,7 +42,7 @@ OPERATIONS = (
               lambda call: knowledge.create_knowledge_base(call.runtime, call.org, call.body),
               status=201, body=CreateKnowledgeBaseRequest, response=EquosKnowledgeBase),
     Operation("DELETE", PATH + "/{id}", "deleteKnowledgeBase", "Delete a Knowledge Base and its documents.",
-              TAG, lambda call: knowledge.delete_knowledge_base(call.org, call.params["id"]),
+              TAG, lambda call: knowledge.delete_knowledge_base(call.runtime, call.org, call.params["id"]),
               response=EquosKnowledgeBase, nullable=True),
     Operation("POST", PATH + "/{id}/documents", "addDocument",
               "Add a document: returns a signed uploadUrl to PUT its bytes to before expireAt.", TAG,

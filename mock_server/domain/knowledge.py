@@ -38,13 +38,16 @@ def with_documents(org: Organization, kb: EquosKnowledgeBase) -> EquosKnowledgeB
     return kb.model_copy(update={"documents": docs})
 
 
-def delete_knowledge_base(org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
+def delete_knowledge_base(rt: Runtime, org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
+    from .resources import delete
+
     kb = org.knowledge_bases.get(kb_id)
     if kb is None:
         return None
     kb = with_documents(org, kb)
     for doc in kb.documents:
         org.documents.remove(doc.id)
+    delete(rt, org, "knowledge_bases", kb_id)  # the base itself, and character references to it
     return kb
 
 
