@@ -86,5 +86,5 @@ def page_through(target: Target, kind: str, take: int, client: str | None) -> tu
         totals.append(body["total"])
         items += page
         skip += take
-        if skip >= body["total"] or len(totals) > 200:
+        if skip >= body["total"] or len(totals) > 1000:
             return items, totals
