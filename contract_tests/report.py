@@ -61,10 +61,10 @@ class Fidelity:
         data = self.as_json()
         out = [f"target: {data['target'].get('url')}  live: {data['target'].get('live')}  "
                f"control plane: {data['target'].get('control_plane')}"]
-        out.append(f"{'operation':<24} {'checks':>7} {'passed':>7}")
+        out.append(f"{'operation':<34} {'checks':>7} {'passed':>7}")
         for name, tally in data["operations"].items():
             mark = "" if tally["run"] == tally["passed"] else "  <-- " + "; ".join(tally["failures"][:1])[:90]
-            out.append(f"{name:<24} {tally['run']:>7} {tally['passed']:>7}{mark}")
+            out.append(f"{name:<34} {tally['run']:>7} {tally['passed']:>7}{mark}")
         out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
         for name, row in data["assumptions"].items():
             switch = f"  <-- switch: --set {name}={row['observed']}"
