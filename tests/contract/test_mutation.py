@@ -12,7 +12,7 @@ WORKERS = 3
 
 
 def _run(name: str) -> tuple[str, int, str]:
-    result = run_suite("-x", "--equos-profile", "ci", "--equos-app", f"mutants:{name}", "-p", "no:warnings",
+    result = run_suite("-x", "--equos-profile", "mutation", "--equos-app", f"mutants:{name}", "-p", "no:warnings",
                        timeout=300)
     failed = re.findall(r"^FAILED (\S+)", result.stdout, re.MULTILINE)
     return name, result.returncode, failed[0] if failed else result.stdout[-300:] + result.stderr[-300:]
