@@ -43,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[FIDELITY] = Fidelity(target={"profile": profile})
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The state machine last: it is the slowest check, and the direct ones name a bug more plainly."""
+    items.sort(key=lambda item: "test_stateful.py" in item.nodeid)
+
+
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 

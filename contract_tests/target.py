@@ -142,6 +142,7 @@ class Target:
         self.rate = options.rate if options.rate is not None else (5.0 if self.live else None)
         self.conversations_started = 0
         self.calls: list[Call] = []
+        self.secrets: set[str] = set()  # other keys the run made up: masked like the main one
         self._last_request = 0.0
         self._lock = threading.RLock()
         self._examples = itertools.count(1)
@@ -231,6 +232,10 @@ class Target:
             text = json.dumps(call.body) if not isinstance(call.body, bytes) else call.body.decode("utf-8", "replace")
             parts += ["-H", "'content-type: application/json'", "-d", shlex.quote(text)]
         line = " ".join(parts)
+        # Keys also travel in control-plane bodies and queries: mask them wherever they appear.
+
+        for secret in {self.api_key, call.api_key, *self.secrets} - {None, ""}:
+            line = line.replace(secret, "<EQUOS_API_KEY>" if secret == self.api_key else mask(secret))
         return line + (f"    # -> {call.status}" if call.status is not None else "")
 
     def recent_curl(self, n: int = 30) -> str:
@@ -282,6 +287,7 @@ class Target:
     def new_organization_key(self) -> str:
         """A second, empty organization (control plane only): for isolation checks."""
         key = f"sk_contract_{self.run_id}_other_{uuid.uuid4().hex[:8]}"
+        self.secrets.add(key)
         self.control_call("POST", "organizations", {"keys": [key]})
         return key
 

@@ -59,6 +59,11 @@ class ContractMachine(RuleBasedStateMachine):
                 self.baseline[kind] = {i["id"] for i in t.list_all(kind)}
             self.usage_before = self._usage(None)
 
+    @initialize(data=st.data())
+    def first_character(self, data: st.DataObject) -> None:
+        """Start with a character, so conversation rules are enabled from the first step."""
+        self.create_character(data)
+
     def teardown(self) -> None:
         try:
             if getattr(self, "now", None) is not None and self.items:
