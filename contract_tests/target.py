@@ -233,7 +233,6 @@ class Target:
             parts += ["-H", "'content-type: application/json'", "-d", shlex.quote(text)]
         line = " ".join(parts)
         # Keys also travel in control-plane bodies and queries: mask them wherever they appear.
-
         for secret in {self.api_key, call.api_key, *self.secrets} - {None, ""}:
             line = line.replace(secret, "<EQUOS_API_KEY>" if secret == self.api_key else mask(secret))
         return line + (f"    # -> {call.status}" if call.status is not None else "")
