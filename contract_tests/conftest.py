@@ -25,7 +25,7 @@ settings.register_profile("thorough", max_examples=60, stateful_step_count=30, d
 settings.register_profile("ci", max_examples=12, stateful_step_count=15, deadline=None, derandomize=True,
                           database=None, suppress_health_check=_SLOW)
 # mutation: the ci profile without shrinking (the self-test only needs to know that a check fails).
-settings.register_profile("mutation", parent=settings.get_profile("ci"),
+settings.register_profile("mutation", parent=settings.get_profile("ci"), max_examples=8,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.register_profile("live", max_examples=4, stateful_step_count=10, deadline=None, derandomize=True,
                           database=None, suppress_health_check=_SLOW,
