@@ -44,8 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The state machine last: it is the slowest check, and the direct ones name a bug more plainly."""
-    items.sort(key=lambda item: "test_stateful.py" in item.nodeid)
+    """Probes first (on a live target they get the conversation budget before anything else); the state
+    machine last (it is the slowest check, and the direct ones name a bug more plainly)."""
+    items.sort(key=lambda item: -1 if "test_probes.py" in item.nodeid else int("test_stateful.py" in item.nodeid))
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

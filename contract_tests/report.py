@@ -68,7 +68,7 @@ class Fidelity:
         out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
         for name, row in data["assumptions"].items():
             switch = f"  <-- switch: --set {name}={row['observed']}"
-            flag = "" if row["matches_default"] in (True, None) else switch
+            flag = "" if row["matches_default"] in (True, None) or row["observed"] is None else switch
             out.append(f"{name:<28} {row['default']!s:<14} {row['observed']!s:<14}{flag}")
         if data["published_differences"]:
             out.append(f"published /docs/v3-json differs in {len(data['published_differences'])} place(s):")
