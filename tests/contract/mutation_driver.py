@@ -23,9 +23,9 @@ sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
 
 def preload() -> None:
     """Everything a run imports, imported once before forking."""
+    import contract_mutants  # noqa: F401
     import hypothesis  # noqa: F401
     import jsonschema  # noqa: F401
-    import mutants  # noqa: F401
     import pytest  # noqa: F401
     import starlette.testclient  # noqa: F401
 
@@ -53,7 +53,7 @@ def child(name: str, log: str, profile: str) -> None:
     args = ["--pyargs", "contract_tests", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings",
             "--equos-profile", profile]
     if name != "unbroken":
-        args += ["--equos-app", f"mutants:{name}"]
+        args += ["--equos-app", f"contract_mutants:{name}"]
     code = pytest.main(args)
     sys.stdout.flush()
     os._exit(int(code))
@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--profile", default="mutation")
     args = parser.parse_args()
     preload()
-    from mutants import MUTANTS
+    from contract_mutants import MUTANTS
 
     names = args.names or ["unbroken", *MUTANTS]
     results: dict[str, dict[str, object]] = {}

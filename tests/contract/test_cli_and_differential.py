@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from runner import ROOT, run_suite, suite_env  # type: ignore[import-not-found]
+from contract_runner import ROOT, run_suite, suite_env  # type: ignore[import-not-found]
 
 from mock_server.server import MockServer
 from mock_server.settings import Settings

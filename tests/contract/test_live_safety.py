@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 
-from runner import ROOT, suite_command, suite_env  # type: ignore[import-not-found]
+from contract_runner import ROOT, suite_command, suite_env  # type: ignore[import-not-found]
 
 from mock_server.server import MockServer
 

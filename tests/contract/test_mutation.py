@@ -10,8 +10,8 @@ import json
 import subprocess
 import sys
 
-from mutants import MUTANTS  # type: ignore[import-not-found]
-from runner import HERE, ROOT, suite_env  # type: ignore[import-not-found]
+from contract_mutants import MUTANTS  # type: ignore[import-not-found]
+from contract_runner import HERE, ROOT, suite_env  # type: ignore[import-not-found]
 
 
 def test_suite_kills_every_mutant_and_passes_the_real_mock() -> None:

@@ -1,6 +1,6 @@
 """Deliberately broken variants of the mock, for the contract suite's mutation self-test.
 
-Each ``NAME`` here is an app factory: ``pytest --pyargs contract_tests --equos-app mutants:NAME``
+Each ``NAME`` here is an app factory: ``pytest --pyargs contract_tests --equos-app contract_mutants:NAME``
 (with this folder on PYTHONPATH) runs the suite against that mutant in-process. Every mutant runs
 in its own process, so patching a module for the duration is harmless.
 """
