@@ -140,6 +140,11 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["contract"]:
+        # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
+        import pytest
+
+        return int(pytest.main(["--pyargs", "contract_tests", *argv[1:]]))
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["serve", *argv]
     parser = build_parser(environ)

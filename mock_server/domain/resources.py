@@ -38,7 +38,9 @@ def update_brain(rt: Runtime, org: Organization, brain_id: str, body: CreateEquo
     brain = org.brains.get(brain_id)
     if brain is None:
         return None
-    return org.brains.replace(brain.model_copy(update={**body.model_dump(), "updatedAt": rt.now(org)}))
+    # Only the fields sent: an absent optional field (client) is kept, as the API's update DTO leaves it.
+    changes = body.model_dump(exclude_unset=True)
+    return org.brains.replace(brain.model_copy(update={**changes, "updatedAt": rt.now(org)}))
 
 
 def _conflicting_identity(collection: Any, identity: str, except_id: str | None = None) -> Any:
@@ -78,7 +80,8 @@ def update_voice(rt: Runtime, org: Organization, voice_id: str, body: CreateEquo
         raise errors.conflict(
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
-    return org.voices.replace(voice.model_copy(update={**body.model_dump(), "updatedAt": rt.now(org)}))
+    changes = body.model_dump(exclude_unset=True)  # only the fields sent
+    return org.voices.replace(voice.model_copy(update={**changes, "updatedAt": rt.now(org)}))
 
 
 def delete(rt: Runtime, org: Organization, collection: str, item_id: str) -> Any:

@@ -1,0 +1,90 @@
+"""Small helpers shared by the checks: resources by kind, timestamps, null replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .target import Example, Reply, Target
+
+PATHS = {
+    "brains": "/v3/brains",
+    "voices": "/v3/voices",
+    "faces": "/v3/faces",
+    "knowledge_bases": "/v3/knowledge-bases",
+    "characters": "/v3/characters",
+    "conversations": "/v3/conversations",
+}
+LIST_KEYS = {"brains": "brains", "voices": "voices", "faces": "faces", "knowledge_bases": "items",
+             "characters": "characters", "conversations": "conversations"}
+OPS = {  # kind -> (create, get, list, delete)
+    "brains": ("createBrain", "getBrain", "listBrains", "deleteBrain"),
+    "voices": ("createVoice", "getVoice", "listVoices", "deleteVoice"),
+    "faces": ("createFace", "getFace", "listFaces", "deleteFace"),
+    "knowledge_bases": ("createKnowledgeBase", "getKnowledgeBase", "listKnowledgeBases", "deleteKnowledgeBase"),
+    "characters": ("createCharacter", "getCharacter", "listCharacters", "deleteCharacter"),
+    "conversations": ("startConversation", "getConversationById", "listConversations", None),
+}
+
+
+def ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ms(value: str) -> int:
+    return int(ts(value).timestamp() * 1000 + 0.5)
+
+
+def create(target: Target, ex: Example, kind: str, body: dict[str, Any], **kw: Any) -> Reply:
+    reply = target.post(PATHS[kind], body, **kw)
+    if reply.status == 201:
+        target.created(ex, kind, reply.json()["id"])
+    return reply
+
+
+def expect_null(target: Target, operation: str, reply: Reply, what: str) -> None:
+    """The API's 'returns null' (an empty body, JSON null) or a 404, never an object and never 5xx."""
+    ok = reply.status == 404 or (200 <= reply.status < 300 and reply.is_null)
+    target.expect(operation, ok, f"{what}: expected a null reply or 404, got {reply.status} {reply.content[:120]!r}")
+
+
+def null_style(reply: Reply) -> str:
+    """Which ``null_result`` alternative a reply shows."""
+    if reply.status == 404:
+        return "404"
+    if reply.content.strip() == b"null":
+        return "json-null"
+    if reply.empty and 200 <= reply.status < 300:
+        return "empty"
+    return f"other ({reply.status})"
+
+
+def check_timestamps(target: Target, operation: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    target.expect(operation, after["createdAt"] == before["createdAt"],
+                  f"createdAt moved: {before['createdAt']} -> {after['createdAt']}")
+    target.expect(operation, ts(after["updatedAt"]) >= ts(before["updatedAt"]),
+                  f"updatedAt went back: {before['updatedAt']} -> {after['updatedAt']}")
+
+
+def page_through(target: Target, kind: str, take: int, client: str | None) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every page of a list with page size ``take``: the items in order, and each page's total."""
+    items: list[dict[str, Any]] = []
+    totals: list[int] = []
+    skip = 0
+    operation = OPS[kind][2]
+    while True:
+        params: dict[str, Any] = {"take": take, "skip": skip}
+        if client is not None:
+            params["client"] = client
+        reply = target.get(PATHS[kind], params=params)
+        target.expect(operation, reply.status == 200, f"list answered {reply.status}")
+        body = reply.json()
+        target.expect(operation, body["skip"] == skip and body["take"] == take,
+                      f"echoed skip/take {body['skip']}/{body['take']}, sent {skip}/{take}")
+        page = body[LIST_KEYS[kind]]
+        target.expect(operation, len(page) <= take, f"page of {len(page)} items for take={take}")
+        totals.append(body["total"])
+        items += page
+        skip += take
+        if skip >= body["total"] or len(totals) > 1000:
+            return items, totals

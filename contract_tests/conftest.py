@@ -1,0 +1,118 @@
+"""Fixtures and hooks of the contract suite: target, profiles, safety, and the fidelity report."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from .options import read_options, register
+from .report import Fidelity
+from .target import Target
+
+FIDELITY = pytest.StashKey[Fidelity]()
+_SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+
+# thorough: the default against a mock; ci: fast and derandomized (CI, mutation runs);
+# live: few, derandomized examples, for a billable target.
+settings.register_profile("thorough", max_examples=60, stateful_step_count=30, deadline=None,
+                          suppress_health_check=_SLOW)
+settings.register_profile("ci", max_examples=12, stateful_step_count=15, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=_SLOW)
+# mutation: the ci profile without shrinking (the self-test only needs to know that a check fails).
+settings.register_profile("mutation", parent=settings.get_profile("ci"), max_examples=8,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.register_profile("live", max_examples=4, stateful_step_count=10, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=_SLOW,
+                          phases=[Phase.explicit, Phase.generate, Phase.shrink])
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    register(parser)  # a no-op when the pytest11 entry point already did it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    options = read_options(config)
+    profile = options.profile or ("live" if options.live else "thorough")
+    settings.load_profile(profile)
+    config.stash[FIDELITY] = Fidelity(target={"profile": profile})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Probes first (on a live target they get the conversation budget before anything else); the state
+    machine last (it is the slowest check, and the direct ones name a bug more plainly)."""
+    items.sort(key=lambda item: -1 if "test_probes.py" in item.nodeid else int("test_stateful.py" in item.nodeid))
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def equos_options(pytestconfig: pytest.Config) -> Any:
+    options = read_options(pytestconfig)
+    refusal = options.refusal()
+    if refusal:
+        pytest.exit(refusal, returncode=4)
+    return options
+
+
+@pytest.fixture(scope="session")
+def equos_target(pytestconfig: pytest.Config, equos_options: Any) -> Iterator[Target]:
+    fidelity = pytestconfig.stash[FIDELITY]
+    target = Target(equos_options, fidelity)
+    fidelity.target.update(target.describe())
+    # Cleanup however the run ends: normal teardown, Ctrl-C (KeyboardInterrupt), SIGTERM, or exit.
+    atexit.register(target.close)
+    previous = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # not in the main thread
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield target
+    finally:
+        try:
+            target.close()
+        finally:
+            fidelity.target.update(target.describe())
+            atexit.unregister(target.close)
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def equos_compare(pytestconfig: pytest.Config, equos_options: Any, equos_target: Target) -> Iterator[Target]:
+    if not equos_options.compare_url:
+        pytest.skip("differential mode needs --equos-compare-url")
+    other = Target(equos_options, pytestconfig.stash[FIDELITY], base_url=equos_options.compare_url,
+                   api_key=equos_options.compare_api_key, label="compare")
+    atexit.register(other.close)
+    try:
+        yield other
+    finally:
+        other.close()
+        atexit.unregister(other.close)
+
+
+@pytest.fixture
+def needs_control(equos_target: Target) -> Target:
+    if not equos_target.control:
+        pytest.skip("needs the mock's control plane (GET /_mock/clock answered no clock)")
+    return equos_target
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    fidelity = config.stash.get(FIDELITY, None)
+    if fidelity is None or (not fidelity.operations and not fidelity.assumptions):
+        return
+    terminalreporter.section("Equos contract fidelity report")
+    for line in fidelity.lines():
+        terminalreporter.write_line(line)
+    path = read_options(config).report
+    if path:
+        fidelity.write(path)
+        terminalreporter.write_line(f"fidelity report written to {path}")

@@ -1,0 +1,83 @@
+"""The fidelity report: per operation, checks run and passed; per assumption, what the target showed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.assumptions import REGISTRY
+
+
+@dataclass
+class OperationTally:
+    run: int = 0
+    passed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fidelity:
+    target: dict[str, Any] = field(default_factory=dict)
+    operations: dict[str, OperationTally] = field(default_factory=dict)
+    assumptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    published_differences: list[str] | None = None
+    differential: list[str] = field(default_factory=list)
+    cleanup: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, operation: str, ok: bool, failure: str = "") -> None:
+        tally = self.operations.setdefault(operation, OperationTally())
+        tally.run += 1
+        if ok:
+            tally.passed += 1
+        elif failure and failure not in tally.failures and len(tally.failures) < 5:
+            tally.failures.append(failure)
+
+    def observe(self, name: str, observed: str | None, evidence: str) -> None:
+        default = next(a.default for a in REGISTRY if a.name == name)
+        self.assumptions[name] = {"default": default, "observed": observed, "matches_default": observed == default,
+                                  "evidence": evidence}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "operations": {name: {"run": t.run, "passed": t.passed, "failures": t.failures}
+                           for name, t in sorted(self.operations.items())},
+            "assumptions": {a.name: self.assumptions.get(a.name, {"default": a.default, "observed": None,
+                                                                  "matches_default": None,
+                                                                  "evidence": "not probed"})
+                            for a in REGISTRY},
+            "published_differences": self.published_differences,
+            "differential": self.differential,
+            "cleanup": self.cleanup,
+        }
+
+    def write(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self.as_json(), handle, indent=2, sort_keys=False)
+            handle.write("\n")
+
+    def lines(self) -> list[str]:
+        data = self.as_json()
+        out = [f"target: {data['target'].get('url')}  live: {data['target'].get('live')}  "
+               f"control plane: {data['target'].get('control_plane')}"]
+        out.append(f"{'operation':<34} {'checks':>7} {'passed':>7}")
+        for name, tally in data["operations"].items():
+            mark = "" if tally["run"] == tally["passed"] else "  <-- " + "; ".join(tally["failures"][:1])[:90]
+            out.append(f"{name:<34} {tally['run']:>7} {tally['passed']:>7}{mark}")
+        out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
+        for name, row in data["assumptions"].items():
+            switch = f"  <-- switch: --set {name}={row['observed']}"
+            flag = "" if row["matches_default"] in (True, None) or row["observed"] is None else switch
+            out.append(f"{name:<28} {row['default']!s:<14} {row['observed']!s:<14}{flag}")
+        if data["published_differences"]:
+            out.append(f"published /docs/v3-json differs in {len(data['published_differences'])} place(s):")
+            out += ["  " + d for d in data["published_differences"][:20]]
+        elif data["published_differences"] is not None:
+            out.append("published /docs/v3-json: matches the bundled contract")
+        if data["differential"]:
+            out.append("differential mode found differences:")
+            out += ["  " + d for d in data["differential"][:20]]
+        if data["cleanup"]:
+            out.append("cleanup: " + ", ".join(f"{k}={v}" for k, v in data["cleanup"].items()))
+        return out

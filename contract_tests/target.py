@@ -1,0 +1,408 @@
+"""The target under test: HTTP transport, call log (as curl), contract checks, safety and cleanup."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import itertools
+import json
+import shlex
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from . import contract
+from .options import RunOptions
+from .report import Fidelity
+
+DEFAULT_KEY = object()
+IN_PROCESS_URL = "http://127.0.0.1"
+COLLECTIONS = {  # list path -> (items key, delete path template)
+    "characters": ("/v3/characters", "characters"),
+    "brains": ("/v3/brains", "brains"),
+    "faces": ("/v3/faces", "faces"),
+    "voices": ("/v3/voices", "voices"),
+    "knowledge_bases": ("/v3/knowledge-bases", "items"),
+}
+# Characters first, so no reference blocks a delete on an API that refuses to orphan.
+DELETE_ORDER = ("characters", "brains", "faces", "voices", "knowledge_bases")
+
+
+class ContractViolation(AssertionError):
+    pass
+
+
+class BudgetExhausted(Exception):
+    pass
+
+
+def fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:8]
+
+
+def mask(value: str | None) -> str:
+    """What the suite may print of a key or token: never the value, only a fingerprint."""
+    if not value:
+        return "<none>"
+    return f"<{len(value)} chars ****{fingerprint(value)}>"
+
+
+def mask_token(token: str | None) -> str:
+    if not token:
+        return "<none>"
+    return token[:10] + "…" + mask(token)
+
+
+@dataclass
+class Reply:
+    method: str
+    path: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    operation: str | None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def empty(self) -> bool:
+        return not self.content.strip()
+
+    def json(self) -> Any:
+        return json.loads(self.content) if not self.empty else None
+
+    @property
+    def is_null(self) -> bool:
+        """The API's 'returns null': an empty body, or a JSON null."""
+        return self.empty or self.content.strip() == b"null"
+
+
+@dataclass
+class Call:
+    method: str
+    url: str
+    api_key: str | None
+    body: Any
+    status: int | None = None
+
+
+@dataclass
+class Example:
+    """One generated example: its own client tag and what it created (removed when it ends)."""
+
+    tag: str
+    created: dict[str, list[str]] = field(default_factory=dict)
+    running: list[str] = field(default_factory=list)
+
+
+def load_app_factory(spec: str | None) -> Any:
+    module_name, _, attr = (spec or "mock_server:create_app").partition(":")
+    return getattr(importlib.import_module(module_name), attr or "create_app")
+
+
+class Target:
+    def __init__(self, options: RunOptions, fidelity: Fidelity, *, base_url: str | None = None,
+                 api_key: str | None = None, label: str = "target"):
+        self.options = options
+        self.fidelity = fidelity
+        self.label = label
+        self.run_id = options.run_id or uuid.uuid4().hex[:10]
+        self.run_tag = f"contract-{self.run_id}"
+        self.live = options.live
+        base_url = base_url if base_url is not None else options.base_url
+        self.in_process = base_url is None
+        self._exit: contextlib.ExitStack = contextlib.ExitStack()
+        if self.in_process:
+            from starlette.testclient import TestClient
+
+            self.app = load_app_factory(options.app)()
+            client = TestClient(self.app, base_url=IN_PROCESS_URL, raise_server_exceptions=False)
+            self.http: httpx.Client = self._exit.enter_context(client)
+            self.base_url = IN_PROCESS_URL
+        else:
+            self.app = None
+            self.base_url = base_url.rstrip("/")
+            self.http = self._exit.enter_context(httpx.Client(base_url=self.base_url, timeout=30.0))
+        # A key we made up is ours alone on a mock with open keys: the organization is private.
+        self.own_key = api_key is None and options.api_key is None
+        self.api_key = api_key or options.api_key or f"sk_contract_{self.run_id}_{uuid.uuid4().hex[:8]}"
+        self.max_conversations = options.max_conversations if options.max_conversations is not None else (
+            5 if self.live else None)
+        self.max_seconds_cap = options.max_seconds if options.max_seconds is not None else (60 if self.live else None)
+        self.rate = options.rate if options.rate is not None else (5.0 if self.live else None)
+        self.conversations_started = 0
+        self.calls: list[Call] = []
+        self.secrets: set[str] = set()  # other keys the run made up: masked like the main one
+        self._last_request = 0.0
+        self._lock = threading.RLock()
+        self._examples = itertools.count(1)
+        self._open: list[Example] = []
+        self.closed = False
+        self.control = self._discover_control()
+        self.assumptions_in_force = self._assumptions()
+        self.private = self.own_key and self.control
+        self.livekit_secret = options.livekit_secret or ("secret" if self.control else None)
+        self.livekit_key = options.livekit_key or ("devkey" if self.control else None)
+
+    # --- transport -------------------------------------------------------------------------
+    def _throttle(self) -> None:
+        if not self.rate:
+            return
+        wait = self._last_request + 1.0 / self.rate - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_request = time.monotonic()
+
+    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Response:
+        for attempt in range(4):
+            self._throttle()
+            response = self.http.request(method, url, headers=headers, content=body)
+            if response.status_code != 429 or attempt == 3:
+                return response
+            retry_after = response.headers.get("retry-after", "1")
+            time.sleep(min(float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 1.0, 30.0))
+        raise AssertionError("unreachable")
+
+    def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
+                raw: bytes | None = None, content_type: str | None = "application/json",
+                api_key: Any = DEFAULT_KEY, check: bool = True) -> Reply:
+        if self.closed and not path.startswith("/_mock/"):
+            raise RuntimeError("target already closed")
+        key = self.api_key if api_key is DEFAULT_KEY else api_key
+        headers: dict[str, str] = {}
+        if key is not None:
+            headers["x-api-key"] = key
+        body: bytes | None = raw
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+        if body is not None and content_type:
+            headers["content-type"] = content_type
+        query = "?" + urlencode(params, doseq=True) if params else ""
+        call = Call(method, path + query, key, json_body if json_body is not None else raw)
+        with self._lock:
+            self.calls.append(call)
+            if len(self.calls) > 200:
+                del self.calls[:100]
+        response = self._send(method, path + query, headers, body)
+        call.status = response.status_code
+        _note(self.curl(call))
+        op = contract.find_operation(method, urlsplit(path).path)
+        reply = Reply(method, path, response.status_code, response.headers, response.content,
+                      op.operation_id if op else None)
+        if check and op is not None:
+            problems = contract.violations(method, urlsplit(path).path, reply.status, reply.content_type,
+                                           reply.content)
+            self.fidelity.check(op.operation_id, not problems, problems[0] if problems else "")
+            if problems:
+                raise ContractViolation("response breaks the contract:\n  " + "\n  ".join(problems)
+                                        + "\n" + self.curl(call))
+        return reply
+
+    def get(self, path: str, **kw: Any) -> Reply:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return self.request("POST", path, json_body=body, **kw)
+
+    def expect(self, operation: str, ok: bool, message: str) -> None:
+        """A domain check, counted for ``operation`` in the fidelity report."""
+        self.fidelity.check(operation, bool(ok), message)
+        if not ok:
+            raise AssertionError(f"{operation}: {message}")
+
+    # --- curl, with keys masked ------------------------------------------------------------
+    def curl(self, call: Call) -> str:
+        parts = ["curl", "-sS", "-X", call.method, shlex.quote(f"$EQUOS_BASE_URL{call.url}")
+                 if not self.in_process else shlex.quote(f"{self.base_url}{call.url}")]
+        if call.api_key == self.api_key:
+            parts += ["-H", '"x-api-key: $EQUOS_API_KEY"']
+        elif call.api_key is not None:
+            parts += ["-H", shlex.quote(f"x-api-key: {mask(call.api_key)}")]
+        if call.body is not None:
+            text = json.dumps(call.body) if not isinstance(call.body, bytes) else call.body.decode("utf-8", "replace")
+            parts += ["-H", "'content-type: application/json'", "-d", shlex.quote(text)]
+        line = " ".join(parts)
+        # Keys also travel in control-plane bodies and queries: mask them wherever they appear.
+        for secret in {self.api_key, call.api_key, *self.secrets} - {None, ""}:
+            line = line.replace(secret, "<EQUOS_API_KEY>" if secret == self.api_key else mask(secret))
+        return line + (f"    # -> {call.status}" if call.status is not None else "")
+
+    def recent_curl(self, n: int = 30) -> str:
+        return "\n".join(self.curl(c) for c in self.calls[-n:])
+
+    # --- control plane -----------------------------------------------------------------------
+    def _discover_control(self) -> bool:
+        try:
+            reply = self.request("GET", "/_mock/clock", api_key=None, check=False)
+            return reply.status == 200 and isinstance(reply.json(), dict) and "now" in reply.json()
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def control_call(self, method: str, path: str, body: dict[str, Any] | None = None,
+                     params: dict[str, Any] | None = None) -> Any:
+        if not self.control:
+            raise RuntimeError("the target has no control plane")
+        reply = self.request(method, "/_mock/" + path, json_body=body, params=params, api_key=None, check=False)
+        if reply.status >= 400:
+            raise AssertionError(f"control plane {method} {path} answered {reply.status}: {reply.content[:200]!r}")
+        return reply.json()
+
+    def _assumptions(self) -> dict[str, str]:
+        from mock_server.assumptions import REGISTRY
+
+        defaults = {a.name: a.default for a in REGISTRY}
+        if not self.control:
+            return defaults
+        try:
+            return {**defaults, **{a["name"]: a["value"] for a in self.control_call("GET", "assumptions")}}
+        except AssertionError:
+            return defaults
+
+    def assumption(self, name: str) -> str:
+        return self.assumptions_in_force[name]
+
+    def clock(self, action: str, **body: Any) -> dict[str, Any]:
+        """The clock of the suite's own organization (scoped by key: other users are never disturbed)."""
+        if action == "get":
+            return self.control_call("GET", "clock", params={"key": self.api_key})
+        return self.control_call("POST", f"clock/{action}", {**body, "key": self.api_key})
+
+    def now_ms(self) -> int:
+        from datetime import datetime
+
+        now = self.clock("get")["now"]
+        return int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000 + 0.5)
+
+    def new_organization_key(self) -> str:
+        """A second, empty organization (control plane only): for isolation checks."""
+        key = f"sk_contract_{self.run_id}_other_{uuid.uuid4().hex[:8]}"
+        self.secrets.add(key)
+        self.control_call("POST", "organizations", {"keys": [key]})
+        return key
+
+    # --- examples, budget and cleanup ----------------------------------------------------------
+    @contextlib.contextmanager
+    def example(self) -> Iterator[Example]:
+        ex = Example(tag=f"{self.run_tag}-{next(self._examples)}")
+        self._open.append(ex)
+        try:
+            yield ex
+        finally:
+            try:
+                self.clean(ex)
+            finally:
+                self._open.remove(ex)
+
+    def created(self, ex: Example, kind: str, item_id: str) -> None:
+        ex.created.setdefault(kind, []).append(item_id)
+
+    def start_conversation(self, ex: Example, body: dict[str, Any], **kw: Any) -> Reply:
+        if self.max_conversations is not None and self.conversations_started >= self.max_conversations:
+            raise BudgetExhausted(f"conversation budget of {self.max_conversations} used up")
+        if self.max_seconds_cap is not None:
+            body = {**body, "maxSeconds": min(body.get("maxSeconds") or self.max_seconds_cap, self.max_seconds_cap)}
+        self.conversations_started += 1
+        reply = self.post("/v3/conversations", body, **kw)
+        if reply.status == 201:
+            ex.running.append(reply.json()["conversation"]["id"])
+        return reply
+
+    def budget_left(self) -> int | None:
+        if self.max_conversations is None:
+            return None
+        return self.max_conversations - self.conversations_started
+
+    def clean(self, ex: Example) -> None:
+        """Stop what runs and delete what was made; every step is tried even if one fails."""
+        problems = []
+        for conversation_id in list(ex.running):
+            try:
+                self.request("POST", f"/v3/conversations/{conversation_id}/stop", check=False)
+                ex.running.remove(conversation_id)
+            except Exception as exc:
+                problems.append(f"stop {conversation_id}: {exc}")
+        for kind in DELETE_ORDER:
+            path = COLLECTIONS[kind][0]
+            for item_id in reversed(ex.created.get(kind, [])):
+                try:
+                    self.request("DELETE", f"{path}/{item_id}", check=False)
+                except Exception as exc:
+                    problems.append(f"delete {kind} {item_id}: {exc}")
+            ex.created.pop(kind, None)
+        if problems:
+            print("contract cleanup problems: " + "; ".join(problems), file=sys.stderr)
+
+    def list_all(self, kind: str, client: str | None = None) -> list[dict[str, Any]]:
+        path, key = COLLECTIONS[kind] if kind in COLLECTIONS else ("/v3/conversations", "conversations")
+        items: list[dict[str, Any]] = []
+        skip = 0
+        while True:
+            params: dict[str, Any] = {"take": 50, "skip": skip}
+            if client is not None:
+                params["client"] = client
+            reply = self.request("GET", path, params=params, check=False)
+            if reply.status != 200:
+                break
+            page = reply.json()[key]
+            items += page
+            skip += len(page)
+            if not page or skip >= reply.json().get("total", 0) or skip > 5000:
+                break
+        return items
+
+    def sweep(self) -> dict[str, int]:
+        """Everything this run tagged: stop and delete it (the last line of defence after a crash)."""
+        counts = {"stopped": 0, "deleted": 0}
+        for ex in list(self._open):
+            self.clean(ex)
+        for conversation in self.list_all("conversations"):
+            if str(conversation.get("client") or "").startswith(self.run_tag) and conversation["status"] == "running":
+                self.request("POST", f"/v3/conversations/{conversation['id']}/stop", check=False)
+                counts["stopped"] += 1
+        for kind in DELETE_ORDER:
+            for item in self.list_all(kind):
+                if str(item.get("client") or "").startswith(self.run_tag):
+                    self.request("DELETE", f"{COLLECTIONS[kind][0]}/{item['id']}", check=False)
+                    counts["deleted"] += 1
+        return counts
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            counts = self.sweep()
+            self.fidelity.cleanup = {"run_tag": self.run_tag, **counts}
+            if self.control:
+                with contextlib.suppress(Exception):
+                    self.clock("unfreeze")
+        finally:
+            self.closed = True
+            self._exit.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"url": self.base_url if not self.in_process else "in-process mock", "live": self.live,
+                "control_plane": self.control, "private_organization": self.private, "run_tag": self.run_tag,
+                "api_key": mask(self.api_key), "max_conversations": self.max_conversations,
+                "conversations_started": self.conversations_started}
+
+
+def _note(text: str) -> None:
+    """Into Hypothesis's report of the minimal failing example (a no-op outside one)."""
+    try:
+        from hypothesis import note
+        from hypothesis.control import _current_build_context
+
+        if _current_build_context.value is not None:
+            note(text)
+    except ImportError:  # pragma: no cover
+        pass

@@ -1,0 +1,96 @@
+"""Run the contract suite against many mutants fast: import once, then fork one child per mutant.
+
+``python mutation_driver.py [--workers N] [NAME ...]`` prints one JSON object: for every mutant its
+exit code, the first failing check, and seconds taken. ``unbroken`` (the real mock) must pass.
+Each child owns its mutant's monkeypatches, so mutants never contaminate each other (Linux: fork).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
+
+
+def preload() -> None:
+    """Everything a run imports, imported once before forking."""
+    import contract_mutants  # noqa: F401
+    import hypothesis  # noqa: F401
+    import jsonschema  # noqa: F401
+    import pytest  # noqa: F401
+    import starlette.testclient  # noqa: F401
+
+    import contract_tests.conftest
+    import contract_tests.test_conformance
+    import contract_tests.test_differential
+    import contract_tests.test_lifecycle
+    import contract_tests.test_operations
+    import contract_tests.test_probes
+    import contract_tests.test_stateful
+    import contract_tests.test_tokens  # noqa: F401
+    from contract_tests import contract
+
+    contract.operations()
+
+
+def child(name: str, log: str, profile: str) -> None:
+    import pytest
+
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", 0), write_through=True)
+    sys.stderr = sys.stdout
+    args = ["--pyargs", "contract_tests", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings",
+            "--equos-profile", profile]
+    if name != "unbroken":
+        args += ["--equos-app", f"contract_mutants:{name}"]
+    code = pytest.main(args)
+    sys.stdout.flush()
+    os._exit(int(code))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", default="mutation")
+    args = parser.parse_args()
+    preload()
+    from contract_mutants import MUTANTS
+
+    names = args.names or ["unbroken", *MUTANTS]
+    results: dict[str, dict[str, object]] = {}
+    running: dict[int, tuple[str, str, float]] = {}
+    todo = list(names)
+    with tempfile.TemporaryDirectory() as tmp:
+        while todo or running:
+            while todo and len(running) < args.workers:
+                name = todo.pop(0)
+                log = os.path.join(tmp, f"{name}.log")
+                pid = os.fork()
+                if pid == 0:
+                    child(name, log, args.profile)
+                running[pid] = (name, log, time.monotonic())
+            pid, status = os.wait()
+            name, log, started = running.pop(pid)
+            output = Path(log).read_text(errors="replace")
+            failed = re.findall(r"^FAILED (\S+)", output, re.MULTILINE)
+            results[name] = {"exit": os.waitstatus_to_exitcode(status), "seconds": round(time.monotonic() - started, 1),
+                             "killed_by": failed[0] if failed else None,
+                             "tail": output[-1500:] if not failed else ""}
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

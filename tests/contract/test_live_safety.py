@@ -1,0 +1,70 @@
+"""Live-safety dry run, on loopback only: a mock treated as live is refused without --equos-live,
+and with it nothing the run created survives, even when the run is interrupted with Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+
+from contract_runner import ROOT, suite_command, suite_env  # type: ignore[import-not-found]
+
+from mock_server.server import MockServer
+
+KINDS = ("brains", "characters", "faces", "voices", "knowledge_bases")
+
+
+def _tagged(server: MockServer, key: str, tag: str) -> dict[str, int]:
+    org = server.runtime.store.organization_for_key(key)
+    if org is None:
+        return {}
+    return {kind: sum(1 for item in org.collection(kind).values() if (item.client or "").startswith(tag))
+            for kind in KINDS}
+
+
+def test_live_target_refused_without_live_flag():
+    key = f"sk_dry_{uuid.uuid4().hex}"
+    with MockServer() as server:
+        result = subprocess.run(
+            suite_command("--equos-base-url", server.url, "--equos-api-key", key, "--equos-treat-as-live"),
+            capture_output=True, text=True, timeout=120, env=suite_env(), cwd=str(ROOT))
+        assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
+        assert "refusing to run against a live target without --equos-live" in result.stdout + result.stderr
+        assert server.runtime.store.organization_for_key(key) is None  # not one API call reached the mock
+        assert key not in result.stdout + result.stderr
+
+
+def test_interrupted_live_run_leaves_nothing_behind():
+    key = f"sk_dry_{uuid.uuid4().hex}"
+    run_id = uuid.uuid4().hex[:10]
+    tag = f"contract-{run_id}"
+    with MockServer() as server:
+        process = subprocess.Popen(
+            suite_command("--equos-base-url", server.url, "--equos-api-key", key, "--equos-treat-as-live",
+                          "--equos-live", "--equos-run-id", run_id, "--equos-rate", "50", "-p", "no:warnings"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=suite_env(), cwd=str(ROOT))
+        try:
+            deadline = time.monotonic() + 90
+            # Interrupt once the run holds live resources and has started conversations.
+            while time.monotonic() < deadline and process.poll() is None:
+                org = server.runtime.store.organization_for_key(key)
+                if org is not None and sum(_tagged(server, key, tag).values()) >= 2 and len(org.conversations) >= 1:
+                    break
+                time.sleep(0.05)
+            assert process.poll() is None, "the run ended before it could be interrupted"
+            created_before = dict(_tagged(server, key, tag))
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert sum(created_before.values()) >= 2
+        assert _tagged(server, key, tag) == {kind: 0 for kind in KINDS}, output[-3000:]
+        running = server.control.running_conversations(key=key)
+        assert running == [], running
+        org = server.runtime.store.organization_for_key(key)
+        assert len(org.conversations) <= 5  # the live budget
+        assert all(c.maxSeconds <= 60 for c in org.conversations.values())  # the live cap
+        assert key not in output
+        assert "KeyboardInterrupt" in output or "Interrupted" in output or "interrupted" in output
