@@ -10,7 +10,6 @@ from typing import Any
 
 from . import __version__
 from .assumptions import UnknownAssumption, parse_pairs
-from .runtime import mask_secret
 from .settings import Settings
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -98,12 +97,13 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
 
 
 def banner_key(runtime: Any) -> str:
-    """The key the banner shows: any key when keys are open (never one a client used before, which
-    --data-dir may have kept), a seed file's key, or an --api-key key masked: those are secrets."""
+    """A key that works, for the banner's curl line: any key when keys are open (never one a client used
+    before, which --data-dir may have kept), else a seed file's key, else the first --api-key. The
+    banner is the operator's own terminal, echoing what they configured; nothing else prints keys."""
     if runtime.open_keys:
         return "sk_test_equos_mock"
     seeded = sorted(runtime.configured_keys - set(runtime.settings.api_keys))
-    return seeded[0] if seeded else mask_secret(sorted(runtime.settings.api_keys)[0])
+    return seeded[0] if seeded else runtime.settings.api_keys[0]
 
 
 def serve(settings: Settings, log_level: str = "warning") -> None:
@@ -120,9 +120,8 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     key = banner_key(runtime)
     sock, base_url = listening_socket(settings.host, settings.port)
     # The key's organization exists from the start, so its public key can be shown.
-    usable = next(iter(settings.api_keys), None) if key.startswith("****") else key
     try:
-        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(usable))
+        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)

@@ -78,6 +78,9 @@ def run(profile: str = "null-404", *, max_examples: int = 10, seed: int = 1, max
 
     app = create_app(Settings(api_keys=(FUZZ_KEY,), assumptions=PROFILES[profile], seed=seed, data_dir=data_dir))
     schema = schemathesis.openapi.from_asgi("/docs/v3-json", app, config=config(max_examples, seed, max_time))
+    # The deprecated legacy aliases (/v3/sessions, /v3/agents, ...) carry rules a JSON schema cannot state
+    # (refImage must decode to an image, a PUT body's id must match its path); tests/legacy covers them.
+    schema = schema.exclude(deprecated=True)
     result = FuzzResult(profile)
     started = time.monotonic()
     for event in from_schema(schema).execute():

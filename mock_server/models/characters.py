@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
@@ -22,16 +22,22 @@ class CreateEquosCharacterRequest(RequestModel):
     elevenlabsAgentId: Identity | None = None
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class UpdateEquosCharacterRequest(RequestModel):
     """Partial update: absent keys are kept, an explicit null clears a reference."""
 
-    # name and search may be left out but not nulled (the domain answers 400): documented so.
-    name: Annotated[Name | None, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 256})] = None
+    # name and search may be left out but not nulled (the domain answers 400): documented so, with no
+    # "default": null, which a schema of type string or boolean cannot hold.
+    name: Annotated[Name | None, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 256})] = Field(
+        None, json_schema_extra=_no_default)
     faceId: RefId | None = None
     voiceId: RefId | None = None
     brainId: RefId | None = None
     knowledgeBaseId: RefId | None = None
-    search: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
+    search: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = Field(None, json_schema_extra=_no_default)
     elevenlabsAgentId: Identity | None = None
 
 

@@ -81,12 +81,13 @@ def test_loopback_by_default_and_a_loud_warning_otherwise() -> None:
         assert "WARNING" in text and host in text and "reachable from other machines" in text
 
 
-def test_banner_never_shows_a_configured_key() -> None:
-    secret = "sk_live_do_not_print"
-    app = create_app(Settings(api_keys=(secret,)))
+def test_banner_shows_a_key_that_works_and_nothing_else_secret() -> None:
+    # Issue 2: "on start it prints the base URL and a key that works": the operator's own --api-key.
+    app = create_app(Settings(api_keys=("sk_cli_one", "sk_cli_two")))
     key = banner_key(app.state.runtime)
-    assert secret not in key and key.startswith("****")
-    assert secret not in banner(app.state.runtime.settings, "http://x", key, False)
+    assert key == "sk_cli_one"
+    text = banner(app.state.runtime.settings, "http://x", key, False)
+    assert "sk_cli_one" in text and "sk_cli_two" not in text
     assert banner_key(create_app(Settings()).state.runtime) == "sk_test_equos_mock"
     assert banner_key(create_app(Settings(seed_file="demo")).state.runtime) == "sk_demo_equos_mock"
 
