@@ -48,6 +48,7 @@ class FuzzResult:
     errors: list[str] = field(default_factory=list)
     phases: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    events: dict[str, int] = field(default_factory=dict)  # every engine event seen, for diagnosis
 
 
 def config(max_examples: int, seed: int, max_time: int | None) -> Any:
@@ -84,6 +85,7 @@ def run(profile: str = "null-404", *, max_examples: int = 10, seed: int = 1, max
     result = FuzzResult(profile)
     started = time.monotonic()
     for event in from_schema(schema).execute():
+        result.events[type(event).__name__] = result.events.get(type(event).__name__, 0) + 1
         if isinstance(event, events.ScenarioFinished):
             recorder = event.recorder
             result.cases += len(recorder.cases)
