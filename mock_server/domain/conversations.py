@@ -27,6 +27,7 @@ from ..runtime import Runtime
 from ..store import Organization
 from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, client_token, livekit_token
 from .characters import populate
+from .usage import billed_ms
 
 RUNNING = ConversationStatus.running
 ENDED = ConversationStatus.ended
@@ -143,13 +144,7 @@ def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
 def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> float:
     """Seconds from startedAt to endedAt (or to now while running), summed exactly in milliseconds."""
     now_ms = rt.clock_for(org).now_ms()
-    total_ms = 0
-    for conversation in org.conversations.values():
-        if client is not None and conversation.client != client:
-            continue
-        conversation = observe(rt, org, conversation)
-        end_ms = to_ms(conversation.endedAt) if conversation.endedAt is not None else now_ms
-        total_ms += max(end_ms - to_ms(conversation.startedAt), 0)
+    total_ms = billed_ms(org.conversations.values(), lambda c: observe(rt, org, c), now_ms, client)
     from .sessions import milliseconds_used  # legacy v1 sessions are billed with conversations
 
     return (total_ms + milliseconds_used(rt, org, client)) / 1000

@@ -27,6 +27,7 @@ from ..runtime import Runtime
 from ..store import Organization
 from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_token
 from . import agents, avatars, limits
+from .usage import billed_ms
 
 STARTUP_SECONDS = 3
 LIVE = (SessionStatus.starting, SessionStatus.running)
@@ -166,12 +167,4 @@ def live(rt: Runtime, org: Organization) -> list[SessionRecord]:
 
 def milliseconds_used(rt: Runtime, org: Organization, client: str | None = None) -> int:
     """Session time from startedAt to endedAt (or now while live), billed like conversations."""
-    now_ms = rt.clock_for(org).now_ms()
-    total = 0
-    for record in org.sessions.values():
-        if client is not None and record.client != client:
-            continue
-        record = observe(rt, org, record)
-        end_ms = to_ms(record.endedAt) if record.endedAt is not None else now_ms
-        total += max(end_ms - to_ms(record.startedAt), 0)
-    return total
+    return billed_ms(org.sessions.values(), lambda s: observe(rt, org, s), rt.clock_for(org).now_ms(), client)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from .common import OptionalText, RequestModel, ResponseModel, Timestamp
+from .resources import VoiceIdentity
 
 # v1 declares @MaxLength(64) on agent and avatar names and on every client tag.
 ShortName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -27,37 +28,8 @@ class AgentModel(StrEnum):
     gemini_2_5_flash_native_audio = "gemini-2.5-flash-native-audio-preview-09-2025"
 
 
-class AgentVoice(StrEnum):
-    Puck = "Puck"
-    Charon = "Charon"
-    Kore = "Kore"
-    Fenrir = "Fenrir"
-    Aoede = "Aoede"
-    Leda = "Leda"
-    Orus = "Orus"
-    Zephyr = "Zephyr"
-    Sulafat = "Sulafat"
-    Sadachbia = "Sadachbia"
-    Sadaltager = "Sadaltager"
-    Vindemiatrix = "Vindemiatrix"
-    Zubenelgenubi = "Zubenelgenubi"
-    Achird = "Achird"
-    Pulcherrima = "Pulcherrima"
-    Gacrux = "Gacrux"
-    Schedar = "Schedar"
-    Alnilam = "Alnilam"
-    Achernar = "Achernar"
-    Laomedeia = "Laomedeia"
-    Rasalgethi = "Rasalgethi"
-    Algenib = "Algenib"
-    Erinome = "Erinome"
-    Despina = "Despina"
-    Algieba = "Algieba"
-    Umbriel = "Umbriel"
-    Iapetus = "Iapetus"
-    Enceladus = "Enceladus"
-    Autonoe = "Autonoe"
-    Callirrhoe = "Callirrhoe"
+# The same 30 Gemini Live voices as a v3 voice identity.
+AgentVoice = VoiceIdentity
 
 
 class CreateEquosAgentRequest(RequestModel):
