@@ -162,7 +162,7 @@ class Journal:
             found = [e for e in self._entries if where.matches(e)]
         if limit is not None:
             found = found[-limit:] if limit > 0 else []
-        return [{k: v for k, v in e.items() if not k.startswith("_")} for e in found]
+        return [_shown(e) for e in found]
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
@@ -181,6 +181,15 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
+    recording stays cheap on the request path (most entries are never read)."""
+    shown = {k: v for k, v in entry.items() if not k.startswith("_")}
+    shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)))
+    shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)))
+    return shown
 
 
 class JournalMiddleware:
@@ -204,7 +213,7 @@ class JournalMiddleware:
         response_body = bytearray()
         sizes = {"request": 0, "response": 0}
         status: list[int] = []
-        hints = None if self._routed(scope["path"]) else near_misses(scope["method"], scope["path"], self.routes)
+        hints: list[dict[str, Any]] | None = None
 
         async def receive_recorded() -> Message:
             message = await receive()
@@ -215,9 +224,13 @@ class JournalMiddleware:
             return message
 
         async def send_recorded(message: Message) -> None:
+            nonlocal hints
             if message["type"] == "http.response.start":
                 status.append(message["status"])
-                if hints and message["status"] == 404:
+                # Near misses only for a 404 that hit no route (not for the API's own null/404 replies).
+                if message["status"] == 404 and not self._routed(scope["path"]):
+                    hints = near_misses(scope["method"], scope["path"], self.routes)
+                if hints:
                     hint = "; ".join(f"{h['method']} {h['path']}" for h in hints)
                     message = {**message, "headers": [*message.get("headers", []),
                                                       (NEAR_MISS_HEADER.encode(), hint.encode())]}
@@ -251,8 +264,8 @@ class JournalMiddleware:
             "organization": org.id if org is not None else None,
             "key": mask_secret(key) if key else None,
             "status": status[0] if status and not (fault and fault["dropped"]) else None,
-            "requestBody": _body_for_journal(request_body, sizes["request"] > BODY_LIMIT),
-            "responseBody": _body_for_journal(response_body, sizes["response"] > BODY_LIMIT),
+            "_request": (request_body, sizes["request"] > BODY_LIMIT),
+            "_response": (response_body, sizes["response"] > BODY_LIMIT),
             "requestBytes": sizes["request"],
             "responseBytes": sizes["response"],
             "durationMs": round(duration_ms, 3),
