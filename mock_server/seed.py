@@ -26,7 +26,7 @@ from .runtime import Runtime
 from .store import Organization
 from .store.memory import OrgSettings
 
-PACKAGED = Path(__file__).parent / "data" / "fixtures"
+PACKAGED = Path(__file__).parent / "fixtures"  # inside an installed wheel
 CHECKOUT = Path(__file__).resolve().parent.parent / "fixtures"
 
 
