@@ -91,7 +91,11 @@ def _filled(template: str, path: str) -> str:
     return "/" + "/".join(out)
 
 
+NEAR_MISS_PATH_LIMIT = 256  # SequenceMatcher is quadratic: a 70 KB path took seconds of CPU
+
+
 def near_misses(method: str, path: str, routes: Iterable[tuple[str, str]], limit: int = 3) -> list[dict[str, Any]]:
+    path = path[:NEAR_MISS_PATH_LIMIT]
     scored = []
     for r_method, r_path in routes:
         score = SequenceMatcher(None, path.rstrip("/").lower(), _filled(r_path, path).lower()).ratio()

@@ -18,6 +18,9 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listen now, not when uvicorn starts: a client that read the banner can connect at once (its
+    # connection waits in the backlog until the server accepts it).
+    sock.listen(2048)
     bound_host, bound_port = sock.getsockname()[:2]
     url = f"http://[{bound_host}]:{bound_port}" if family == socket.AF_INET6 else f"http://{bound_host}:{bound_port}"
     return sock, url

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .. import errors
@@ -62,11 +62,15 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise errors.payload_too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise errors.payload_too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise errors.payload_too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody will read the reply; answering keeps the server log free of a spurious traceback.
+        raise errors.bad_request(["the client disconnected before sending the whole body"]) from None
     return b"".join(chunks)
 
 

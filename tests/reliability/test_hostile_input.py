@@ -211,3 +211,24 @@ def test_raw_requests_against_uvicorn() -> None:
                 status = int(reply.split(b" ", 2)[1])
                 assert 200 <= status < 500, reply[:200]
             assert http.get("/v3/health").status_code == 200
+
+
+def test_a_client_leaving_mid_body_leaves_no_traceback_in_the_server_log() -> None:
+    """A truncated body then a closed socket: starlette raises ClientDisconnect inside read_body;
+    the mock answers it (to nobody) instead of letting uvicorn log 'Exception in ASGI application'."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("uvicorn.error")
+    try:
+        with MockServer() as mock:
+            logger.addHandler(handler)  # after start: uvicorn's logging config replaces earlier handlers
+            truncated = (b"POST /v3/brains HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\ncontent-type: application/json\r\n"
+                         b"Content-Length: 1000\r\nConnection: close\r\n\r\n{\"instructions\": ")
+            assert _raw(mock.url, truncated, close_write=True) == b""
+            assert httpx.get(mock.url + "/v3/health").status_code == 200
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
