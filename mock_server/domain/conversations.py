@@ -25,23 +25,13 @@ from ..models.conversations import (
 )
 from ..runtime import Runtime
 from ..store import Organization
-from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, client_token, livekit_token
+from ..tokens import client_token
+from . import rooms
 from .characters import populate
 from .usage import billed_ms
 
 RUNNING = ConversationStatus.running
 ENDED = ConversationStatus.ended
-
-
-def _max_seconds(rt: Runtime, org: Organization, requested: float | None) -> float:
-    limit = org.settings.duration_limit
-    if requested is None:
-        return float(limit)
-    if requested > limit:
-        if rt.assumptions["max_seconds"] == "clamp":
-            return float(limit)
-        raise errors.bad_request([f"maxSeconds must not be greater than {limit}"])
-    return float(requested)
 
 
 def _entry(kind: str, at: datetime, author: str | None = None, content: str | None = None) -> EquosTimelineEntry:
@@ -52,7 +42,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     character = org.characters.get(body.characterId)
     if character is None:
         raise errors.not_found(f"character {body.characterId} not found in this organization")
-    max_seconds = _max_seconds(rt, org, body.maxSeconds)
+    max_seconds = rooms.allowed_seconds(rt, org, body.maxSeconds, "maxSeconds")
     now = rt.now(org)
     brain = org.brains.get(character.brainId) if character.brainId else None
     transcript = []
@@ -60,7 +50,6 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         transcript.append(EquosConversationUtterance(
             id=rt.new_id("utterance"), author=UtteranceAuthor.character, content=brain.greetingMessage,
             recordedAt=now))
-    hosted = body.host is not None
     conversation = EquosConversation(
         id=rt.new_id("conversation"), name=body.name, status=RUNNING, charge=org.settings.charge,
         chargeBySecond=org.settings.charge_by_second, maxSeconds=max_seconds, startedAt=now, createdAt=now,
@@ -75,7 +64,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         transcript=transcript, timeline=[_entry("started", now)], joinedAt=None, endedAt=None,
     )
     org.conversations.add(conversation)
-    mint = not hosted or rt.assumptions["tokens_with_host"] == "mint"
+    mint = rooms.mints_tokens(rt, body.host)
     consumer_token = remote_token = None
     if mint and body.consumer is not None:
         consumer_token = _token(rt, conversation, body.consumer.identity, body.consumer.name)
@@ -90,14 +79,8 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
 
 
 def _token(rt: Runtime, conversation: EquosConversation, identity: str, name: str) -> str:
-    now_s = to_ms(conversation.startedAt) // 1000  # minted at start, by the organization's clock
-    must_end_s = to_ms(conversation.startedAt) // 1000 + int(conversation.maxSeconds)
-    expires = max(must_end_s + TOKEN_MARGIN_SECONDS, now_s + LIVEKIT_DEFAULT_TTL_SECONDS)
-    settings = rt.settings
-    # The remote agent forwards audio over the data channel, so it must publish data; so may the consumer.
-    grant = Grant(room=conversation.room or "", can_publish_data=True)
-    return livekit_token(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret,
-                         identity=identity, name=name, grant=grant, not_before=now_s, expires=expires)
+    return rooms.room_token(rt, conversation.room or "", conversation.startedAt, conversation.maxSeconds,
+                            identity, name)
 
 
 def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> EquosConversation:

@@ -25,24 +25,12 @@ from ..models.sessions import (
 )
 from ..runtime import Runtime
 from ..store import Organization
-from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_token
-from . import agents, avatars, limits
+from . import agents, avatars, limits, rooms
 from .usage import billed_ms
 
 STARTUP_SECONDS = 3
 LIVE = (SessionStatus.starting, SessionStatus.running)
 NO_AGENT_PROVIDER = "remote"  # provider of a session without an Equos agent (your own agent forwards audio)
-
-
-def _max_duration(rt: Runtime, org: Organization, requested: float | None) -> float:
-    limit = org.settings.duration_limit
-    if requested is None:
-        return float(limit)
-    if requested > limit:
-        if rt.assumptions["max_seconds"] == "clamp":
-            return float(limit)
-        raise errors.bad_request([f"maxDuration must not be greater than {limit}"])
-    return float(requested)
 
 
 def _existing_agent(org: Organization, ref: EquosResourceId) -> EquosAgent:
@@ -63,7 +51,7 @@ def create(rt: Runtime, org: Organization, body: CreateEquosSessionRequest | Cre
            base_url: str, *, via_pass: bool = False) -> tuple[SessionRecord, str | None, str | None]:
     """Start a session: (record, consumer token, remote-agent token). Nothing is created if a check fails."""
     limits.check_can_start(rt, org)
-    max_duration = _max_duration(rt, org, body.maxDuration)
+    max_duration = rooms.allowed_seconds(rt, org, body.maxDuration, "maxDuration")
     # Every check first, so a refused session leaves no agent or avatar made on the fly behind.
     agent_ref = body.agent if isinstance(body.agent, EquosResourceId) else None
     avatar_ref = body.avatar if isinstance(body.avatar, EquosResourceId) else None
@@ -103,20 +91,14 @@ def create(rt: Runtime, org: Organization, body: CreateEquosSessionRequest | Cre
         remoteAgentName=remote.name if remote is not None else None, viaPass=via_pass,
     )
     org.sessions.add(record)
-    mint = host is None or rt.assumptions["tokens_with_host"] == "mint"
+    mint = rooms.mints_tokens(rt, host)
     consumer_token = _token(rt, record, consumer.identity, consumer.name) if mint and consumer else None
     remote_token = _token(rt, record, remote.identity, remote.name) if mint and remote else None
     return record, consumer_token, remote_token
 
 
 def _token(rt: Runtime, record: SessionRecord, identity: str, name: str) -> str:
-    """Same LiveKit token as a conversation's: valid from the start until well past the forced end."""
-    start_s = to_ms(record.startedAt) // 1000
-    expires = max(start_s + int(record.maxDuration or 0) + TOKEN_MARGIN_SECONDS, start_s + LIVEKIT_DEFAULT_TTL_SECONDS)
-    settings = rt.settings
-    return livekit_token(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret,
-                         identity=identity, name=name, grant=Grant(room=record.room, can_publish_data=True),
-                         not_before=start_s, expires=expires)
+    return rooms.room_token(rt, record.room, record.startedAt, record.maxDuration or 0, identity, name)
 
 
 def observe(rt: Runtime, org: Organization, record: SessionRecord) -> SessionRecord:
