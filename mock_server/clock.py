@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 
 def to_ms(moment: datetime) -> int:
@@ -88,6 +89,14 @@ class Clock:
             twin._offset_ms = self._offset_ms
             twin._frozen_ms = self._frozen_ms
         return twin
+
+    def state(self) -> dict[str, int | None]:
+        """Exactly what the clock shows, to restore after a restart (``--data-dir``)."""
+        return {"frozenMs": self._frozen_ms, "offsetMs": self._offset_ms}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self._lock:
+            self._frozen_ms, self._offset_ms = state["frozenMs"], state["offsetMs"]
 
     def reset(self) -> None:
         """Back to real time."""

@@ -24,7 +24,7 @@ from .models.resources import (
 )
 from .runtime import Runtime
 from .store import Organization
-from .store.memory import OrgSettings
+from .store.memory import SETTINGS_JSON, OrgSettings
 
 PACKAGED = Path(__file__).parent / "fixtures"  # inside an installed wheel
 CHECKOUT = Path(__file__).resolve().parent.parent / "fixtures"
@@ -123,9 +123,7 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> l
 
 
 def _settings(raw: dict[str, Any], where: str) -> OrgSettings:
-    fields = {"durationLimit": "duration_limit", "charge": "charge", "chargeBySecond": "charge_by_second",
-              "concurrentLimit": "concurrent_limit", "suspended": "suspended", "reason": "reason"}
-    unknown = set(raw) - set(fields)
+    unknown = set(raw) - set(SETTINGS_JSON)
     if unknown:
         raise SeedError(f"{where}.settings: unknown keys {sorted(unknown)}")
-    return OrgSettings(**{fields[k]: v for k, v in raw.items()})
+    return OrgSettings.from_json(raw)

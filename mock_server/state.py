@@ -73,12 +73,7 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
             if not replace:
                 raise ValueError(f"organization {spec['id']} already exists")
             rt.store.remove_organization(spec["id"])
-        settings = spec.get("settings", {})
-        org = Organization(spec["id"], spec.get("name") or spec["id"], OrgSettings(
-            duration_limit=settings.get("durationLimit", 3600), charge=settings.get("charge", False),
-            charge_by_second=settings.get("chargeBySecond", 1.0),
-            concurrent_limit=settings.get("concurrentLimit"), suspended=settings.get("suspended", False),
-            reason=settings.get("reason")))
+        org = Organization(spec["id"], spec.get("name") or spec["id"], OrgSettings.from_json(spec.get("settings", {})))
         if spec.get("clock"):
             org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
             if not spec["clock"]["frozen"]:

@@ -67,13 +67,19 @@ def _moment(value: Any, name: str) -> datetime:
     return moment
 
 
+def _by_id(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
+    org_id = data.get("organization") or request.query_params.get("organization")
+    if not org_id:
+        return None
+    org = rt.store.organizations.get(str(org_id))
+    if org is None:
+        raise errors.not_found(f"organization {org_id} not found")
+    return org
+
+
 def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
     """The organization a control call is about: by ``organization`` (id) or by ``key`` / x-api-key."""
-    org_id = data.get("organization") or request.query_params.get("organization")
-    if org_id:
-        org = runtime.store.organizations.get(str(org_id))
-        if org is None:
-            raise errors.not_found(f"organization {org_id} not found")
+    if (org := _by_id(runtime, request, data)) is not None:
         return org
     key = data.get("key") or request.query_params.get("key") or request.headers.get("x-api-key")
     return runtime.organization_for_key(str(key)) if key else None
@@ -81,11 +87,7 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
 
 def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
     """Like ``organization_from`` but never creates one: reads must not conjure organizations."""
-    org_id = data.get("organization") or request.query_params.get("organization")
-    if org_id:
-        org = rt.store.organizations.get(str(org_id))
-        if org is None:
-            raise errors.not_found(f"organization {org_id} not found")
+    if (org := _by_id(rt, request, data)) is not None:
         return org
     key = data.get("key") or request.query_params.get("key")
     if not key:

@@ -31,7 +31,7 @@ class Collection(Generic[T]):
         self._clients: dict[str, str | None] = {}
         self._order: list[tuple[int, int, str]] = []
         self._by_client: dict[str | None, list[tuple[int, int, str]]] = {}
-        # Told of every change ("put" item / "delete" item / "clear" None): persistence hooks in here.
+        # Told of every change ("put" item / "delete" item): persistence hooks in here.
         self.listener: Callable[[str, Any], None] | None = None
 
     def __len__(self) -> int:
@@ -132,12 +132,6 @@ class Collection(Generic[T]):
             ids = [entry[2] for entry in index[skip : skip + take]]
         return total, [self._items[i] for i in ids]
 
-    def clear(self) -> None:
-        listener = self.listener
-        self.__init__(self._sequence, self._indexed)  # type: ignore[misc]
-        self.listener = listener
-        if listener is not None:
-            listener("clear", None)
 
 
 COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations",
@@ -156,14 +150,17 @@ class OrgSettings:
     reason: str | None = None  # why the organization is suspended (legacy GET /v1/limits)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "durationLimit": self.duration_limit,
-            "charge": self.charge,
-            "chargeBySecond": self.charge_by_second,
-            "concurrentLimit": self.concurrent_limit,
-            "suspended": self.suspended,
-            "reason": self.reason,
-        }
+        return {name: getattr(self, attribute) for name, attribute in SETTINGS_JSON.items()}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> OrgSettings:
+        """Known keys only (seed files reject the others themselves); absent ones keep their defaults."""
+        return cls(**{attribute: raw[name] for name, attribute in SETTINGS_JSON.items() if name in raw})
+
+
+# The settings' names in seed files, state exports and the control plane, and their attributes.
+SETTINGS_JSON = {"durationLimit": "duration_limit", "charge": "charge", "chargeBySecond": "charge_by_second",
+                 "concurrentLimit": "concurrent_limit", "suspended": "suspended", "reason": "reason"}
 
 
 class Organization:

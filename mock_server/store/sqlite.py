@@ -38,13 +38,12 @@ Write = tuple[str, tuple[Any, ...]]
 def _clock_state(clock: Any) -> str | None:
     if clock is None:
         return None
-    return json.dumps({"frozenMs": clock._frozen_ms, "offsetMs": clock._offset_ms})
+    return json.dumps(clock.state())
 
 
 def _restore_clock(clock: Any, state: str | None) -> None:
     if state:
-        data = json.loads(state)
-        clock._frozen_ms, clock._offset_ms = data["frozenMs"], data["offsetMs"]
+        clock.restore(json.loads(state))
 
 
 def _dump(item: Any) -> str:
@@ -191,11 +190,9 @@ class SqlitePersistence:
                 if op == "put":
                     writes.append(("INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT(org_id, collection, id) "
                                    "DO UPDATE SET data=excluded.data", (org.id, name, item.id, _dump(item))))
-                elif op == "delete":
+                else:  # "delete"
                     writes.append(("DELETE FROM records WHERE org_id=? AND collection=? AND id=?",
                                    (org.id, name, item.id)))
-                else:
-                    writes.append(("DELETE FROM records WHERE org_id=? AND collection=?", (org.id, name)))
             keys = dict(store.keys)
             if keys != self._keys:
                 writes.extend(("DELETE FROM api_keys WHERE key=?", (k,)) for k in self._keys if k not in keys)
