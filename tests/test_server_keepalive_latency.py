@@ -1,34 +1,25 @@
-"""Keep-alive requests to the threaded server and the CLI's socket must not stall on Nagle + delayed ACK.
+"""Keep-alive connections to the mock must have Nagle's algorithm off (TCP_NODELAY).
 
-Before the listening socket was created with IPPROTO_TCP, asyncio left TCP_NODELAY off on accepted
-connections and every request on a reused connection took about 40 ms.
+Uvicorn writes a reply's headers and body separately; with Nagle on, every request on a reused
+connection waited ~40 ms for a delayed ACK. asyncio sets TCP_NODELAY on accepted connections only
+when the listening socket was created with proto IPPROTO_TCP (``server.listening_socket``, which
+the CLI uses too). Checked on the server's own accepted socket, not by timing, so load cannot flake it.
 """
 
 from __future__ import annotations
 
-import http.client
-import statistics
-import time
-from urllib.parse import urlsplit
+import socket
+
+import httpx
 
 from mock_server.server import MockServer
 
 
-def test_keepalive_requests_do_not_wait_for_delayed_acks() -> None:
-    with MockServer() as mock:
-        url = urlsplit(mock.url)
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-        samples = []
-        try:
-            for _ in range(12):
-                started = time.perf_counter()
-                conn.request("POST", "/v3/brains", body=b'{"instructions":"a","greetingMessage":"b"}',
-                             headers={"x-api-key": "sk_nodelay", "content-type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                samples.append(time.perf_counter() - started)
-                assert response.status == 201
-        finally:
-            conn.close()
-    # The stall is >= 40 ms per request; a loaded CI machine still answers far below 20 ms.
-    assert statistics.median(samples[2:]) < 0.02, samples
+def test_accepted_connections_have_nagle_off() -> None:
+    with MockServer() as mock, httpx.Client(base_url=mock.url) as client:
+        assert client.get("/v3/health").status_code == 200  # the connection stays open (keep-alive)
+        connections = list(mock._server.server_state.connections)
+        assert connections, "the server holds no open connection"
+        for protocol in connections:
+            sock = protocol.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
