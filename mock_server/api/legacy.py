@@ -43,12 +43,15 @@ def v3_aliases(settings: Settings) -> tuple[Operation, ...]:
 
 
 def docs_routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
-    document = openapi.build(V1_OPERATIONS, title="Equos API v1 (equos-mock, legacy)")
-    document_bytes = json.dumps(document).encode()
+    # Built on first request, not in create_app(): a third of an app's start-up, for a page few open.
+    built: list[bytes] = []
     page = openapi.SWAGGER_PAGE.replace("/docs/v3-json", "/docs/v1-json")
 
     async def v1_json(request: Request) -> Response:
-        return Response(document_bytes, media_type=JSON_TYPE)
+        if not built:
+            document = openapi.build(V1_OPERATIONS, title="Equos API v1 (equos-mock, legacy)")
+            built.append(json.dumps(document).encode())
+        return Response(built[0], media_type=JSON_TYPE)
 
     async def v1_page(request: Request) -> Response:
         return HTMLResponse(page)
