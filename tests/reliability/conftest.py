@@ -45,3 +45,16 @@ def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
 @pytest.fixture
 def api() -> TestClient:
     return client_for()
+
+
+def all_pages(client: Any, path: str, key: str) -> list[dict[str, Any]]:
+    """Every item of a list, page by page (take=50); the pages must add up to ``total``."""
+    items: list[dict[str, Any]] = []
+    skip = 0
+    while True:
+        page = client.get(path, params={"skip": skip, "take": 50}).json()
+        items += page[key]
+        skip += 50
+        if skip >= page["total"]:
+            assert len(items) == page["total"]
+            return items

@@ -18,6 +18,8 @@ import pytest
 
 from mock_server.server import MockServer
 
+from .conftest import all_pages
+
 WORKERS = 10
 ROUNDS = 12
 SHARED_ORGS = 2  # workers share these keys; each worker also has an organization of its own
@@ -59,17 +61,6 @@ def _setup(client: httpx.Client) -> str:
                                                       "brainId": brain.json()["id"]})
     assert character.status_code == 201, character.text
     return character.json()["id"]
-
-
-def _all(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    skip = 0
-    while True:
-        page = client.get(path, params={"skip": skip, "take": 50}).json()
-        items += page[key]
-        skip += 50
-        if skip >= page["total"]:
-            return items
 
 
 def _check_page(page: httpx.Response, key: str) -> None:
@@ -156,14 +147,14 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
         all_ids: list[str] = []
         for key in keys:
             with httpx.Client(base_url=mock.url, headers={"x-api-key": key}) as client:
-                listed = _all(client, "/v3/conversations", "conversations")
+                listed = all_pages(client, "/v3/conversations", "conversations")
                 ids = [c["id"] for c in listed]
                 all_ids += ids
                 assert sorted(ids) == sorted(created.get(key, [])), key  # nothing lost, nothing extra
                 for conversation in listed:
                     expected = "ended" if conversation["id"] in stopped.get(key, set()) else "running"
                     assert conversation["status"] == expected
-                faces = {f["id"] for f in _all(client, "/v3/faces", "faces")}
+                faces = {f["id"] for f in all_pages(client, "/v3/faces", "faces")}
                 assert faces == faces_made.get(key, set()) - faces_gone.get(key, set()), key
                 usage = client.get("/v3/organizations/freemium-usage")
                 assert usage.status_code == 200

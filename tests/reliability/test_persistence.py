@@ -23,6 +23,8 @@ from mock_server.cli import build_parser, settings_from
 from mock_server.settings import Settings
 from mock_server.store.sqlite import DB_NAME
 
+from .conftest import all_pages
+
 KEY = {"x-api-key": "sk_persist"}
 
 
@@ -172,18 +174,6 @@ def _load(url: str, worker: int, stop: threading.Event, acked: dict[str, Any]) -
                 return  # the server is gone
 
 
-def _everything(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    skip = 0
-    while True:
-        page = client.get(path, params={"skip": skip, "take": 50}).json()
-        items += page[key]
-        skip += 50
-        if skip >= page["total"]:
-            assert len(items) == page["total"]
-            return items
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> None:
     proc, url = _start(tmp_path)
@@ -213,8 +203,8 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> Non
         characters: dict[str, dict[str, Any]] = {}
         for org in range(3):
             with httpx.Client(base_url=url, headers={"x-api-key": f"sk_kill_{org}"}, timeout=10) as client:
-                brains.update((b["id"], b) for b in _everything(client, "/v3/brains", "brains"))
-                characters.update((c["id"], c) for c in _everything(client, "/v3/characters", "characters"))
+                brains.update((b["id"], b) for b in all_pages(client, "/v3/brains", "brains"))
+                characters.update((c["id"], c) for c in all_pages(client, "/v3/characters", "characters"))
     finally:
         proc.kill()
         proc.wait(timeout=10)
