@@ -123,11 +123,10 @@ class Target:
         self.in_process = base_url is None
         self._exit: contextlib.ExitStack = contextlib.ExitStack()
         if self.in_process:
-            from starlette.testclient import TestClient
+            from mock_server.asgi_client import asgi_client
 
             self.app = load_app_factory(options.app)()
-            client = TestClient(self.app, base_url=IN_PROCESS_URL, raise_server_exceptions=False)
-            self.http: httpx.Client = self._exit.enter_context(client)
+            self.http: httpx.Client = self._exit.enter_context(asgi_client(self.app, base_url=IN_PROCESS_URL))
             self.base_url = IN_PROCESS_URL
         else:
             self.app = None

@@ -15,9 +15,10 @@ import httpx
 
 
 class SyncASGITransport(httpx.BaseTransport):
-    def __init__(self, app: Any):
-        # App exceptions become 500s, as a server would answer; only a dropped connection raises.
-        self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    def __init__(self, app: Any, *, raise_app_exceptions: bool = False):
+        # By default app exceptions become 500s, as a server would answer; only a dropped connection
+        # raises. Tests of the mock itself raise them instead, to see the traceback.
+        self._transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="equos-mock-asgi", daemon=True)
         self._thread.start()
@@ -46,8 +47,13 @@ class SyncASGITransport(httpx.BaseTransport):
         self._loop.close()
 
 
-def asgi_client(app: Any, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
+BASE_URL = "http://equos-mock.asgi"
+
+
+def asgi_client(app: Any, api_key: str | None = None, *, raise_app_exceptions: bool = False,
+                **kwargs: Any) -> httpx.Client:
     """``with asgi_client(create_app(), "sk_test") as client: client.get("/v3/faces")``."""
     headers = {"x-api-key": api_key} if api_key else {}
-    return httpx.Client(transport=SyncASGITransport(app), base_url="http://equos-mock.asgi",
+    kwargs.setdefault("base_url", BASE_URL)
+    return httpx.Client(transport=SyncASGITransport(app, raise_app_exceptions=raise_app_exceptions),
                         headers=headers, **kwargs)

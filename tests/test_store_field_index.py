@@ -8,9 +8,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
-from starlette.testclient import TestClient
 
 from mock_server.app import create_app
+from mock_server.asgi_client import asgi_client
 from mock_server.store.memory import Collection
 
 
@@ -22,7 +22,7 @@ class Item(BaseModel):
 
 
 def asgi_json(app: object, method: str, path: str, key: str, body: object = None) -> tuple[int, object]:
-    with TestClient(app) as client:  # type: ignore[arg-type]
+    with asgi_client(app) as client:  # type: ignore[arg-type]
         response = client.request(method, path, json=body, headers={"x-api-key": key})
     return response.status_code, response.json() if response.content else None
 

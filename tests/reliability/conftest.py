@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from mock_server import create_app
+from mock_server.asgi_client import asgi_client
 from mock_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +27,8 @@ def load_script(name: str) -> Any:
     return module
 
 
-def client_for(**settings: Any) -> TestClient:
-    return TestClient(create_app(Settings(**settings)), raise_server_exceptions=True)
+def client_for(**settings: Any) -> httpx.Client:
+    return asgi_client(create_app(Settings(**settings)), raise_app_exceptions=True)
 
 
 def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api() -> TestClient:
+def api() -> httpx.Client:
     return client_for()
 
 

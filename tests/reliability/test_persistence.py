@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from mock_server import create_app, state
+from mock_server.asgi_client import asgi_client
 from mock_server.cli import build_parser, settings_from
 from mock_server.settings import Settings
 from mock_server.store.sqlite import DB_NAME
@@ -32,7 +32,7 @@ def _frozen_export(app: Any) -> dict[str, Any]:
     return state.export_state(app.state.runtime)
 
 
-def _populate(client: TestClient) -> dict[str, Any]:
+def _populate(client: httpx.Client) -> dict[str, Any]:
     client.post("/_mock/clock/freeze", json={"at": "2030-01-02T03:04:05.000Z"})
     brain = client.post("/v3/brains", json={"instructions": "Be brief.", "greetingMessage": "Hi!"}, headers=KEY).json()
     face = client.post("/v3/faces", json={"identity": "tommy"}, headers=KEY).json()
@@ -63,7 +63,7 @@ def test_memory_is_the_default(tmp_path: Path) -> None:
 
 def test_state_survives_a_restart_exactly(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=str(tmp_path)))
-    with TestClient(app) as client:
+    with asgi_client(app) as client:
         made = _populate(client)
     before = _frozen_export(app)
     again = create_app(Settings(data_dir=str(tmp_path)))
@@ -71,7 +71,7 @@ def test_state_survives_a_restart_exactly(tmp_path: Path) -> None:
     rt = again.state.runtime
     assert rt.assumptions["list_order"] == "oldest-first"
     assert rt.clock.frozen and rt.clock.now_ms() == app.state.runtime.clock.now_ms()
-    with TestClient(again) as client:
+    with asgi_client(again) as client:
         got = client.get(f"/v3/characters/{made['character']['id']}", headers=KEY).json()
         assert got["brain"]["id"] == made["brain"]["id"] and got["faceId"] is None
         assert client.get("/v3/conversations", headers=KEY).json()["total"] == 2
@@ -80,7 +80,7 @@ def test_state_survives_a_restart_exactly(tmp_path: Path) -> None:
 
 def test_the_database_is_wal_and_written_before_the_reply(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=str(tmp_path)))
-    with TestClient(app) as client:
+    with asgi_client(app) as client:
         brain = client.post("/v3/brains", json={"instructions": "x", "greetingMessage": "hi"}, headers=KEY).json()
         # Another connection sees the row as soon as the reply is in: it was committed first.
         other = sqlite3.connect(tmp_path / DB_NAME)
@@ -94,28 +94,28 @@ def test_the_database_is_wal_and_written_before_the_reply(tmp_path: Path) -> Non
 
 def test_reset_and_seed_are_persisted(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))
-    with TestClient(app) as client:
+    with asgi_client(app) as client:
         demo = {"x-api-key": "sk_demo_equos_mock"}
         client.post("/v3/brains", json={"instructions": "extra", "greetingMessage": "hi"}, headers=demo)
         total = client.get("/v3/brains", headers=demo).json()["total"]
     # Restarting with the seed again keeps the stored state (the seed is not loaded twice).
-    with TestClient(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == total
         client.post("/_mock/reset", json={"key": "sk_demo_equos_mock"})
-    with TestClient(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == 0
         client.post("/_mock/reset", json={})
-    with TestClient(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == total - 1
 
 
 def test_upload_urls_outlive_a_restart(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=str(tmp_path)))
-    with TestClient(app) as client:
+    with asgi_client(app) as client:
         kb = client.post("/v3/knowledge-bases", json={"name": "kb", "description": "d"}, headers=KEY).json()
         doc = client.post(f"/v3/knowledge-bases/{kb['id']}/documents", headers=KEY,
                           json={"name": "d", "description": "d", "mimeType": "text/plain"}).json()
-    with TestClient(create_app(Settings(data_dir=str(tmp_path)))) as client:
+    with asgi_client(create_app(Settings(data_dir=str(tmp_path)))) as client:
         url = httpx.URL(doc["uploadUrl"])
         reply = client.put(url.raw_path.decode(), content=b"hello")
         assert reply.status_code == 200, reply.text
@@ -124,7 +124,7 @@ def test_upload_urls_outlive_a_restart(tmp_path: Path) -> None:
 
 def test_export_import_round_trips_exactly() -> None:
     app = create_app(Settings())
-    with TestClient(app) as client:
+    with asgi_client(app) as client:
         _populate(client)
         client.post("/_mock/clock/freeze", json={"key": "sk_extra"})
     exported = state.export_state(app.state.runtime)
@@ -230,9 +230,9 @@ def test_seeded_ids_do_not_repeat_after_a_restart(tmp_path: Path) -> None:
     """--random-seed with --data-dir: the second run must not re-issue the first run's ids."""
     settings = Settings(seed=7, data_dir=str(tmp_path))
     body = {"instructions": "Be brief.", "greetingMessage": "Hi!"}
-    with TestClient(create_app(settings)) as client:
+    with asgi_client(create_app(settings)) as client:
         first = [client.post("/v3/brains", json=body, headers=KEY).json()["id"] for _ in range(3)]
-    with TestClient(create_app(settings)) as client:
+    with asgi_client(create_app(settings)) as client:
         replies = [client.post("/v3/brains", json=body, headers=KEY) for _ in range(3)]
         assert [r.status_code for r in replies] == [201, 201, 201]
         listed = client.get("/v3/brains", headers=KEY).json()

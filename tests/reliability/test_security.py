@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from mock_server import create_app
 from mock_server.api.control import TABLE
+from mock_server.asgi_client import BASE_URL
 from mock_server.cli import banner, banner_key, build_parser, settings_from
 from mock_server.settings import Settings
 
@@ -66,7 +66,7 @@ def test_control_plane_refuses_web_pages() -> None:
                 "origin": origin, "access-control-request-method": "POST"})
             assert "access-control-allow-origin" not in preflight.headers
         # Same origin (the mock's own page) and no Origin at all (curl, SDKs) are fine.
-        assert client.post("/_mock/reset", json={}, headers={"origin": "http://testserver"}).status_code == 200
+        assert client.post("/_mock/reset", json={}, headers={"origin": BASE_URL}).status_code == 200
         assert client.post("/_mock/reset", json={}).status_code == 200
 
 
@@ -93,7 +93,7 @@ def test_banner_shows_a_key_that_works_and_nothing_else_secret() -> None:
 
 
 # --- upload URLs ---------------------------------------------------------------------------------
-def _document(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+def _document(client: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
     kb = client.post("/v3/knowledge-bases", headers=headers, json={"name": "kb", "description": "d"}).json()
     doc = client.post(f"/v3/knowledge-bases/{kb['id']}/documents", headers=headers,
                       json={"name": "d", "description": "d", "mimeType": "text/plain"}).json()
