@@ -1,7 +1,7 @@
 """The ceiling of this stack: a bare Starlette app on uvicorn that answers a fixed JSON body.
 
 Run as ``python benchmarks/bare_app.py PORT``; uvicorn is configured as ``equos-mock serve``
-configures it (one worker, access log off, lifespan off), so only the app differs.
+configures it (``mock_server.server.uvicorn_config``), so only the app differs.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ def create_bare_app() -> Starlette:
 def main(port: int) -> None:
     import uvicorn
 
-    uvicorn.run(create_bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                lifespan="off")
+    from mock_server.server import listening_socket, uvicorn_config
+
+    sock, _ = listening_socket("127.0.0.1", port)
+    uvicorn.Server(uvicorn_config(create_bare_app())).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
 
     from .app import create_app
     from .errors import ApiError
-    from .server import listening_socket
+    from .server import listening_socket, uvicorn_config
 
     app = create_app(settings)
     runtime = app.state.runtime
@@ -125,8 +125,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, log_level))
     # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
     # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
     gc.freeze()

@@ -26,6 +26,18 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     return sock, url
 
 
+def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio") -> Any:
+    """How every equos-mock server runs: one worker, no access log, no lifespan.
+
+    httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
+    is kept even when uvloop is installed, because uvloop served some connections late under load
+    (p99 several times higher at 32 connections). ``benchmarks/http_stack.py`` measures all three.
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, http=http, loop=loop, log_level=log_level, access_log=False, lifespan="off")
+
+
 class MockServer:
     """``with MockServer() as mock: EquosClient(key, EquosOptions(endpoint=mock.url))``."""
 
@@ -56,8 +68,7 @@ class MockServer:
 
         self.app = create_app(self.settings)
         sock, self.url = listening_socket(self.settings.host, self.settings.port)
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(uvicorn_config(self.app))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="equos-mock", daemon=True)
         self._thread.start()
