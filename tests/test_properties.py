@@ -214,3 +214,26 @@ def test_conversation_lifecycle_properties(client):
     run_state_machine_as_test(Lifecycle, settings=settings(
         max_examples=25, stateful_step_count=15, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow]))
+
+
+# --- timestamps on the wire ------------------------------------------------------
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.integers(min_value=0, max_value=253_402_300_799_000 - 10**9), st.integers(-10**9, 10**9),
+       st.integers(min_value=-14 * 60, max_value=14 * 60))
+def test_timestamps_print_as_javascript_does_and_the_cache_follows_the_value(at, delta, offset):
+    from datetime import timedelta, timezone
+
+    from mock_server.clock import Instant, from_ms, iso, to_ms
+
+    def js(moment: datetime) -> str:  # Date.prototype.toISOString, from the standard library
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    instant = from_ms(at)
+    assert isinstance(instant, Instant)
+    plain = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=at)
+    assert iso(instant) == iso(instant) == js(plain) == iso(plain)  # the second call reads the cache
+    assert to_ms(datetime.fromisoformat(iso(instant))) == to_ms(plain) == at
+    moved = instant + timedelta(milliseconds=delta)  # a new object: its own wire form, not the old one
+    assert iso(moved) == js(plain + timedelta(milliseconds=delta))
+    zoned = instant.astimezone(timezone(timedelta(minutes=offset)))
+    assert iso(zoned) == iso(instant)
