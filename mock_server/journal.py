@@ -23,11 +23,12 @@ from typing import Any
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .clock import iso
+from .clock import from_ms, iso, to_ms
 from .runtime import Runtime, mask_secret
 
 DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
 BODY_LIMIT = 16 * 1024  # bytes of each body kept in an entry
+KEY_MASKS_KEPT = 4096  # keys whose fingerprint is remembered (a test suite makes one key per test)
 CONTROL_PREFIX = "/_mock/"
 NEAR_MISS_HEADER = "x-mock-near-miss"
 FAULT_SCOPE_KEY = "equos_mock.fault"  # set by the fault middleware, read here
@@ -129,7 +130,7 @@ class JournalFilter:
                 return False
         if self.status and not _status_matches(entry["status"], self.status):
             return False
-        if self.since is not None and entry["_at"] < self.since:
+        if self.since is not None and entry["_at_ms"] < to_ms(self.since):
             return False
         return not (self.after is not None and entry["id"] <= self.after)
 
@@ -151,6 +152,15 @@ class Journal:
         self._lock = threading.Lock()
         self._next_id = 1
         self.evicted = 0
+        self._key_masks: dict[str, str] = {}  # a key's fingerprint costs a SHA-256: once per key
+
+    def masked_key(self, key: str) -> str:
+        mask = self._key_masks.get(key)
+        if mask is None:
+            if len(self._key_masks) >= KEY_MASKS_KEPT:
+                self._key_masks.clear()
+            mask = self._key_masks[key] = mask_secret(key)
+        return mask
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -190,7 +200,8 @@ class Journal:
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
-    shown = {k: v for k, v in entry.items() if not k.startswith("_")}
+    shown = {"time": iso(from_ms(entry["_at_ms"]))}
+    shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
     shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)))
     shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)))
     return shown
@@ -258,22 +269,23 @@ class JournalMiddleware:
                 status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float,
                 error: str | None = None) -> None:
         key, org = caller(self.runtime, scope)
-        at = self.runtime.now(org)
+        journal = self.runtime.journal
+        query = scope.get("query_string", b"")
         fault = scope.get(FAULT_SCOPE_KEY)
+        # Only what filters read is worked out here; the time is printed when an entry is read.
         entry: dict[str, Any] = {
-            "time": iso(at),
             "method": scope["method"],
             "path": scope["path"],
-            "query": mask_text(scope.get("query_string", b"").decode("latin-1")),
+            "query": mask_text(query.decode("latin-1")) if query else "",
             "organization": org.id if org is not None else None,
-            "key": mask_secret(key) if key else None,
+            "key": journal.masked_key(key) if key else None,
             "status": status[0] if status and not (fault and fault["dropped"]) else None,
             "_request": (request_body, sizes["request"] > BODY_LIMIT),
             "_response": (response_body, sizes["response"] > BODY_LIMIT),
             "requestBytes": sizes["request"],
             "responseBytes": sizes["response"],
             "durationMs": round(duration_ms, 3),
-            "_at": at,
+            "_at_ms": self.runtime.clock_for(org).now_ms(),
         }
         if fault is not None:
             entry["fault"] = fault["id"]
@@ -283,4 +295,4 @@ class JournalMiddleware:
         if error is not None:
             entry["error"] = error
             entry["status"] = entry["status"] or 500
-        self.runtime.journal.record(entry)
+        journal.record(entry)

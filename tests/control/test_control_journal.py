@@ -142,7 +142,7 @@ def test_ring_buffer_is_bounded():
     journal = Journal(capacity=3)
     for n in range(5):
         journal.record({"method": "GET", "path": f"/{n}", "organization": None, "key": None, "status": 200,
-                        "_at": datetime.now(UTC)})
+                        "_at_ms": 1_700_000_000_000 + n})
     assert [e["path"] for e in journal.find(JournalFilter())] == ["/2", "/3", "/4"]
     assert journal.evicted == 2 and len(journal) == 3
     assert [e["id"] for e in journal.find(JournalFilter())] == [3, 4, 5]
@@ -198,3 +198,13 @@ def test_a_crash_is_journaled_as_500():
         assert response.status_code == 500
         entry = client.get("/_mock/journal").json()["entries"][-1]
     assert entry["status"] == 500 and entry["error"] == "RuntimeError"
+
+
+def test_key_fingerprints_are_remembered_within_a_bound(monkeypatch):
+    import mock_server.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "KEY_MASKS_KEPT", 3)
+    journal = Journal()
+    keys = [f"sk_{n}" for n in range(7)] * 2
+    assert [journal.masked_key(k) for k in keys] == [mask_secret(k) for k in keys]
+    assert len(journal._key_masks) <= 3
