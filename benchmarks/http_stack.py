@@ -2,8 +2,9 @@
 
 Starts the mock three times, on h11 + asyncio (uvicorn's pure-Python default), httptools + asyncio
 (what ``equos-mock serve`` uses) and httptools + uvloop (when uvloop is installed), each in its own
-process on a free 127.0.0.1 port with the same data, then runs the load workloads against them in
-turn, rotating the order, and prints a Markdown table with the median run of each cell.
+process on a free 127.0.0.1 port with the same data, runs the load workloads against them as
+``run.py`` does (``load.run_load``: interleaved, rotating, median of the rounds) and prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.load import WORKLOADS, prepare_mock, run_wrk
-from benchmarks.servers import HOST, free_port, request, wrk_available
+from benchmarks.load import WORKLOADS, prepare_mock, run_load
+from benchmarks.servers import HOST, Server, free_port, wrk_available
 
 STACKS = (("h11", "asyncio"), ("httptools", "asyncio"), ("httptools", "uvloop"))
 
@@ -39,20 +38,6 @@ def serve(port: int, http: str, loop: str) -> None:
     server.run(sockets=[sock])
 
 
-def start(http: str, loop: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), http, loop])
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if request(port, "GET", "/v3/health", timeout=1)[0] == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"the mock on {http}/{loop} did not come up")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--serve", nargs=3, metavar=("PORT", "HTTP", "LOOP"), help=argparse.SUPPRESS)
@@ -66,28 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     if not wrk_available():
         raise SystemExit("wrk is not installed (see benchmarks/README.md)")
     stacks = [s for s in STACKS if s[1] != "uvloop" or importlib.util.find_spec("uvloop")]
-    servers = [(f"{http}/{loop}", *start(http, loop)) for http, loop in stacks]
+    servers = []
     try:
-        contexts = {name: prepare_mock(port) for name, _, port in servers}
-        print("| workload | conns | " + " | ".join(f"{name} req/s, p50, p99 ms" for name, _, _ in servers) + " |")
-        print("|---|---:|" + "---:|" * len(servers))
-        rotation = 0
-        for conns in (int(c) for c in args.connections.split(",")):
-            for workload in WORKLOADS:
-                runs: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in servers}
-                for _ in range(args.rounds):
-                    rotation += 1
-                    for name, _, port in servers[rotation % len(servers):] + servers[:rotation % len(servers)]:
-                        runs[name].append(run_wrk(port, workload, contexts[name], conns, args.duration))
-                cells = []
-                for name, _, _ in servers:
-                    median = sorted(runs[name], key=lambda f: f["rps"])[len(runs[name]) // 2]
-                    cells.append(f"{median['rps']:,.0f}, {median['p50_ms']:.2f}, {median['p99_ms']:.1f}")
-                print(f"| {workload.name} | {conns} | " + " | ".join(cells) + " |", flush=True)
+        for http, loop in stacks:
+            port = free_port()
+            servers.append(Server(f"{http}/{loop}", [sys.executable, __file__, "--serve", str(port), http, loop],
+                                  port).start())
+        connections = tuple(int(c) for c in args.connections.split(","))
+        results = run_load([(server, prepare_mock(server.port)) for server in servers], connections,
+                           args.duration, rounds=args.rounds, log=lambda line: None)
     finally:
-        for _, proc, _ in servers:
-            proc.kill()
-            proc.wait()
+        for server in servers:
+            server.stop()
+    print("| workload | conns | " + " | ".join(f"{s.name} req/s, p50, p99 ms" for s in servers) + " |")
+    print("|---|---:|" + "---:|" * len(servers))
+    for conns in connections:
+        for workload in WORKLOADS:
+            cells = [results[s.name][workload.name][str(conns)] for s in servers]
+            print(f"| {workload.name} | {conns} | "
+                  + " | ".join(f"{c['rps']:,.0f}, {c['p50_ms']:.2f}, {c['p99_ms']:.1f}" for c in cells) + " |")
     return 0
 
 
