@@ -146,11 +146,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["serve", *argv]
     parser = build_parser(environ)
-    args = parser.parse_args(argv)
-    if args.command == "contract":
-        import pytest
-
-        return int(pytest.main(["--pyargs", "contract_tests", *args.pytest_args]))
+    args = parser.parse_args(argv)  # `contract` never gets here (above); its subparser is for --help
     try:
         settings = settings_from(args)
     except UnknownAssumption as exc:

@@ -76,11 +76,7 @@ def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
     key = headers.get(b"x-api-key", b"").decode("latin-1") or None
     if key is not None:
         return key, runtime.store.organization_for_key(key)
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        org_id = getattr(runtime.store, "public_keys", {}).get(token.strip())
-        return token.strip(), runtime.store.organizations.get(org_id) if org_id else None
-    return None, None
+    return runtime.bearer_organization(headers.get(b"authorization", b"").decode("latin-1"))
 
 
 # --- near misses -----------------------------------------------------------------

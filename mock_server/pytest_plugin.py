@@ -214,11 +214,11 @@ def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
 def equos_asgi_client(equos_asgi_app: Any) -> Iterator[Any]:
     """The official SDK calling ``equos_asgi_app`` in process (key ``sk_test_asgi``)."""
     pytest.importorskip("equos", reason="the official equos SDK is not installed")
-    from .asgi_client import SyncASGITransport
+    from .asgi_client import BASE_URL, SyncASGITransport
 
     transport = SyncASGITransport(equos_asgi_app)
     try:
-        yield sdk_client("http://equos-mock.asgi", ASGI_KEY, transport=transport)
+        yield sdk_client(BASE_URL, ASGI_KEY, transport=transport)
     finally:
         transport.close()
 

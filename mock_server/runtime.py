@@ -96,7 +96,7 @@ class Runtime:
         for key in self.public_keys_of(org):
             del self.store.public_keys[key]
         if not keys:
-            api_keys = [k for k, v in self.store.keys.items() if v == org.id]
+            api_keys = self.store.keys_of(org.id)
             suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
                       if api_keys else self.ids.token(16))
             keys = [f"pk_{suffix}"]
@@ -109,11 +109,18 @@ class Runtime:
     def public_key_of(self, org: Organization) -> str:
         return (self.public_keys_of(org) or self.set_public_keys(org, []))[0]
 
+    def bearer_organization(self, authorization: str | None) -> tuple[str | None, Organization | None]:
+        """The token of ``Authorization: Bearer <token>`` and the organization whose public key it is."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None, None
+        org_id = self.store.public_keys.get(token)
+        return token, self.store.organizations.get(org_id) if org_id is not None else None
+
     def organization_for_public_key(self, authorization: str | None) -> Organization:
         """``Authorization: Bearer <public key>``; an API key, or anything else, is refused."""
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        org_id = self.store.public_keys.get(token.strip()) if scheme.lower() == "bearer" else None
-        org = self.store.organizations.get(org_id) if org_id is not None else None
+        org = self.bearer_organization(authorization)[1]
         if org is None:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
         return org

@@ -47,7 +47,7 @@ def _clock_json(clock: Clock | None) -> dict[str, Any] | None:
 
 
 def export_org(rt: Runtime, org: Organization) -> dict[str, Any]:
-    keys = [k for k, v in rt.store.keys.items() if v == org.id]
+    keys = rt.store.keys_of(org.id)
     collections = {}
     for name in COLLECTIONS:
         # Oldest first, so an import re-creates the same order.

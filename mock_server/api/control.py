@@ -24,7 +24,7 @@ from ..faults import FaultSpecError
 from ..journal import JournalFilter
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
-from .operation import JSON_TYPE, MAX_JSON_DEPTH, _depth_ok, read_body
+from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
 STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
@@ -40,17 +40,7 @@ def _json(data: Any, status: int = 200) -> Response:
 async def _payload(request: Request, runtime: Runtime) -> dict[str, Any]:
     limit = STATE_BODY_LIMIT if request.url.path == "/_mock/state" else runtime.settings.max_body_bytes
     raw = await read_body(request, limit)
-    if not raw.strip():
-        return {}
-    if not _depth_ok(raw):  # json.loads would recurse until RecursionError (found by the hostile-input tests)
-        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
-    if not isinstance(data, dict):
-        raise errors.bad_request(["Body must be a JSON object"])
-    return data
+    return parse_json_object(raw) if raw.strip() else {}
 
 
 def _moment(value: Any, name: str) -> datetime:
@@ -184,7 +174,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 
 def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
-    keys = [mask_secret(k) for k, v in rt.store.keys.items() if v == org.id]
+    keys = [mask_secret(k) for k in rt.store.keys_of(org.id)]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
             "settings": org.settings.to_json(),
             "counts": {name: len(org.collection(name)) for name in

@@ -16,6 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .. import errors
+from ..models.common import PAGE_MAX, js_number
 from ..runtime import Runtime
 from ..store import Organization
 
@@ -99,6 +100,19 @@ def _depth_ok(raw: bytes) -> bool:
     return True
 
 
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object, or the API's 400: too deep, not JSON, or not an object."""
+    if not _depth_ok(raw):  # json.loads would recurse until RecursionError
+        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise errors.bad_request(["Body must be a JSON object"])
+    return data
+
+
 def parse_json_body(raw: bytes, content_type: str, model: type[BaseModel]) -> BaseModel:
     if raw.strip() and content_type.split(";")[0].strip().lower() not in ("application/json", ""):
         raise errors.unsupported_media_type(content_type)
@@ -107,14 +121,9 @@ def parse_json_body(raw: bytes, content_type: str, model: type[BaseModel]) -> Ba
     if not _depth_ok(raw):
         raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
-    if not isinstance(data, dict):
-        raise errors.bad_request(["Body must be a JSON object"])
-    try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw)  # one parse for the usual, valid body
     except ValidationError as exc:
+        parse_json_object(raw)  # not JSON, or not an object: that error first, in its own words
         raise errors.from_validation(exc) from None
 
 
@@ -135,7 +144,7 @@ def parse_query(request: Request, model: type[BaseModel], runtime: Runtime) -> B
 
 def _clamped(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
-    for name, low, high in (("take", 1, 50), ("skip", 0, None)):
+    for name, low, high in (("take", 1, PAGE_MAX), ("skip", 0, None)):
         try:
             value = float(out[name])
         except (KeyError, ValueError):
@@ -170,7 +179,7 @@ def reply(runtime: Runtime, operation: Operation, result: Any) -> Response:
 
 def _number(value: float) -> str:
     # JavaScript's String(n): 42 not 42.0.
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(js_number(value))
 
 
 def endpoint(operation: Operation) -> Callable[[Request], Any]:

@@ -208,9 +208,12 @@ class MemoryStore:
             self.keys[key] = org.id
         return org
 
+    def keys_of(self, org_id: str) -> list[str]:
+        return [k for k, v in self.keys.items() if v == org_id]
+
     def remove_organization(self, org_id: str) -> None:
         self.organizations.pop(org_id, None)
-        for key in [k for k, v in self.keys.items() if v == org_id]:
+        for key in self.keys_of(org_id):
             del self.keys[key]
         for key in [k for k, v in self.public_keys.items() if v == org_id]:
             del self.public_keys[key]
