@@ -10,6 +10,7 @@ from starlette.responses import Response
 from .. import errors
 from ..domain import avatars
 from ..models.avatars import (
+    DATA_URL_MAX,
     AvatarRecord,
     CreateEquosAvatarRequest,
     EquosAvatar,
@@ -21,7 +22,7 @@ from .operation import Call, Operation
 
 PATH, TAG = "/v1/avatars", "avatars"
 # A 5 MB image is ~7 MB of base64: these bodies may exceed the app's default limit.
-IMAGE_BODY_BYTES = 8 * 1024 * 1024
+IMAGE_BODY_BYTES = DATA_URL_MAX
 
 
 def _populated(call: Call, record: AvatarRecord) -> EquosAvatar:

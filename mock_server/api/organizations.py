@@ -15,12 +15,12 @@ class UserUsageQuery(BaseModel):
     client: ClientTag = Field(min_length=1, description="The client tag whose usage to sum.")
 
 
-def _health(call: Call) -> HealthResponse:
+def health(call: Call) -> HealthResponse:
     return HealthResponse(status="ok", version="1.0.0")
 
 
 OPERATIONS = (
-    Operation("GET", "/v3/health", "healthCheck", "Check the API's health.", "health", _health,
+    Operation("GET", "/v3/health", "healthCheck", "Check the API's health.", "health", health,
               response=HealthResponse, auth=False),
     Operation("GET", "/v3/organizations/freemium-usage", "getFreemiumUsage",
               "Seconds used by the organization's conversations.", "organization",

@@ -7,10 +7,11 @@ from typing import Annotated
 from pydantic import Field
 
 from .agents import EquosAgent, LegacyClientTag, ShortName
-from .common import Identity, RefId, RequestModel, ResponseModel, Timestamp
+from .common import Identity, RefId, RequestModel, ResponseModel, Timestamp, public_view
 
 # The data URL itself may be ~7 MB of base64 for a 5 MB image; the decoded size is checked by the domain.
-DataUrl = Annotated[str, Field(min_length=1, max_length=8 * 1024 * 1024)]
+DATA_URL_MAX = 8 * 1024 * 1024
+DataUrl = Annotated[str, Field(min_length=1, max_length=DATA_URL_MAX)]
 
 
 class CreateEquosAvatarRequest(RequestModel):
@@ -55,7 +56,7 @@ class AvatarRecord(EquosAvatar):
     refImageData: str
 
     def public(self) -> EquosAvatar:
-        return EquosAvatar.model_validate(self.model_dump(include=set(EquosAvatar.model_fields)))
+        return public_view(self, EquosAvatar)
 
 
 class ListEquosAvatarsResponse(ResponseModel):

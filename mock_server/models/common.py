@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
@@ -45,8 +45,16 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def public_view(record: BaseModel, model: type[M]) -> M:
+    """A stored record (the response model plus what only the mock keeps) as the API shows it."""
+    return model.model_validate(record.model_dump(include=set(model.model_fields)))
 
 
 class ListQuery(BaseModel):

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from .agents import CreateEquosAgentRequest, EquosAgent, LegacyClientTag
 from .avatars import CreateEquosAvatarRequest, EquosAvatar
-from .common import Identity, Name, Number, OptionalText, RefId, RequestModel, ResponseModel, Timestamp
+from .common import Name, Number, OptionalText, RefId, RequestModel, ResponseModel, Timestamp, public_view
+from .conversations import EquosParticipantIdentity
 
 
 class SessionStatus(StrEnum):
@@ -21,11 +22,6 @@ class SessionStatus(StrEnum):
 
 class EquosResourceId(RequestModel):
     id: RefId
-
-
-class EquosParticipantIdentity(RequestModel):
-    identity: Identity
-    name: Name
 
 
 class EquosSessionHost(RequestModel):
@@ -101,7 +97,7 @@ class SessionRecord(EquosSession):
     viaPass: bool = False
 
     def public(self) -> EquosSession:
-        return EquosSession.model_validate(self.model_dump(include=set(EquosSession.model_fields)))
+        return public_view(self, EquosSession)
 
 
 class CreateEquosSessionResponse(ResponseModel):
