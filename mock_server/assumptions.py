@@ -117,9 +117,6 @@ class Assumptions:
         for name, value in values.items():
             self.set(name, value)
 
-    def reset(self) -> None:
-        self._values = {a.name: a.default for a in REGISTRY}
-
     def values(self) -> dict[str, str]:
         return dict(self._values)
 

@@ -16,7 +16,6 @@ _PREFIXES = {
     "conversation": "cnv",
     "utterance": "utt",
     "organization": "org",
-    "room": "room",
 }
 _BASE36 = string.digits + string.ascii_lowercase
 

@@ -11,6 +11,7 @@ from ..models.avatars import AvatarRecord, CreateEquosAvatarRequest, EquosAvatar
 from ..runtime import Runtime
 from ..store import Organization
 from .agents import check_body_ids
+from .resources import conflicting_identity
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # "5 MB max" (legacy Node SDK README), read as MiB
 # Where the mock serves the kept reference image, so thumbnailUrl works in an <img>.
@@ -46,7 +47,7 @@ def thumbnail_url(base_url: str, org: Organization, avatar_id: str) -> str:
     return f"{base_url.rstrip('/')}{THUMBNAIL_PATH}/{org.id}/{avatar_id}"
 
 
-def _check_agent(org: Organization, agent_id: str | None) -> None:
+def check_agent(org: Organization, agent_id: str | None) -> None:
     if agent_id is not None and agent_id not in org.agents:
         raise errors.not_found(f"agent {agent_id} not found in this organization")
 
@@ -55,16 +56,17 @@ def _check_identity(rt: Runtime, org: Organization, identity: str, except_id: st
     # Same rule as characters' livekitIdentity: the room finds the avatar by this identity.
     if rt.assumptions["duplicate_livekit_identity"] != "409":
         return
-    other = next((a for a in org.avatars.values() if a.identity == identity and a.id != except_id), None)
+    other = conflicting_identity(org.avatars, identity, except_id)
     if other is not None:
         raise errors.conflict(f'An avatar with identity "{identity}" already exists for this organization '
                               f"({other.id}).")
 
 
-def create_avatar(rt: Runtime, org: Organization, body: CreateEquosAvatarRequest, base_url: str
-                  ) -> EquosAvatar:
-    mime, content = decode_image(body.refImage)
-    _check_agent(org, body.agentId)
+def create_avatar(rt: Runtime, org: Organization, body: CreateEquosAvatarRequest, base_url: str,
+                  image: tuple[str, bytes] | None = None) -> EquosAvatar:
+    """``image``: ``body.refImage`` already decoded by a caller that checked it first."""
+    mime, content = image or decode_image(body.refImage)
+    check_agent(org, body.agentId)
     _check_identity(rt, org, body.identity)
     now = rt.now(org)
     avatar_id = rt.new_id("avatar")
@@ -84,7 +86,7 @@ def update_avatar(rt: Runtime, org: Organization, avatar_id: str, body: UpdateEq
     if record is None:
         return None
     check_body_ids(org, avatar_id, body.id, body.organizationId)
-    _check_agent(org, body.agentId)
+    check_agent(org, body.agentId)
     _check_identity(rt, org, body.identity, except_id=avatar_id)
     changes = body.model_dump(exclude_unset=True, exclude={"id", "organizationId", "refImage"})
     if body.refImage is not None:

@@ -34,7 +34,7 @@ def create_knowledge_base(rt: Runtime, org: Organization, body: CreateKnowledgeB
 
 
 def with_documents(org: Organization, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
-    docs = [d for d in org.documents.values() if d.knowledgeBaseId == kb.id]
+    docs = org.documents.matching("knowledgeBaseId", kb.id)
     docs.sort(key=lambda d: (d.createdAt, d.id))
     return kb.model_copy(update={"documents": docs})
 
@@ -91,7 +91,7 @@ def check_upload(rt: Runtime, org_id: str, doc_id: str, expires: str, signature:
 
 
 def kb_bytes(org: Organization, kb_id: str, except_doc: str | None = None) -> int:
-    return int(sum(d.size for d in org.documents.values() if d.knowledgeBaseId == kb_id and d.id != except_doc))
+    return int(sum(d.size for d in org.documents.matching("knowledgeBaseId", kb_id) if d.id != except_doc))
 
 
 def record_upload(rt: Runtime, org: Organization, doc: EquosDocument, size: int) -> EquosDocument:

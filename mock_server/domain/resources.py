@@ -43,12 +43,13 @@ def update_brain(rt: Runtime, org: Organization, brain_id: str, body: CreateEquo
     return org.brains.replace(brain.model_copy(update={**changes, "updatedAt": rt.now(org)}))
 
 
-def _conflicting_identity(collection: Any, identity: str, except_id: str | None = None) -> Any:
+def conflicting_identity(collection: Any, identity: str, except_id: str | None = None) -> Any:
+    """The first other item holding ``identity`` (the collection indexes that field), or None."""
     return next((x for x in collection.matching("identity", identity) if x.id != except_id), None)
 
 
 def create_face(rt: Runtime, org: Organization, body: CreateEquosFaceRequest) -> EquosFace:
-    if (other := _conflicting_identity(org.faces, body.identity)) is not None:
+    if (other := conflicting_identity(org.faces, body.identity)) is not None:
         raise errors.conflict(
             f'A face with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
@@ -61,7 +62,7 @@ def create_face(rt: Runtime, org: Organization, body: CreateEquosFaceRequest) ->
 
 
 def create_voice(rt: Runtime, org: Organization, body: CreateEquosVoiceRequest) -> EquosVoice:
-    if (other := _conflicting_identity(org.voices, body.identity)) is not None:
+    if (other := conflicting_identity(org.voices, body.identity)) is not None:
         raise errors.conflict(
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
@@ -76,7 +77,7 @@ def update_voice(rt: Runtime, org: Organization, voice_id: str, body: CreateEquo
     voice = org.voices.get(voice_id)
     if voice is None:
         return None
-    if (other := _conflicting_identity(org.voices, body.identity, voice_id)) is not None:
+    if (other := conflicting_identity(org.voices, body.identity, voice_id)) is not None:
         raise errors.conflict(
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )

@@ -60,14 +60,14 @@ def create(rt: Runtime, org: Organization, body: CreateEquosSessionRequest | Cre
     kb_ref = getattr(body, "knowledgeBase", None)
     if kb_ref is not None and kb_ref.id not in org.knowledge_bases:
         raise errors.not_found(f"knowledge base {kb_ref.id} not found in this organization")
+    image = None
     if isinstance(body.avatar, CreateEquosAvatarRequest):
-        avatars.decode_image(body.avatar.refImage)
-        if body.avatar.agentId is not None and body.avatar.agentId not in org.agents:
-            raise errors.not_found(f"agent {body.avatar.agentId} not found in this organization")
+        image = avatars.decode_image(body.avatar.refImage)
+        avatars.check_agent(org, body.avatar.agentId)
     if isinstance(body.agent, CreateEquosAgentRequest):
         agent = agents.create_agent(rt, org, body.agent)
     if isinstance(body.avatar, CreateEquosAvatarRequest):
-        avatar = avatars.create_avatar(rt, org, body.avatar, base_url)
+        avatar = avatars.create_avatar(rt, org, body.avatar, base_url, image)
     assert avatar is not None
     if agent is None and avatar.agent is not None:
         agent = avatar.agent  # the avatar's linked agent speaks when the session names none

@@ -178,10 +178,10 @@ class Organization:
         self.faces: Collection[Any] = Collection(sequence, indexed=("identity",))
         self.voices: Collection[Any] = Collection(sequence, indexed=("identity",))
         self.knowledge_bases: Collection[Any] = Collection(sequence)
-        self.documents: Collection[Any] = Collection(sequence)
+        self.documents: Collection[Any] = Collection(sequence, indexed=("knowledgeBaseId",))
         self.conversations: Collection[Any] = Collection(sequence)
         self.agents: Collection[Any] = Collection(sequence)  # legacy v1
-        self.avatars: Collection[Any] = Collection(sequence)  # legacy v1
+        self.avatars: Collection[Any] = Collection(sequence, indexed=("identity",))  # legacy v1
         self.sessions: Collection[Any] = Collection(sequence)  # legacy v1
 
     def collection(self, name: str) -> Collection[Any]:

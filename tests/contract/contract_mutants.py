@@ -179,7 +179,7 @@ def delete_keeps_item() -> Any:
 
 
 def duplicate_faces_allowed() -> Any:
-    resources_domain._conflicting_identity = lambda *args, **kwargs: None  # type: ignore[assignment]
+    resources_domain.conflicting_identity = lambda *args, **kwargs: None  # type: ignore[assignment]
     return create_app()
 
 
