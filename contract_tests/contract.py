@@ -32,11 +32,6 @@ class OperationSpec:
     path: str
     pattern: re.Pattern[str]
     responses: dict[str, Any]
-    request_schema: dict[str, Any] | None
-
-    @property
-    def success_status(self) -> int:
-        return next(int(code) for code in self.responses if code.isdigit())
 
 
 @cache
@@ -47,8 +42,7 @@ def operations() -> tuple[OperationSpec, ...]:
         pattern = re.compile("^" + _PARAM.sub("[^/]+", re.escape(path).replace(r"\{", "{").replace(r"\}", "}"))
                              + "$")
         for method, spec in methods.items():
-            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-            out.append(OperationSpec(spec["operationId"], method.upper(), path, pattern, spec["responses"], body))
+            out.append(OperationSpec(spec["operationId"], method.upper(), path, pattern, spec["responses"]))
     # Literal paths before templated ones, so /v3/organizations/freemium-usage never matches {id}.
     return tuple(sorted(out, key=lambda o: o.path.count("{")))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import itertools
 import json
@@ -18,6 +17,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+
+from mock_server.runtime import mask_secret
 
 from . import contract
 from .options import RunOptions
@@ -44,15 +45,11 @@ class BudgetExhausted(Exception):
     pass
 
 
-def fingerprint(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:8]
-
-
 def mask(value: str | None) -> str:
     """What the suite may print of a key or token: never the value, only a fingerprint."""
     if not value:
         return "<none>"
-    return f"<{len(value)} chars ****{fingerprint(value)}>"
+    return f"<{len(value)} chars {mask_secret(value)}>"
 
 
 def mask_token(token: str | None) -> str:
@@ -236,9 +233,6 @@ class Target:
             line = line.replace(secret, "<EQUOS_API_KEY>" if secret == self.api_key else mask(secret))
         return line + (f"    # -> {call.status}" if call.status is not None else "")
 
-    def recent_curl(self, n: int = 30) -> str:
-        return "\n".join(self.curl(c) for c in self.calls[-n:])
-
     # --- control plane -----------------------------------------------------------------------
     def _discover_control(self) -> bool:
         try:
@@ -315,11 +309,6 @@ class Target:
         if reply.status == 201:
             ex.running.append(reply.json()["conversation"]["id"])
         return reply
-
-    def budget_left(self) -> int | None:
-        if self.max_conversations is None:
-            return None
-        return self.max_conversations - self.conversations_started
 
     def clean(self, ex: Example) -> None:
         """Stop what runs and delete what was made; every step is tried even if one fails."""
