@@ -19,9 +19,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.asgi import call
+from benchmarks.load import BRAIN, conversation_body
 
 KEY = "sk_bench_profile"
-BRAIN = {"instructions": "Be brief.", "greetingMessage": "Hi!"}
 
 
 async def _setup(app: Any) -> dict[str, Any]:
@@ -36,8 +36,7 @@ async def _setup(app: Any) -> dict[str, Any]:
 
 
 def requests(workload: str, ctx: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    conversation = {"name": "p", "characterId": ctx["character"], "consumer": {"identity": "u", "name": "U"},
-                    "remoteAgent": {"identity": "a", "name": "A"}}
+    conversation = json.loads(conversation_body(ctx["character"]))
     table = {
         "health": [("GET", "/v3/health", None)],
         "get_character": [("GET", f"/v3/characters/{ctx['character']}", None)],
