@@ -297,9 +297,8 @@ def journal_count(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 
 def journal_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    names = ("method", "path", "key", "organization", "status", "since", "after")
-    scoped = any(request.query_params.get(n) for n in names)
-    return {"removed": rt.journal.clear(journal_filter(request, rt) if scoped else None)}
+    where = journal_filter(request, rt)
+    return {"removed": rt.journal.clear(where if where != JournalFilter() else None)}
 
 
 def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
