@@ -71,6 +71,21 @@ def _check_page(page: httpx.Response, key: str) -> None:
     assert len(ids) == len(set(ids))
 
 
+def _race_stops(url: str, key: str, conversation: str) -> list[httpx.Response]:
+    """Two stops of one conversation, each from its own thread and client, released by one barrier."""
+    barrier = threading.Barrier(2)
+
+    def stop() -> httpx.Response:
+        with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=20) as client:
+            client.get("/v3/health")  # connect first, so the barrier releases two ready requests
+            barrier.wait(timeout=20)
+            return client.post(f"/v3/conversations/{conversation}/stop")
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(stop) for _ in range(2)]
+        return [future.result() for future in futures]
+
+
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
 def test_many_clients_at_once(storage: str, tmp_path: Path,
                               error_log: Callable[[], list[logging.LogRecord]]) -> None:
@@ -121,15 +136,19 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
                     page = client.get("/v3/conversations", params={"take": 7, "skip": n % 5})
                     statuses[page.status_code] += 1
                     _check_page(page, "conversations")
-                    # Two stops of one conversation race: exactly one ends it.
-                    for _ in range(2):
-                        stop = client.post(f"/v3/conversations/{conversation}/stop")
+                    # Two stops of one conversation race (two threads, two connections, released
+                    # together): exactly one ends it (201 with a body), the other gets the null reply.
+                    stops = _race_stops(mock.url, key, conversation)
+                    for stop in stops:
                         statuses[stop.status_code] += 1
-                        if stop.content:
-                            assert stop.json()["status"] == "ended"
-                            with lock:
-                                stop_wins[conversation] += 1
-                            record(key, stopped, conversation)
+                    won = [stop for stop in stops if stop.content]
+                    assert len(won) == 1, [(s.status_code, s.text) for s in stops]
+                    assert won[0].status_code == 201 and won[0].json()["status"] == "ended"
+                    lost = [stop for stop in stops if not stop.content]
+                    assert [stop.status_code for stop in lost] == [201]  # the null reply: no body
+                    with lock:
+                        stop_wins[conversation] += 1
+                    record(key, stopped, conversation)
                     faces = client.get("/v3/faces")
                     _check_page(faces, "faces")
                     for item in faces.json()["faces"]:
