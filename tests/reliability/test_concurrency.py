@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -98,6 +97,12 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
     faces_gone: dict[str, set[str]] = {}
     stop_wins: Counter[str] = Counter()
 
+    rounds_done = 0
+
+    def count(response: httpx.Response) -> None:
+        with lock:  # many worker threads update the counter
+            statuses[response.status_code] += 1
+
     def record(key: str, bucket: dict[str, Any], value: str) -> None:
         with lock:
             target = bucket.setdefault(key, set() if bucket is not created else [])
@@ -115,32 +120,30 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
                 characters[key] = _setup(client)
 
         def work(worker: int) -> None:
-            deadline = time.monotonic() + 30
+            nonlocal rounds_done
             mine = [f"sk_shared_{worker % SHARED_ORGS}", f"sk_own_{worker}"]
             clients = {k: httpx.Client(base_url=mock.url, headers={"x-api-key": k}, timeout=20) for k in mine}
             try:
-                for n in range(ROUNDS):
-                    if time.monotonic() > deadline:
-                        break
+                for n in range(ROUNDS):  # a fixed number of rounds, no wall-clock deadline
                     key = mine[n % 2]
                     client = clients[key]
                     started = client.post("/v3/conversations", json={
                         "name": f"w{worker}-{n}", "characterId": characters[key], "client": f"w{worker}"})
-                    statuses[started.status_code] += 1
+                    count(started)
                     conversation = started.json()["conversation"]["id"]
                     record(key, created, conversation)
                     face = client.post("/v3/faces", json={"identity": "tommy"})
-                    statuses[face.status_code] += 1  # one identity per org: 201 or a 409 conflict
+                    count(face)  # one identity per org: 201 or a 409 conflict
                     if face.status_code == 201:
                         record(key, faces_made, face.json()["id"])
                     page = client.get("/v3/conversations", params={"take": 7, "skip": n % 5})
-                    statuses[page.status_code] += 1
+                    count(page)
                     _check_page(page, "conversations")
                     # Two stops of one conversation race (two threads, two connections, released
                     # together): exactly one ends it (201 with a body), the other gets the null reply.
                     stops = _race_stops(mock.url, key, conversation)
                     for stop in stops:
-                        statuses[stop.status_code] += 1
+                        count(stop)
                     won = [stop for stop in stops if stop.content]
                     assert len(won) == 1, [(s.status_code, s.text) for s in stops]
                     assert won[0].status_code == 201 and won[0].json()["status"] == "ended"
@@ -153,9 +156,11 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
                     _check_page(faces, "faces")
                     for item in faces.json()["faces"]:
                         gone = client.delete(f"/v3/faces/{item['id']}")
-                        statuses[gone.status_code] += 1
+                        count(gone)
                         if gone.content:  # an empty body: another client deleted it first
                             record(key, faces_gone, item["id"])
+                    with lock:
+                        rounds_done += 1
             finally:
                 for c in clients.values():
                     c.close()
@@ -183,6 +188,8 @@ def test_many_clients_at_once(storage: str, tmp_path: Path,
 
     assert not [s for s in statuses if s >= 500], statuses
     assert not errors, [r.getMessage() for r in errors]
+    assert rounds_done == WORKERS * ROUNDS  # every worker ran every round
     operations = sum(statuses.values())
-    assert operations > WORKERS * ROUNDS * 4
+    # Each round: start, face, page and two stops (5), plus one delete per face listed (racy, so >=).
+    assert operations >= WORKERS * ROUNDS * 5, statuses
     print(f"{storage}: {operations} concurrent operations, statuses {dict(statuses)}")
