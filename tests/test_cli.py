@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 DEFAULT_PORT = 8787
-START_BOUND_SECONDS = 5.0  # generous for a loaded CI machine; the measured time is reported
+# Only catches a hang: a real-time bound of a few seconds flakes on a loaded machine. The measured
+# time is recorded (record_property); the start-up speed goal is measured in benchmarks/startup.py.
+START_BOUND_SECONDS = 30.0
 
 
 def _command() -> list[str]:
@@ -73,7 +75,7 @@ def test_serve_with_no_flags_answers_health_quickly_and_stops_on_ctrl_c(record_p
                                text=True, env=_clean_env())
     try:
         elapsed = None
-        while time.monotonic() - began < 30 and process.poll() is None:
+        while time.monotonic() - began < START_BOUND_SECONDS and process.poll() is None:
             try:
                 response = httpx.get(f"http://127.0.0.1:{DEFAULT_PORT}/v3/health", timeout=1)
             except httpx.TransportError:
@@ -85,7 +87,7 @@ def test_serve_with_no_flags_answers_health_quickly_and_stops_on_ctrl_c(record_p
         assert elapsed is not None, f"never answered: {process.stderr.read() if process.poll() is not None else ''}"
         record_property("health_after_start_seconds", round(elapsed, 3))
         print(f"\nequos-mock serve answered GET /v3/health {elapsed:.3f} s after process start")
-        assert elapsed < START_BOUND_SECONDS
+        assert elapsed < START_BOUND_SECONDS  # a hang, not a speed check
     finally:
         code = _stop(process) if process.poll() is None else process.returncode
     out, err = process.stdout.read(), process.stderr.read()
