@@ -1,9 +1,11 @@
-"""Shared helpers of the reliability tests: an in-process client and the envelope check."""
+"""Shared helpers of the reliability tests: an in-process client, the envelope check and the error log."""
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,35 @@ def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
 @pytest.fixture
 def api() -> httpx.Client:
     return client_for()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not any(r is record for r in self.records):  # seen once per logger it propagates through
+            self.records.append(record)
+
+
+@pytest.fixture
+def error_log() -> Iterator[Callable[[], list[logging.LogRecord]]]:
+    """Call it once the server runs: uvicorn's logging setup drops handlers attached before."""
+    handler = _Collect()
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "uvicorn", "starlette")]
+
+    def attach() -> list[logging.LogRecord]:
+        for logger in loggers:
+            logger.addHandler(handler)
+        logging.getLogger("uvicorn.error").error("probe")  # the capture is live
+        assert [r.getMessage() for r in handler.records] == ["probe"]
+        handler.records.clear()
+        return handler.records
+
+    yield attach
+    for logger in loggers:
+        logger.removeHandler(handler)
 
 
 def all_pages(client: Any, path: str, key: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,35 +22,6 @@ from .conftest import all_pages
 WORKERS = 10
 ROUNDS = 12
 SHARED_ORGS = 2  # workers share these keys; each worker also has an organization of its own
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not any(r is record for r in self.records):  # seen once per logger it propagates through
-            self.records.append(record)
-
-
-@pytest.fixture
-def error_log() -> Iterator[Callable[[], list[logging.LogRecord]]]:
-    """Call it once the server runs: uvicorn's logging setup drops handlers attached before."""
-    handler = _Collect()
-    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "uvicorn", "starlette")]
-
-    def attach() -> list[logging.LogRecord]:
-        for logger in loggers:
-            logger.addHandler(handler)
-        logging.getLogger("uvicorn.error").error("probe")  # the capture is live
-        assert [r.getMessage() for r in handler.records] == ["probe"]
-        handler.records.clear()
-        return handler.records
-
-    yield attach
-    for logger in loggers:
-        logger.removeHandler(handler)
 
 
 def _setup(client: httpx.Client) -> str:

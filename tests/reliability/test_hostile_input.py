@@ -3,8 +3,9 @@ never a 5xx, and the server keeps serving after it."""
 
 from __future__ import annotations
 
+import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -212,22 +213,14 @@ def test_raw_requests_against_uvicorn() -> None:
             assert http.get("/v3/health").status_code == 200
 
 
-def test_a_client_leaving_mid_body_leaves_no_traceback_in_the_server_log() -> None:
+def test_a_client_leaving_mid_body_leaves_no_traceback_in_the_server_log(
+        error_log: Callable[[], list[logging.LogRecord]]) -> None:
     """A truncated body then a closed socket: starlette raises ClientDisconnect inside read_body;
     the mock answers it (to nobody) instead of letting uvicorn log 'Exception in ASGI application'."""
-    import logging
-
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("uvicorn.error")
-    try:
-        with MockServer() as mock:
-            logger.addHandler(handler)  # after start: uvicorn's logging config replaces earlier handlers
-            truncated = (b"POST /v3/brains HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\ncontent-type: application/json\r\n"
-                         b"Content-Length: 1000\r\nConnection: close\r\n\r\n{\"instructions\": ")
-            assert _raw(mock.url, truncated, close_write=True) == b""
-            assert httpx.get(mock.url + "/v3/health").status_code == 200
-    finally:
-        logger.removeHandler(handler)
+    with MockServer() as mock:
+        records = error_log()  # after start: uvicorn's logging config replaces earlier handlers
+        truncated = (b"POST /v3/brains HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\ncontent-type: application/json\r\n"
+                     b"Content-Length: 1000\r\nConnection: close\r\n\r\n{\"instructions\": ")
+        assert _raw(mock.url, truncated, close_write=True) == b""
+        assert httpx.get(mock.url + "/v3/health").status_code == 200
     assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
