@@ -81,11 +81,20 @@ def test_matching_by_method_regex_key_and_organization(server, api, control, key
     other.close()
 
 
-def test_control_plane_is_never_faulted(control, key):
-    control.add_fault(path="*", key=key, status=500)
-    control.add_fault(path="/_mock/*", status=500)
-    assert control.clock()["scope"] == "app"
-    control.clear_faults()
+def test_control_plane_is_never_faulted(api, control, key):
+    try:
+        scoped = control.add_fault(path="*", key=key, status=500)
+        control_rule = control.add_fault(path="/_mock/*", status=500)
+        # The probes carry the key (x-api-key), so the key-scoped rule would match them too if control
+        # calls were faulted; a GET and a POST.
+        assert control.request("GET", "clock", api_key=key)["scope"] == "app"
+        advanced = control.request("POST", "clock/advance", {"seconds": 0, "key": key}, api_key=key)
+        assert "now" in advanced
+        assert api.get("/v3/faces").status_code == 500  # the key-scoped rule is live for the API
+        hits = {r["id"]: r["hits"] for r in control.faults()}
+        assert (hits[scoped["id"]], hits[control_rule["id"]]) == (1, 0)  # no control call hit a rule
+    finally:
+        control.clear_faults()
 
 
 def test_list_remove_and_clear(control, key):
