@@ -37,7 +37,10 @@ def test_no_control_means_no_routes(method, path):
 def test_no_control_faults_and_journal_stay_inert():
     app = create_app(Settings(control_plane=False))
     with asgi_client(app, "k") as client:
-        client.get("/v3/faces")
+        refused = client.post("/_mock/faults", json={"path": "*", "status": 500})
+        assert refused.status_code == 404  # no control routes: adding a fault is refused
+        assert refused.json()["message"] == "Cannot POST /_mock/faults"
+        assert client.get("/v3/faces").status_code == 200
     assert app.state.runtime.faults.empty
     assert len(app.state.runtime.journal) == 1  # still recorded (bounded); nobody can read it over HTTP
 
