@@ -35,9 +35,8 @@ def test_deleting_a_knowledge_base_removes_it() -> None:
 def test_take_and_skip_are_documented_as_integers() -> None:
     # Was: documented as numbers, so take=42.4 was schema-valid yet refused.
     document = create_app(Settings()).state.openapi
-    for param in document["paths"]["/v3/brains"]["get"]["parameters"]:
-        if param["name"] in ("take", "skip"):
-            assert param["schema"]["type"] == "integer"
+    types = {p["name"]: p["schema"].get("type") for p in document["paths"]["/v3/brains"]["get"]["parameters"]}
+    assert (types.get("take"), types.get("skip")) == ("integer", "integer"), types  # both present, integers
     with client_for() as client:
         assert client.get("/v3/brains?take=20.0&skip=0.0", headers=KEY).status_code == 200  # the SDK's floats
         assert_envelope(client.get("/v3/brains?take=42.4", headers=KEY), 400)
