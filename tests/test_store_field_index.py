@@ -71,7 +71,8 @@ def test_voice_identity_conflict_on_create_and_update() -> None:
     status, body = asgi_json(app, "PATCH", f"/v3/voices/{kore['id']}", key,
                              {"identity": "Puck", "instructions": "x"})
     assert status == 409 and puck["id"] in body["message"]
-    # Renaming a voice to its own identity is no conflict, and frees its old identity.
+    # Renaming a voice to its own identity is no conflict, and renaming it frees its old identity.
+    assert asgi_json(app, "PATCH", f"/v3/voices/{puck['id']}", key, {"identity": "Puck", "instructions": "x"})[0] == 200
     renamed = asgi_json(app, "PATCH", f"/v3/voices/{puck['id']}", key, {"identity": "Leda", "instructions": "x"})
     assert renamed[0] == 200
     assert asgi_json(app, "POST", "/v3/voices", key, {"identity": "Puck", "instructions": "x"})[0] == 201
