@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from contract_runner import ROOT, run_suite, suite_env  # type: ignore[import-not-found]
+from contract_runner import run_suite, suite_env  # type: ignore[import-not-found]
 
 from mock_server.server import MockServer
 from mock_server.settings import Settings
@@ -58,4 +58,3 @@ def test_differential_mode_same_mock_agrees_and_a_switch_is_found(tmp_path):
 def test_suite_refuses_a_non_http_target():
     result = run_suite("--equos-base-url", "ftp://127.0.0.1/x", timeout=120)
     assert result.returncode == 4 and "must be http" in result.stdout + result.stderr
-    assert ROOT.exists()
