@@ -46,8 +46,10 @@ def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api() -> httpx.Client:
-    return client_for()
+def api() -> Iterator[httpx.Client]:
+    """An in-process client with default settings, closed after the test."""
+    with client_for() as c:
+        yield c
 
 
 class _Collect(logging.Handler):

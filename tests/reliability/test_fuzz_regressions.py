@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from mock_server import create_app
 from mock_server.settings import Settings
 
@@ -32,17 +34,16 @@ def test_deleting_a_knowledge_base_removes_it() -> None:
         assert client.get(f"/v3/characters/{character['id']}", headers=KEY).json()["knowledgeBaseId"] is None
 
 
-def test_take_and_skip_are_documented_as_integers() -> None:
+def test_take_and_skip_are_documented_as_integers(api: httpx.Client) -> None:
     # Was: documented as numbers, so take=42.4 was schema-valid yet refused.
     document = create_app(Settings()).state.openapi
     types = {p["name"]: p["schema"].get("type") for p in document["paths"]["/v3/brains"]["get"]["parameters"]}
     assert (types.get("take"), types.get("skip")) == ("integer", "integer"), types  # both present, integers
-    with client_for() as client:
-        assert client.get("/v3/brains?take=20.0&skip=0.0", headers=KEY).status_code == 200  # the SDK's floats
-        assert_envelope(client.get("/v3/brains?take=42.4", headers=KEY), 400)
+    assert api.get("/v3/brains?take=20.0&skip=0.0", headers=KEY).status_code == 200  # the SDK's floats
+    assert_envelope(api.get("/v3/brains?take=42.4", headers=KEY), 400)
 
 
-def test_update_character_documents_an_optional_body_and_non_null_name() -> None:
+def test_update_character_documents_an_optional_body_and_non_null_name(api: httpx.Client) -> None:
     # Was: the body was documented as required (an absent one is {}), and name/search as nullable.
     document = create_app(Settings()).state.openapi
     put = document["paths"]["/v3/characters/{id}"]["put"]
@@ -52,26 +53,23 @@ def test_update_character_documents_an_optional_body_and_non_null_name() -> None
                                                 ["$ref"].rsplit("/", 1)[1]]
     assert schema["properties"]["name"]["type"] == "string"
     assert schema["properties"]["search"]["type"] == "boolean" and "anyOf" not in schema["properties"]["search"]
-    with client_for() as client:
-        character = client.post("/v3/characters", headers=KEY, json={"name": "c", "livekitIdentity": "c"}).json()
-        assert client.put(f"/v3/characters/{character['id']}", headers=KEY).status_code == 200
-        assert_envelope(client.put(f"/v3/characters/{character['id']}", headers=KEY, json={"name": None}), 400)
-        assert_envelope(client.put(f"/v3/characters/{character['id']}", headers=KEY, json={"search": None}), 400)
+    character = api.post("/v3/characters", headers=KEY, json={"name": "c", "livekitIdentity": "c"}).json()
+    assert api.put(f"/v3/characters/{character['id']}", headers=KEY).status_code == 200
+    assert_envelope(api.put(f"/v3/characters/{character['id']}", headers=KEY, json={"name": None}), 400)
+    assert_envelope(api.put(f"/v3/characters/{character['id']}", headers=KEY, json={"search": None}), 400)
 
 
-def test_the_default_null_reply_is_an_empty_body() -> None:
+def test_the_default_null_reply_is_an_empty_body(api: httpx.Client) -> None:
     # Deliberate (null_result=empty, NestJS's null): not JSON, no content type; the fuzz profiles use 404.
-    with client_for() as client:
-        for method, path in (("GET", "/v3/brains/nope"), ("DELETE", "/v3/brains/nope"),
-                             ("POST", "/v3/conversations/nope/stop")):
-            reply = client.request(method, path, headers=KEY)
-            assert reply.status_code in (200, 201) and reply.content == b""
-            assert "content-type" not in reply.headers
+    for method, path in (("GET", "/v3/brains/nope"), ("DELETE", "/v3/brains/nope"),
+                         ("POST", "/v3/conversations/nope/stop")):
+        reply = api.request(method, path, headers=KEY)
+        assert reply.status_code in (200, 201) and reply.content == b""
+        assert "content-type" not in reply.headers
 
 
-def test_a_schema_valid_body_over_the_limit_is_413() -> None:
+def test_a_schema_valid_body_over_the_limit_is_413(api: httpx.Client) -> None:
     # 100,000 characters escaped as \\uXXXX\\uXXXX pass the schema yet exceed 1 MiB: a 413, counted as a rejection.
     body = '{"instructions": "' + "\\ud83d\\ude00" * 100_000 + '", "greetingMessage": "x"}'
-    with client_for() as client:
-        assert_envelope(client.post("/v3/brains", headers={**KEY, "content-type": "application/json"},
-                                    content=body.encode()), 413)
+    assert_envelope(api.post("/v3/brains", headers={**KEY, "content-type": "application/json"},
+                             content=body.encode()), 413)

@@ -56,18 +56,17 @@ def test_control_plane_can_require_a_token() -> None:
     assert settings_from(build_parser({}).parse_args(["serve", "--control-token", "t"])).control_token == "t"
 
 
-def test_control_plane_refuses_web_pages() -> None:
-    with client_for() as client:
-        for origin in ("https://evil.example", "null", "http://localhost:1"):
-            reply = client.post("/_mock/reset", json={}, headers={"origin": origin})
-            assert_envelope(reply, 403)
-            assert "access-control-allow-origin" not in reply.headers
-            preflight = client.options("/_mock/reset", headers={
-                "origin": origin, "access-control-request-method": "POST"})
-            assert "access-control-allow-origin" not in preflight.headers
-        # Same origin (the mock's own page) and no Origin at all (curl, SDKs) are fine.
-        assert client.post("/_mock/reset", json={}, headers={"origin": BASE_URL}).status_code == 200
-        assert client.post("/_mock/reset", json={}).status_code == 200
+def test_control_plane_refuses_web_pages(api: httpx.Client) -> None:
+    for origin in ("https://evil.example", "null", "http://localhost:1"):
+        reply = api.post("/_mock/reset", json={}, headers={"origin": origin})
+        assert_envelope(reply, 403)
+        assert "access-control-allow-origin" not in reply.headers
+        preflight = api.options("/_mock/reset", headers={
+            "origin": origin, "access-control-request-method": "POST"})
+        assert "access-control-allow-origin" not in preflight.headers
+    # Same origin (the mock's own page) and no Origin at all (curl, SDKs) are fine.
+    assert api.post("/_mock/reset", json={}, headers={"origin": BASE_URL}).status_code == 200
+    assert api.post("/_mock/reset", json={}).status_code == 200
 
 
 # --- binding -------------------------------------------------------------------------------------
@@ -100,59 +99,57 @@ def _document(client: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
     return doc
 
 
-def test_upload_urls_are_signed_and_expire() -> None:
-    with client_for() as client:
-        doc_a = _document(client, A)
-        doc_b = _document(client, B)
-        url = httpx.URL(doc_a["uploadUrl"])
-        org_a, id_a = url.path.split("/")[-2:]
-        org_b, id_b = httpx.URL(doc_b["uploadUrl"]).path.split("/")[-2:]
-        query = dict(url.params)
-        tampered = [
-            f"/_uploads/{org_a}/{id_a}?expires={query['expires']}&signature={'0' * 64}",
-            f"/_uploads/{org_a}/{id_a}?expires={int(query['expires']) + 1}&signature={query['signature']}",
-            f"/_uploads/{org_a}/{id_b}?expires={query['expires']}&signature={query['signature']}",
-            f"/_uploads/{org_b}/{id_a}?expires={query['expires']}&signature={query['signature']}",
-            f"/_uploads/{org_b}/{id_b}?expires={query['expires']}&signature={query['signature']}",
-            f"/_uploads/..%2F{org_a}/{id_a}?expires={query['expires']}&signature={query['signature']}",
-            f"/_uploads/{org_a}/{id_a}?expires={query['expires']}",
-            f"/_uploads/{org_a}/{id_a}?expires={query['expires']}&signature={query['signature'].upper()}",
-        ]
-        for path in tampered:
-            assert_envelope(client.put(path, content=b"x"), None)
-        for doc in (doc_a, doc_b):
-            assert client.get(f"/v3/knowledge-bases/{doc['document']['knowledgeBaseId']}",
-                              headers=A if doc is doc_a else B).json()["documents"][0]["size"] == 0
-        # Expiry follows the organization's clock.
-        client.post("/_mock/clock/advance", json={"seconds": 3601, "key": "sk_tenant_a"})
-        assert_envelope(client.put(url.raw_path.decode(), content=b"late"), 403)
-        assert client.put(httpx.URL(doc_b["uploadUrl"]).raw_path.decode(), content=b"ok").status_code == 200
+def test_upload_urls_are_signed_and_expire(api: httpx.Client) -> None:
+    doc_a = _document(api, A)
+    doc_b = _document(api, B)
+    url = httpx.URL(doc_a["uploadUrl"])
+    org_a, id_a = url.path.split("/")[-2:]
+    org_b, id_b = httpx.URL(doc_b["uploadUrl"]).path.split("/")[-2:]
+    query = dict(url.params)
+    tampered = [
+        f"/_uploads/{org_a}/{id_a}?expires={query['expires']}&signature={'0' * 64}",
+        f"/_uploads/{org_a}/{id_a}?expires={int(query['expires']) + 1}&signature={query['signature']}",
+        f"/_uploads/{org_a}/{id_b}?expires={query['expires']}&signature={query['signature']}",
+        f"/_uploads/{org_b}/{id_a}?expires={query['expires']}&signature={query['signature']}",
+        f"/_uploads/{org_b}/{id_b}?expires={query['expires']}&signature={query['signature']}",
+        f"/_uploads/..%2F{org_a}/{id_a}?expires={query['expires']}&signature={query['signature']}",
+        f"/_uploads/{org_a}/{id_a}?expires={query['expires']}",
+        f"/_uploads/{org_a}/{id_a}?expires={query['expires']}&signature={query['signature'].upper()}",
+    ]
+    for path in tampered:
+        assert_envelope(api.put(path, content=b"x"), None)
+    for doc in (doc_a, doc_b):
+        assert api.get(f"/v3/knowledge-bases/{doc['document']['knowledgeBaseId']}",
+                       headers=A if doc is doc_a else B).json()["documents"][0]["size"] == 0
+    # Expiry follows the organization's clock.
+    api.post("/_mock/clock/advance", json={"seconds": 3601, "key": "sk_tenant_a"})
+    assert_envelope(api.put(url.raw_path.decode(), content=b"late"), 403)
+    assert api.put(httpx.URL(doc_b["uploadUrl"]).raw_path.decode(), content=b"ok").status_code == 200
 
 
 # --- tenants and the data directory ---------------------------------------------------------------
-def test_no_id_reaches_another_organization() -> None:
-    with client_for() as client:
-        brain = client.post("/v3/brains", headers=A, json={"instructions": "i", "greetingMessage": "g"}).json()
-        character = client.post("/v3/characters", headers=A,
-                                json={"name": "c", "livekitIdentity": "x", "brainId": brain["id"]}).json()
-        conversation = client.post("/v3/conversations", headers=A,
-                                   json={"name": "c", "characterId": character["id"]}).json()["conversation"]
-        for path in (f"/v3/brains/{brain['id']}", f"/v3/characters/{character['id']}",
-                     f"/v3/conversations/{conversation['id']}"):
-            assert client.get(path, headers=B).content == b""
-        assert client.delete(f"/v3/brains/{brain['id']}", headers=B).content == b""
-        assert client.post(f"/v3/conversations/{conversation['id']}/stop", headers=B).content == b""
-        assert_envelope(client.post("/v3/characters", headers=B, json={
-            "name": "c", "livekitIdentity": "y", "brainId": brain["id"]}), 404)
-        assert_envelope(client.post("/v3/conversations", headers=B, json={
-            "name": "c", "characterId": character["id"]}), 404)
-        assert_envelope(client.post("/v3/tokens", headers=B, json={"user": "u", "character": character["id"]}), 404)
-        assert_envelope(client.post(f"/_mock/conversations/{conversation['id']}/events", headers=B,
-                                    json={"type": "joined"}), 404)
-        assert client.get("/v3/organizations/freemium-usage", headers=B).text == "0"
-        # A's things are untouched.
-        assert client.get(f"/v3/brains/{brain['id']}", headers=A).json()["id"] == brain["id"]
-        assert client.get(f"/v3/conversations/{conversation['id']}", headers=A).json()["status"] == "running"
+def test_no_id_reaches_another_organization(api: httpx.Client) -> None:
+    brain = api.post("/v3/brains", headers=A, json={"instructions": "i", "greetingMessage": "g"}).json()
+    character = api.post("/v3/characters", headers=A,
+                         json={"name": "c", "livekitIdentity": "x", "brainId": brain["id"]}).json()
+    conversation = api.post("/v3/conversations", headers=A,
+                            json={"name": "c", "characterId": character["id"]}).json()["conversation"]
+    for path in (f"/v3/brains/{brain['id']}", f"/v3/characters/{character['id']}",
+                 f"/v3/conversations/{conversation['id']}"):
+        assert api.get(path, headers=B).content == b""
+    assert api.delete(f"/v3/brains/{brain['id']}", headers=B).content == b""
+    assert api.post(f"/v3/conversations/{conversation['id']}/stop", headers=B).content == b""
+    assert_envelope(api.post("/v3/characters", headers=B, json={
+        "name": "c", "livekitIdentity": "y", "brainId": brain["id"]}), 404)
+    assert_envelope(api.post("/v3/conversations", headers=B, json={
+        "name": "c", "characterId": character["id"]}), 404)
+    assert_envelope(api.post("/v3/tokens", headers=B, json={"user": "u", "character": character["id"]}), 404)
+    assert_envelope(api.post(f"/_mock/conversations/{conversation['id']}/events", headers=B,
+                             json={"type": "joined"}), 404)
+    assert api.get("/v3/organizations/freemium-usage", headers=B).text == "0"
+    # A's things are untouched.
+    assert api.get(f"/v3/brains/{brain['id']}", headers=A).json()["id"] == brain["id"]
+    assert api.get(f"/v3/conversations/{conversation['id']}", headers=A).json()["status"] == "running"
 
 
 def test_hostile_ids_stay_inside_the_data_directory(tmp_path: Path) -> None:
@@ -208,19 +205,18 @@ def test_keys_and_tokens_never_reach_the_logs(tmp_path: Path) -> None:
 
 # --- CORS -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:3000", "null"])
-def test_cors_never_grants_credentials(origin: str) -> None:
-    with client_for() as client:
-        preflight = client.options("/v3/brains", headers={
-            "origin": origin, "access-control-request-method": "POST",
-            "access-control-request-headers": "x-api-key, content-type"})
-        assert preflight.status_code == 204
-        assert preflight.headers["access-control-allow-origin"] == "*"
-        assert "access-control-allow-credentials" not in preflight.headers
-        simple = client.get("/v3/brains", headers={**A, "origin": origin, "cookie": "session=1"})
-        assert simple.headers["access-control-allow-origin"] == "*"
-        assert "access-control-allow-credentials" not in simple.headers
-        failed = client.get("/v3/brains", headers={"origin": origin})
-        assert failed.status_code == 401 and "access-control-allow-credentials" not in failed.headers
-        client.put("/_mock/assumptions", json={"cors": "off"})
-        off = client.get("/v3/brains", headers={**A, "origin": origin})
-        assert "access-control-allow-origin" not in off.headers
+def test_cors_never_grants_credentials(origin: str, api: httpx.Client) -> None:
+    preflight = api.options("/v3/brains", headers={
+        "origin": origin, "access-control-request-method": "POST",
+        "access-control-request-headers": "x-api-key, content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in preflight.headers
+    simple = api.get("/v3/brains", headers={**A, "origin": origin, "cookie": "session=1"})
+    assert simple.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in simple.headers
+    failed = api.get("/v3/brains", headers={"origin": origin})
+    assert failed.status_code == 401 and "access-control-allow-credentials" not in failed.headers
+    api.put("/_mock/assumptions", json={"cors": "off"})
+    off = api.get("/v3/brains", headers={**A, "origin": origin})
+    assert "access-control-allow-origin" not in off.headers
