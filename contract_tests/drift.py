@@ -36,7 +36,7 @@ from typing import Any
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PATH_PARAM = re.compile(r"{[^}]*}")
-_NUMERIC = {"integer": 1, "number": 2}  # integer is a subset of number
+_WIDER = ("integer", "number")  # every integer is a number
 
 
 @dataclass(frozen=True)
@@ -318,9 +318,9 @@ def _compare_node(label: str, section: str, path: str, a: Node, b: Node, request
 
     if a.type != b.type:
         if request:  # the server must accept all the client sends: widening is safe
-            safe = b.type == "any" or _NUMERIC.get(a.type, 0) < _NUMERIC.get(b.type, 0) and a.type in _NUMERIC
+            safe = b.type == "any" or (a.type, b.type) == _WIDER
         else:        # the client must parse all the server sends: narrowing is safe
-            safe = a.type == "any" or _NUMERIC.get(b.type, 0) < _NUMERIC.get(a.type, 0) and b.type in _NUMERIC
+            safe = a.type == "any" or (b.type, a.type) == _WIDER
         yield change("type", a.type, b.type, not safe)
     if a.format != b.format:
         safe = (not b.format) if request else (not a.format)
@@ -403,6 +403,8 @@ def _what(c: Change) -> str:
         return f"removed (was {c.before})"
     if c.change == "enum":
         return f"enum {enum_delta(c)}"
+    if c.change in ("required", "nullable", "deprecated"):
+        return f"{c.before} -> {c.after}" if c.change != "deprecated" else f"deprecated {c.before} -> {c.after}"
     return f"{c.change} {c.before} -> {c.after}"
 
 

@@ -23,7 +23,6 @@ from . import drift
 
 # The record of the real API, rebuilt from the official SDK (see contract_tests/contract/).
 RECORD_FILE = Path(__file__).parent / "contract" / "equos-v3.record.json"
-FALLBACK_FILE = Path(__file__).parent / "contract" / "equos-v3.openapi.json"
 URL_TIMEOUT_SECONDS = 30
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
@@ -32,15 +31,11 @@ class DocumentError(Exception):
     """A document that cannot be read or is no OpenAPI document."""
 
 
-def record_file() -> Path:
-    return RECORD_FILE if RECORD_FILE.exists() else FALLBACK_FILE
-
-
 def load(source: str) -> dict[str, Any]:
     """A JSON OpenAPI document from a file path or an http(s) URL."""
     if source.startswith(("http://", "https://")):
         try:
-            with urllib.request.urlopen(source, timeout=URL_TIMEOUT_SECONDS) as reply:  # noqa: S310
+            with urllib.request.urlopen(source, timeout=URL_TIMEOUT_SECONDS) as reply:
                 raw = reply.read(MAX_DOCUMENT_BYTES + 1)
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise DocumentError(f"cannot fetch {source}: {exc}") from None
@@ -93,7 +88,7 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         published = load(args.source)
         baselines: list[tuple[str, str, dict[str, Any]]] = []
         if args.against in ("both", "record"):
-            path = record_file()
+            path = RECORD_FILE
             record = load(str(path))
             baselines.append(("record", _record_title(path, record), record))
     except DocumentError as exc:
