@@ -61,8 +61,8 @@ class RecordError(Exception):
 class _Types:
     """Turns the SDK's type annotations (as source text) into JSON schemas."""
 
-    def __init__(self, enums: dict[str, type[enum.Enum]], maps: dict[str, str], models: set[str]):
-        self.enums, self.maps, self.models = enums, maps, models
+    def __init__(self, enums: dict[str, type[enum.Enum]], maps: dict[str, str], models: set[str], unset: type):
+        self.enums, self.maps, self.models, self.unset = enums, maps, models, unset
 
     def schema(self, annotation: str) -> tuple[dict[str, Any], bool]:
         """(schema, optional): ``Unset`` in the union makes the property optional."""
@@ -172,6 +172,8 @@ def _object_schema(cls: type, types: _Types) -> dict[str, Any]:
         schema, optional = types.schema(str(field.type))
         if optional == popped_required:
             raise RecordError(f"{cls.__name__}.{field.name}: annotation and from_dict disagree")
+        if field.default is not attrs.NOTHING and not isinstance(field.default, types.unset):
+            schema = schema | {"default": field.default}  # a documented default, e.g. search=False
         properties[key] = schema
         if not optional:
             required.append(key)
@@ -197,7 +199,8 @@ def _enum_schema(cls: type[enum.Enum]) -> dict[str, Any]:
 def _components(models: ModuleType) -> tuple[dict[str, Any], _Types]:
     classes, enums = _model_classes(models)
     maps = {n: _extras_type(c) for n, c in classes.items() if not _declared(c)}
-    types = _Types(enums, maps, {n for n in classes if n not in maps})
+    unset = importlib.import_module(f"{PACKAGE}.client.types").Unset
+    types = _Types(enums, maps, {n for n in classes if n not in maps}, unset)
     schemas: dict[str, Any] = {}
     for name in sorted([*enums, *types.models]):
         schemas[name] = _enum_schema(enums[name]) if name in enums else _object_schema(classes[name], types)
