@@ -23,7 +23,8 @@ A change is breaking when such a client can fail:
 - any other type or format change, and any change among the alternatives of a ``oneOf``/``anyOf``.
 Everything else (added operations and optional fields, widened requests, error statuses, ...) is
 additive: printed, exit code 0. Error statuses and removed deprecated operations are "quiet": counted
-in one line rather than listed, as the mock documents both on purpose.
+in one line rather than listed. Against the mock, the mock's own differences from the record are
+declared extensions (``beyond``): quiet and never breaking; only other differences are news.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -49,6 +50,7 @@ class Change:
     after: str
     breaking: bool
     quiet: bool = False  # a kind the mock has on purpose: counted, listed only on request
+    declared: bool = False  # also a difference of the mock from the record, which the mock declares
 
     def key(self) -> tuple[str, str, str, str]:
         return self.operation, self.section, self.field, self.change
@@ -267,6 +269,16 @@ def compare(baseline: Mapping[str, Any], published: Mapping[str, Any]) -> list[C
     return changes
 
 
+def beyond(changes: list[Change], known: list[Change]) -> list[Change]:
+    """``changes`` with those also in ``known`` marked declared: quiet and not breaking.
+
+    For the mock: its differences from the record are all declared extensions (a test holds them to
+    the README's table), so against a published document only the others are news.
+    """
+    known_set = set(known)
+    return [replace(c, breaking=False, quiet=True, declared=True) if c in known_set else c for c in changes]
+
+
 def _compare_operation(old: Operation, new: Operation) -> Iterator[Change]:
     label = new.label
     if old.deprecated != new.deprecated:
@@ -369,14 +381,15 @@ def enum_delta(c: Change) -> str:
 def render_text(title: str, changes: list[Change], *, show_quiet: bool = False) -> str:
     shown = [c for c in changes if show_quiet or not c.quiet]
     breaking = sum(c.breaking for c in changes)
-    additive = len(changes) - breaking
-    lines = [f"{title}: " + ("no differences" if not changes else f"{breaking} breaking, {additive} additive")]
+    additive = sum(not c.breaking and not c.declared for c in changes)
+    news = breaking + additive
+    lines = [f"{title}: " + ("no differences" if not news else f"{breaking} breaking, {additive} additive")]
     current = None
     for c in shown:
         if c.operation != current:
             current = c.operation
             lines.append(f"  {c.operation}")
-        mark = "BREAKING" if c.breaking else "additive"
+        mark = "BREAKING" if c.breaking else "declared" if c.declared else "additive"
         where = c.section if c.section != "operation" else ""
         if c.section == "status":
             where = f"status {c.field}"
@@ -385,10 +398,13 @@ def render_text(title: str, changes: list[Change], *, show_quiet: bool = False) 
         lines.append(f"    {mark:8}  {where + ': ' if where else ''}{_what(c)}")
     quiet = [c for c in changes if c.quiet and not show_quiet]
     if quiet:
-        ops = sum(c.section == "operation" for c in quiet)
-        statuses = len(quiet) - ops
-        lines.append(f"  (not listed: {ops} deprecated operations removed, {statuses} error statuses "
-                     "added or removed; --all lists them)")
+        declared = sum(c.declared for c in quiet)
+        ops = sum(c.section == "operation" and not c.declared for c in quiet)
+        statuses = len(quiet) - declared - ops
+        kinds = [f"{declared} declared differences of the mock from the record" if declared else "",
+                 f"{ops} deprecated operations removed" if ops else "",
+                 f"{statuses} error statuses added or removed" if statuses else ""]
+        lines.append(f"  (not listed: {', '.join(k for k in kinds if k)}; --all lists them)")
     return "\n".join(lines)
 
 

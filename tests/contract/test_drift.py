@@ -60,6 +60,23 @@ def test_the_record_against_itself_reports_nothing(tmp_path: Path) -> None:
     assert "no differences" in text and "BREAKING" not in text and "additive" not in text
 
 
+def test_the_record_against_the_mock_shows_only_declared_differences(tmp_path: Path) -> None:
+    code, text = run(RECORD, tmp_path, "--against", "both")
+    assert code == 0, text
+    assert text.count("no differences") == 2 and "declared differences of the mock from the record" in text
+    mock = drift_cli.mock_document()
+    known = drift.compare(mock, RECORD)
+    assert known and not any(c.breaking for c in drift.beyond(known, known))
+    # A published change on top of a declared difference is news again.
+    document = edited(lambda doc: schema(doc, "EquosConversationStatus")["enum"].append("paused"))
+    news = [c for c in drift.beyond(drift.compare(mock, document), known) if not c.declared]
+    assert {c.key() for c in news} == {
+        ("GET /v3/conversations", "response 200", "conversations[].status", "enum"),
+        ("GET /v3/conversations/{id}", "response 200", "status", "enum"),
+        ("POST /v3/conversations/{id}/stop", "response 201", "status", "enum")}
+    assert all(c.breaking for c in news)
+
+
 def test_an_added_operation_is_additive(tmp_path: Path) -> None:
     def add(doc: dict[str, Any]) -> None:
         doc["paths"]["/v3/widgets"] = {"get": copy.deepcopy(doc["paths"]["/v3/health"]["get"])}
