@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what to compare with (default both)")
     parser.add_argument("--json", action="store_true", help="print the changes as JSON")
     parser.add_argument("--all", action="store_true", dest="show_quiet",
-                        help="also list error statuses and removed deprecated operations")
+                        help="also list error statuses, removed deprecated operations and the mock's declared "
+                             "differences from the record")
     return parser
 
 
