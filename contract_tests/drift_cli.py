@@ -92,12 +92,19 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         print(f"equos-mock drift: {exc}", file=err)
         return 2
     results: list[tuple[str, str, list[drift.Change]]] = []
-    if args.against in ("both", "record"):
-        results.append(("record", _record_title(RECORD_FILE, record), drift.compare(record, published)))
-    if args.against in ("both", "mock"):
-        mock = mock_document()
-        changes = drift.beyond(drift.compare(mock, published), known=drift.compare(mock, record))
-        results.append(("mock", "against the mock (its /docs/v3-json, default settings)", changes))
+    try:
+        drift.operations(published)  # a malformed document fails here, before anything is printed
+        if args.against in ("both", "record"):
+            results.append(("record", _record_title(RECORD_FILE, record), drift.compare(record, published)))
+        if args.against in ("both", "mock"):
+            mock = mock_document()
+            changes = drift.beyond(drift.compare(mock, published), known=drift.compare(mock, record))
+            results.append(("mock", "against the mock (its /docs/v3-json, default settings)", changes))
+    except (AttributeError, TypeError, RecursionError) as exc:
+        # Parts of the wrong JSON type (a list where an object belongs, ...), or nesting without end.
+        print(f"equos-mock drift: {args.source} is not a well-formed OpenAPI document "
+              f"({type(exc).__name__}: {str(exc)[:200]})", file=err)
+        return 2
     breaking = any(c.breaking for _, _, changes in results for c in changes)
     if args.json:
         json.dump({"published": args.source, "breaking": breaking,

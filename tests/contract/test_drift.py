@@ -278,12 +278,25 @@ def test_unreadable_documents_exit_2(tmp_path: Path, served: Callable[[bytes], s
     not_json.write_text("<html>", encoding="utf-8")
     not_openapi = tmp_path / "y.json"
     not_openapi.write_text("[1, 2]", encoding="utf-8")
+    malformed = tmp_path / "z.json"
+    malformed.write_text(json.dumps({"paths": {"/v3/x": {"get": {"responses": [1, 2]}}}}), encoding="utf-8")
     missing_url = served(b"{}").replace("/docs/v3-json", "/nothing")
     for source, words in ((str(tmp_path / "missing.json"), "cannot read"), (str(not_json), "is not JSON"),
-                          (str(not_openapi), "not an OpenAPI document"), (missing_url, "cannot fetch")):
+                          (str(not_openapi), "not an OpenAPI document"), (missing_url, "cannot fetch"),
+                          (str(malformed), "not a well-formed OpenAPI document")):
         out, err = io.StringIO(), io.StringIO()
         assert drift_cli.main([source], out=out, err=err) == 2, source
         assert words in err.getvalue() and out.getvalue() == ""
+
+
+def test_a_deeply_nested_document_is_compared(tmp_path: Path) -> None:
+    nested: dict[str, Any] = {"type": "string"}
+    for _ in range(450):  # about as deep as json itself reads
+        nested = {"type": "object", "properties": {"a": nested}}
+    ok = {"200": {"description": "", "content": {"application/json": {"schema": nested}}}}
+    document = edited(lambda doc: doc["paths"].update({"/v3/deep": {"get": {"responses": ok}}}))
+    code, text = run(document, tmp_path)
+    assert code == 0 and "GET /v3/deep" in text
 
 
 def test_the_command_runs_as_a_subprocess_without_pytest(tmp_path: Path) -> None:
