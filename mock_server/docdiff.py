@@ -2,11 +2,11 @@
 
 Both documents are flattened into facts: ``(where, facet) -> value``, e.g.
 ``("schema EquosBrain.client", "nullable") -> True`` or ``("GET /v3/brains ?take", "type") -> "number"``.
-What is compared: operations (path, method), their parameters (type, required), the request body
+What is compared: operations (path, method, operationId), their parameters (type, required), the request body
 (required, schema), each status and its schema per media type, security; and schemas structurally:
 properties, required, nullable, type, format, enum, items, refs by component name, closed objects
 (``additionalProperties: false``) and constraints (lengths, bounds, pattern, default).
-Titles, descriptions, examples and summaries are not compared.
+Titles, descriptions, examples, summaries and tags are not compared.
 
 A difference is "added" (only the candidate has it), "missing" (only the reference has it) or
 "changed". A whole operation, property or status that one side lacks is one difference, not one
@@ -100,6 +100,8 @@ def _schema(facts: Facts, where: str, schema: Any) -> None:
 
 def _operation(facts: Facts, where: str, op: dict[str, Any], document: dict[str, Any]) -> None:
     facts[(where, "")] = True
+    if "operationId" in op:  # a generated client's method name
+        facts[(where, "operationId")] = op["operationId"]
     security = op.get("security", document.get("security", []))
     facts[(where, "security")] = sorted(name for requirement in security for name in requirement)
     for param in op.get("parameters", []):

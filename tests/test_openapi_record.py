@@ -209,6 +209,11 @@ def test_docdiff_names_exactly_each_edit():
     assert _edited(change_status) == ["POST /v3/brains -> 200: added", "POST /v3/brains -> 201: missing"]
     assert _edited(make_nullable) == ["schema EquosTimelineEntry.author: nullable added (true)"]
 
+    def rename_operation(d):
+        d["paths"]["/v3/health"]["get"]["operationId"] = "checkHealth"
+
+    assert _edited(rename_operation) == ['GET /v3/health: operationId changed ("healthCheck" -> "checkHealth")']
+
 
 def test_docdiff_reads_type_lists_and_any_of_alike():
     a = {"components": {"schemas": {"X": {"type": "object", "properties": {"v": {"type": ["string", "null"]}}}}}}
