@@ -27,6 +27,8 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     add_serve_arguments(serve, environ)
     contract = sub.add_parser("contract", help="run the contract suite (arguments go to pytest)")
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    drift = sub.add_parser("drift", help="compare a published /docs/v3-json with the record and the mock")
+    drift.add_argument("drift_args", nargs=argparse.REMAINDER, help="FILE_OR_URL [--json] [--against ...]")
     return parser
 
 
@@ -143,6 +145,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         import pytest
 
         return int(pytest.main(["--pyargs", "contract_tests", *argv[1:]]))
+    if argv[:1] == ["drift"]:
+        # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
+        from contract_tests import drift_cli
+
+        return drift_cli.main(argv[1:])
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["serve", *argv]
     parser = build_parser(environ)

@@ -1,5 +1,8 @@
 """The legacy API assembled: /v1 operations, their deprecated /v3 aliases, /docs/v1-json, avatar images.
 
+/v1/knowledge-bases are the v3 knowledge-base operations under /v1 (see ``knowledge_bases_v1``); they get
+no /v3 alias, as /v3/knowledge-bases is the current API itself.
+
 The v1 operations get their own OpenAPI document at /docs/v1-json, as the real API publishes one there;
 the /v3 aliases (on by default, ``Settings.legacy_v3_routes``) join the v3 document marked deprecated,
 as they were in the real v3 document (December 2025).
@@ -17,13 +20,14 @@ from starlette.responses import HTMLResponse, Response
 from .. import openapi
 from ..domain.avatars import THUMBNAIL_PATH
 from ..settings import Settings
-from . import agents, avatars, limits, sessions
+from . import agents, avatars, knowledge_bases_v1, limits, sessions
 from .operation import JSON_TYPE, Operation
 
 V1_OPERATIONS: tuple[Operation, ...] = (
     *sessions.OPERATIONS,
     *agents.OPERATIONS,
     *avatars.OPERATIONS,
+    *knowledge_bases_v1.OPERATIONS,
     limits.LIMITS,
     limits.HEALTH,
 )
@@ -34,8 +38,9 @@ def _v3_alias(op: Operation) -> Operation:
                    operation_id=op.operation_id.removesuffix("_v1") + "_v3", deprecated=True)
 
 
-# /v3/health already exists; every other legacy route had a deprecated /v3 twin.
-V3_ALIASES: tuple[Operation, ...] = tuple(_v3_alias(op) for op in V1_OPERATIONS if op is not limits.HEALTH)
+# /v3/health and /v3/knowledge-bases already exist; every other legacy route had a deprecated /v3 twin.
+V3_ALIASES: tuple[Operation, ...] = tuple(_v3_alias(op) for op in V1_OPERATIONS
+                                          if op is not limits.HEALTH and op not in knowledge_bases_v1.OPERATIONS)
 
 
 def v3_aliases(settings: Settings) -> tuple[Operation, ...]:
