@@ -13,27 +13,28 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors, openapi, seed
-from .api import brains, characters, control, conversations, faces, knowledge_bases, legacy, organizations, voices
+from .api import control, knowledge_bases, legacy, organizations
+from .api.common import catalog_operations
 from .api.operation import JSON_TYPE, Operation, endpoint
+from .catalog import DEFAULT
 from .clock import Clock
 from .domain.knowledge import UPLOAD_PATH
 from .faults import FaultMiddleware
 from .journal import JournalMiddleware
+from .resource import Catalog
 from .runtime import Runtime
 from .settings import Settings
 from .store import MemoryStore
 from .store.sqlite import PersistOnReply, open_data_dir
 
-# The route table: every v3 operation, in the order the OpenAPI document lists them.
-V3_OPERATIONS: tuple[Operation, ...] = (
-    *organizations.OPERATIONS,
-    *brains.OPERATIONS,
-    *characters.OPERATIONS,
-    *faces.OPERATIONS,
-    *voices.OPERATIONS,
-    *knowledge_bases.OPERATIONS,
-    *conversations.OPERATIONS,
-)
+
+def v3_operations(resources: Catalog) -> tuple[Operation, ...]:
+    """The route table: every v3 operation, in the order the OpenAPI document lists them."""
+    return (*organizations.OPERATIONS, *catalog_operations(resources))
+
+
+# The default app's v3 operations (the declared resources' and health/usage).
+V3_OPERATIONS: tuple[Operation, ...] = v3_operations(DEFAULT)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 CORS_HEADERS = "x-api-key, authorization, content-type, x-mock-token"
@@ -116,16 +117,18 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return errors.ApiError(500, f"Internal server error: {type(exc).__name__}").response()
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, store: MemoryStore | None = None
-               ) -> Starlette:
+def create_app(settings: Settings | None = None, clock: Clock | None = None, store: MemoryStore | None = None,
+               *, resources: Catalog = DEFAULT) -> Starlette:
+    """The app; ``resources`` are the declared resources it serves (``catalog.DEFAULT``, or more)."""
     settings = settings or Settings()
-    runtime = Runtime(settings, clock=clock, store=store)
+    runtime = Runtime(settings, clock=clock, store=store, resources=resources)
+    operations = V3_OPERATIONS if resources is DEFAULT else v3_operations(resources)
     persistence = open_data_dir(runtime, settings.data_dir) if settings.data_dir else None
     if settings.seed_file and not (persistence is not None and persistence.loaded):
         seed.load(runtime, seed.read_seed(settings.seed_file))
 
     legacy_v3 = legacy.v3_aliases(settings)
-    document = openapi.build((*V3_OPERATIONS, *legacy_v3))
+    document = openapi.build((*operations, *legacy_v3))
     document_bytes = json.dumps(document).encode()
 
     async def openapi_json(request: Request) -> Response:
@@ -135,7 +138,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
         return HTMLResponse(openapi.SWAGGER_PAGE)
 
     table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op))
-                                              for op in (*V3_OPERATIONS, *legacy.V1_OPERATIONS, *legacy_v3)]
+                                              for op in (*operations, *legacy.V1_OPERATIONS, *legacy_v3)]
     table += legacy.docs_routes()
     table += [("GET", "/docs/v3-json", openapi_json), ("GET", "/docs/v3", swagger),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]

@@ -6,14 +6,8 @@ import random
 import string
 import uuid
 
+# Ids of things that are not declared resources; a resource declares its own prefix.
 _PREFIXES = {
-    "brain": "brn",
-    "character": "chr",
-    "face": "fce",
-    "voice": "vce",
-    "knowledge_base": "kb",
-    "document": "doc",
-    "conversation": "cnv",
     "utterance": "utt",
     "organization": "org",
 }
@@ -35,7 +29,7 @@ class IdGenerator:
     def token(self, nbytes: int = 16) -> str:
         return self._random.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()
 
-    def new(self, kind: str, style: str = "uuid") -> str:
+    def new(self, kind: str, style: str = "uuid", prefix: str | None = None) -> str:
         if self._preset:
             return self._preset.pop(0)
         if style == "uuid":
@@ -43,5 +37,5 @@ class IdGenerator:
         if style == "cuid":
             return "c" + "".join(self._random.choice(_BASE36) for _ in range(24))
         if style == "prefixed":
-            return f"{_PREFIXES.get(kind, kind[:3])}_{self.token(12)}"
+            return f"{prefix or _PREFIXES.get(kind, kind[:3])}_{self.token(12)}"
         raise ValueError(f"unknown id style {style!r}")

@@ -161,9 +161,10 @@ def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool 
                                  raise_on_unexpected_status=raise_on_unexpected_status,
                                  httpx_args={"transport": transport} if transport is not None else {})
     client._client = strict
-    for group in ("brains", "characters", "faces", "voices", "conversations", "knowledge_bases",
-                  "organizations", "tokens", "health"):
-        getattr(client, group)._client = strict
+    # Every API group of the SDK (brains, knowledge_bases, tokens, ...): whatever groups this version has.
+    for name, group in vars(client).items():
+        if not name.startswith("_") and hasattr(group, "_client"):
+            group._client = strict
     return client
 
 

@@ -13,13 +13,18 @@ from . import errors
 from .assumptions import Assumptions
 from .clock import Clock
 from .ids import IdGenerator
+from .resource import Catalog
 from .settings import Settings
 from .store import MemoryStore, Organization
+from .store.memory import OrgSettings
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None, store: MemoryStore | None = None):
+    def __init__(self, settings: Settings, clock: Clock | None = None, store: MemoryStore | None = None,
+                 *, resources: Catalog):
         self.settings = settings
+        self.resources = resources  # the declared resources this app serves
+        self._id_prefixes = {r.kind: r.id_prefix for r in resources if r.id_prefix}
         self.clock = clock or Clock()
         self.store = store or MemoryStore()
         self.ids = IdGenerator(settings.seed)
@@ -48,7 +53,7 @@ class Runtime:
         return self.clock_for(org).now()
 
     def new_id(self, kind: str) -> str:
-        return self.ids.new(kind, self.assumptions["id_style"])
+        return self.ids.new(kind, self.assumptions["id_style"], self._id_prefixes.get(kind))
 
     # --- organizations and keys -----------------------------------------------
     @property
@@ -72,9 +77,13 @@ class Runtime:
     def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None
                             ) -> Organization:
         org_id = org_id or self.new_id("organization")
-        org = Organization(org_id, name or org_id)
+        org = self.new_organization(org_id, name or org_id)
         org.created_at = self.clock.now()
         return self.store.add_organization(org, keys)
+
+    def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
+        """An empty organization with a collection per declared resource (not yet in the store)."""
+        return Organization(org_id, name, settings, self.resources)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""

@@ -1,6 +1,7 @@
 """Seed files: organizations, their keys and settings, and resources, as JSON.
 
-Resources are created through the domain, so a seed obeys the same rules (references,
+Each declared resource is seeded from its seed key (a sub-resource's entries sit inside its
+parent's entry), created through the domain, so a seed obeys the same rules (references,
 conflicts) as the API; an entry may name its own ``id`` so characters can refer to it.
 """
 
@@ -13,15 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import errors
-from .domain import characters, knowledge, resources
-from .models.characters import CreateEquosCharacterRequest
-from .models.resources import (
-    CreateDocumentRequest,
-    CreateEquosBrainRequest,
-    CreateEquosFaceRequest,
-    CreateEquosVoiceRequest,
-    CreateKnowledgeBaseRequest,
-)
+from .domain import resources
+from .resource import Resource
 from .runtime import Runtime
 from .store import Organization
 from .store.memory import SETTINGS_JSON, OrgSettings
@@ -79,27 +73,27 @@ def _create(rt: Runtime, entry: dict[str, Any], make: Any) -> Any:
 def load_resources(rt: Runtime, org: Organization, spec: dict[str, Any], where: str = "seed") -> None:
     """Create the resources of one organization entry inside ``org``."""
     try:
-        for entry in spec.get("faces", []):
-            body = _body(CreateEquosFaceRequest, entry, f"{where}.faces")
-            _create(rt, entry, lambda b=body: resources.create_face(rt, org, b))
-        for entry in spec.get("voices", []):
-            body = _body(CreateEquosVoiceRequest, entry, f"{where}.voices")
-            _create(rt, entry, lambda b=body: resources.create_voice(rt, org, b))
-        for entry in spec.get("brains", []):
-            body = _body(CreateEquosBrainRequest, entry, f"{where}.brains")
-            _create(rt, entry, lambda b=body: resources.create_brain(rt, org, b))
-        for entry in spec.get("knowledgeBases", []):
-            kb_entry = {k: v for k, v in entry.items() if k != "documents"}
-            body = _body(CreateKnowledgeBaseRequest, kb_entry, f"{where}.knowledgeBases")
-            kb = _create(rt, kb_entry, lambda b=body: knowledge.create_knowledge_base(rt, org, b))
-            for doc in entry.get("documents", []):
-                doc_body = _body(CreateDocumentRequest, doc, f"{where}.documents")
-                _create(rt, doc, lambda b=doc_body, k=kb: knowledge.add_document(rt, org, k.id, b, "http://seed"))
-        for entry in spec.get("characters", []):
-            body = _body(CreateEquosCharacterRequest, entry, f"{where}.characters")
-            _create(rt, entry, lambda b=body: characters.create_character(rt, org, b))
+        for resource in rt.resources.seed_order():
+            _load_entries(rt, org, resource, spec.get(resource.seed or "", []), where, None)
     except errors.ApiError as exc:
         raise SeedError(f"{where}: {exc}") from None
+
+
+def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: list[Any], where: str,
+                  parent_id: str | None) -> None:
+    children = rt.resources.children(resource.name)
+    nested = {child.seed for child in children}
+    assert resource.create is not None
+    for entry in entries:
+        own = {k: v for k, v in entry.items() if k not in nested}
+        body = _body(resource.create, own, f"{where}.{resource.seed}")
+        if parent_id is None:
+            item = _create(rt, own, lambda b=body: resources.create(rt, org, resource, b))
+        else:  # a sub-resource: its declared rule creates it inside its parent
+            assert resource.create_rule is not None
+            item = _create(rt, own, lambda b=body: resource.create_rule(rt, org, parent_id, b))
+        for child in children:
+            _load_entries(rt, org, child, entry.get(child.seed, []), where, item.id)
 
 
 def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> list[Organization]:

@@ -1,7 +1,7 @@
 """State as JSON: export one organization or all, and import it back exactly.
 
 Used by the control plane (export/import) and by persistence. Each collection's
-records are the API's own response models, dumped and re-validated.
+records are its declared model (see ``resource``), dumped and re-validated.
 """
 
 from __future__ import annotations
@@ -9,35 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel
-
 from .clock import Clock, from_ms, to_ms
-from .models.agents import EquosAgent
-from .models.avatars import AvatarRecord
-from .models.characters import EquosCharacter
-from .models.conversations import EquosConversation
-from .models.resources import EquosBrain, EquosDocument, EquosFace, EquosKnowledgeBase, EquosVoice
-from .models.sessions import SessionRecord
 from .runtime import Runtime
 from .store import Organization
-from .store.memory import COLLECTIONS, OrgSettings
+from .store.memory import OrgSettings
 
 FORMAT = "equos-mock-state/1"
-
-# The model of each collection's records: the one place a new collection must be registered.
-COLLECTION_MODELS: dict[str, type[BaseModel]] = {
-    "brains": EquosBrain,
-    "characters": EquosCharacter,
-    "faces": EquosFace,
-    "voices": EquosVoice,
-    "knowledge_bases": EquosKnowledgeBase,
-    "documents": EquosDocument,
-    "conversations": EquosConversation,
-    "agents": EquosAgent,
-    "avatars": AvatarRecord,
-    "sessions": SessionRecord,
-}
-assert set(COLLECTION_MODELS) == set(COLLECTIONS)
 
 
 def _clock_json(clock: Clock | None) -> dict[str, Any] | None:
@@ -49,9 +26,9 @@ def _clock_json(clock: Clock | None) -> dict[str, Any] | None:
 def export_org(rt: Runtime, org: Organization) -> dict[str, Any]:
     keys = rt.store.keys_of(org.id)
     collections = {}
-    for name in COLLECTIONS:
+    for name, collection in org.collections.items():
         # Oldest first, so an import re-creates the same order.
-        _, items = org.collection(name).page(0, len(org.collection(name)) or 1, newest_first=False)
+        _, items = collection.page(0, len(collection) or 1, newest_first=False)
         collections[name] = [json.loads(item.model_dump_json()) for item in items]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": rt.public_keys_of(org),
             "settings": org.settings.to_json(),
@@ -73,13 +50,14 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
             if not replace:
                 raise ValueError(f"organization {spec['id']} already exists")
             rt.store.remove_organization(spec["id"])
-        org = Organization(spec["id"], spec.get("name") or spec["id"], OrgSettings.from_json(spec.get("settings", {})))
+        org = rt.new_organization(spec["id"], spec.get("name") or spec["id"],
+                                  OrgSettings.from_json(spec.get("settings", {})))
         if spec.get("clock"):
             org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
             if not spec["clock"]["frozen"]:
                 org.clock.unfreeze()
         for name, records in spec.get("collections", {}).items():
-            model = COLLECTION_MODELS[name]
+            model = rt.resources[name].model
             collection = org.collection(name)
             for record in records:
                 collection.add(model.model_validate_json(json.dumps(record)))
@@ -90,4 +68,4 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
     return loaded
 
 
-__all__ = ["COLLECTION_MODELS", "export_state", "import_state", "to_ms"]
+__all__ = ["export_state", "import_state", "to_ms"]

@@ -159,7 +159,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     """Everything (default), or one organization's resources (``organization`` or ``key``)."""
     org = organization_from(rt, request, data)
     if org is not None:
-        fresh = Organization(org.id, org.name, org.settings)
+        fresh = rt.new_organization(org.id, org.name, org.settings)
         rt.store.organizations[org.id] = fresh
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
@@ -177,9 +177,7 @@ def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
     keys = [mask_secret(k) for k in rt.store.keys_of(org.id)]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
             "settings": org.settings.to_json(),
-            "counts": {name: len(org.collection(name)) for name in
-                       ("brains", "characters", "faces", "voices", "knowledge_bases", "documents",
-                        "conversations")}}
+            "counts": {name: len(collection) for name, collection in org.collections.items()}}
 
 
 def organizations_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:

@@ -1,4 +1,7 @@
-"""/v3/knowledge-bases and their documents, plus the mock's own upload endpoint."""
+"""/v3/knowledge-bases' own operations (their documents), plus the mock's own upload endpoint.
+
+List, get, create and delete are generated from the declaration (see ``catalog``).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +13,12 @@ from ..domain import knowledge
 from ..models.resources import (
     CreateDocumentRequest,
     CreateDocumentResponse,
-    CreateKnowledgeBaseRequest,
     EquosDocument,
-    EquosKnowledgeBase,
-    ListEquosKnowledgeBasesResponse,
 )
 from ..runtime import Runtime
-from .common import get_operation, list_operation
 from .operation import JSON_TYPE, Call, Operation, read_body
 
 PATH, TAG = "/v3/knowledge-bases", "knowledge-base"
-
-
-def _with_documents(call: Call, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
-    return knowledge.with_documents(call.org, kb)
 
 
 def _add_document(call: Call) -> CreateDocumentResponse:
@@ -31,19 +26,7 @@ def _add_document(call: Call) -> CreateDocumentResponse:
     return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, base_url)
 
 
-OPERATIONS = (
-    list_operation(path=PATH, tag=TAG, operation_id="listKnowledgeBases", summary="List Knowledge Bases.",
-                   collection="knowledge_bases", key="items", response=ListEquosKnowledgeBasesResponse,
-                   shape=_with_documents),
-    get_operation(path=PATH, tag=TAG, operation_id="getKnowledgeBase",
-                  summary="Get a Knowledge Base by ID, with its documents.",
-                  collection="knowledge_bases", response=EquosKnowledgeBase, shape=_with_documents),
-    Operation("POST", PATH, "createKnowledgeBase", "Create a Knowledge Base.", TAG,
-              lambda call: knowledge.create_knowledge_base(call.runtime, call.org, call.body),
-              status=201, body=CreateKnowledgeBaseRequest, response=EquosKnowledgeBase),
-    Operation("DELETE", PATH + "/{id}", "deleteKnowledgeBase", "Delete a Knowledge Base and its documents.",
-              TAG, lambda call: knowledge.delete_knowledge_base(call.runtime, call.org, call.params["id"]),
-              response=EquosKnowledgeBase, nullable=True),
+DOCUMENT_OPERATIONS = (
     Operation("POST", PATH + "/{id}/documents", "addDocument",
               "Add a document: returns a signed uploadUrl to PUT its bytes to before expireAt.", TAG,
               _add_document, status=201, body=CreateDocumentRequest, response=CreateDocumentResponse),

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import knowledge_bases
+from ..catalog import KNOWLEDGE_BASES
+from .common import operations
 from .operation import Operation
 
 V3_PREFIX, V1_PREFIX = "/v3/", "/v1/"
@@ -38,4 +39,4 @@ def _v1(op: Operation) -> Operation:
     return replace(op, path=V1_PREFIX + op.path.removeprefix(V3_PREFIX), operation_id=op.operation_id + "_v1")
 
 
-OPERATIONS: tuple[Operation, ...] = tuple(_v1(op) for op in knowledge_bases.OPERATIONS)
+OPERATIONS: tuple[Operation, ...] = tuple(_v1(op) for op in operations(KNOWLEDGE_BASES))

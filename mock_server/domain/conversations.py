@@ -26,8 +26,7 @@ from ..models.conversations import (
 from ..runtime import Runtime
 from ..store import Organization
 from ..tokens import client_token
-from . import rooms
-from .characters import populate
+from . import resources, rooms
 from .usage import billed_ms
 
 RUNNING = EquosConversationStatus.running
@@ -73,7 +72,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         remote_token = _token(rt, conversation, body.remoteAgent.identity, body.remoteAgent.name)
     return CreateEquosConversationResponse(
         conversation=EquosConversationWithCharacter(
-            **dict(conversation), character=populate(org, character)),
+            **dict(conversation), character=resources.read(rt, org, rt.resources["characters"], character)),
         consumerAccessToken=consumer_token,
         remoteAgentAccessToken=remote_token,
     )

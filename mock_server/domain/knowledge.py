@@ -17,7 +17,6 @@ from ..models.resources import (
 )
 from ..runtime import Runtime
 from ..store import Organization
-from . import resources
 
 # Document status values of the mock (the API publishes none).
 PENDING, UPLOADED, READY = "pending", "uploaded", "ready"
@@ -34,21 +33,10 @@ def create_knowledge_base(rt: Runtime, org: Organization, body: CreateKnowledgeB
 
 
 def with_documents(org: Organization, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
+    """A knowledge base as reads (and its delete) show it: with its documents, oldest first."""
     docs = org.documents.matching("knowledgeBaseId", kb.id)
     docs.sort(key=lambda d: (d.createdAt, d.id))
     return kb.model_copy(update={"documents": docs})
-
-
-def delete_knowledge_base(rt: Runtime, org: Organization, kb_id: str) -> EquosKnowledgeBase | None:
-    kb = org.knowledge_bases.get(kb_id)
-    if kb is None:
-        return None
-    kb = with_documents(org, kb)
-    for doc in kb.documents:
-        org.documents.remove(doc.id)
-    # The knowledge base itself vanishes too, and characters stop referring to it.
-    resources.delete(rt, org, "knowledge_bases", kb_id)
-    return kb
 
 
 def _sign(rt: Runtime, org_id: str, doc_id: str, expires_ms: int) -> str:

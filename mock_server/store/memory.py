@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from ..clock import to_ms
+from ..resource import Resource
 
 T = TypeVar("T", bound=BaseModel)
 _Key = tuple[int, int]
@@ -132,10 +133,17 @@ class Collection(Generic[T]):
             ids = [entry[2] for entry in index[skip : skip + take]]
         return total, [self._items[i] for i in ids]
 
+    def page_where(self, where: dict[str, Any], skip: int, take: int, *, newest_first: bool = True
+                   ) -> tuple[int, list[T]]:
+        """A page of the items whose fields equal ``where``; its first field must be indexed."""
+        first, value = next(iter(where.items()))
+        entries = sorted((*self._keys[i], i) for i in self._by_field[first].get(value, ()))
+        items = [self._items[entry[2]] for entry in entries]
+        items = [x for x in items if all(getattr(x, f, None) == v for f, v in where.items())]
+        if newest_first:
+            items.reverse()
+        return len(items), items[skip : skip + take]
 
-
-COLLECTIONS = ("brains", "characters", "faces", "voices", "knowledge_bases", "documents", "conversations",
-               "agents", "avatars", "sessions")
 
 
 @dataclass
@@ -164,30 +172,26 @@ SETTINGS_JSON = {"durationLimit": "duration_limit", "charge": "charge", "chargeB
 
 
 class Organization:
-    """One tenant: its settings and its collections (all ordered by one sequence)."""
+    """One tenant: its settings and one collection per declared resource (all ordered by one sequence)."""
 
-    def __init__(self, org_id: str, name: str, settings: OrgSettings | None = None):
+    def __init__(self, org_id: str, name: str, settings: OrgSettings | None = None,
+                 resources: Iterable[Resource] = ()):
         self.id = org_id
         self.name = name
         self.settings = settings or OrgSettings()
         self.clock: Any = None  # None: the app clock; a Clock when a test scoped time to this org
         self.created_at: Any = None  # a datetime once the runtime creates it (legacy limits' createdAt)
         sequence = itertools.count()
-        self.brains: Collection[Any] = Collection(sequence)
-        self.characters: Collection[Any] = Collection(sequence, indexed=("livekitIdentity",))
-        self.faces: Collection[Any] = Collection(sequence, indexed=("identity",))
-        self.voices: Collection[Any] = Collection(sequence, indexed=("identity",))
-        self.knowledge_bases: Collection[Any] = Collection(sequence)
-        self.documents: Collection[Any] = Collection(sequence, indexed=("knowledgeBaseId",))
-        self.conversations: Collection[Any] = Collection(sequence)
-        self.agents: Collection[Any] = Collection(sequence)  # legacy v1
-        self.avatars: Collection[Any] = Collection(sequence, indexed=("identity",))  # legacy v1
-        self.sessions: Collection[Any] = Collection(sequence)  # legacy v1
+        self.collections: dict[str, Collection[Any]] = {
+            r.name: Collection(sequence, indexed=r.index_fields) for r in resources}
+        clash = set(self.collections) & set(vars(self))
+        if clash:
+            raise ValueError(f"resource names clash with organization attributes: {sorted(clash)}")
+        # Each collection is an attribute too (org.brains), as domain rules read them.
+        vars(self).update(self.collections)
 
     def collection(self, name: str) -> Collection[Any]:
-        if name not in COLLECTIONS:
-            raise KeyError(name)
-        return getattr(self, name)
+        return self.collections[name]
 
 
 class MemoryStore:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .memory import COLLECTIONS, Organization
+from .memory import Organization
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -92,7 +92,7 @@ class SqlitePersistence:
         specs = []
         for org_id, name, settings, clock in self.connection.execute(
                 "SELECT id, name, settings, clock FROM organizations ORDER BY rowid"):
-            collections: dict[str, list[Any]] = {c: [] for c in COLLECTIONS}
+            collections: dict[str, list[Any]] = {c: [] for c in rt.resources.names}
             for collection, data in self.connection.execute(
                     "SELECT collection, data FROM records WHERE org_id=? ORDER BY rowid", (org_id,)):
                 collections[collection].append(json.loads(data))
@@ -127,11 +127,11 @@ class SqlitePersistence:
 
     # --- writing ----------------------------------------------------------------
     def _listen(self, org: Organization) -> None:
-        for name in COLLECTIONS:
+        for name, collection in org.collections.items():
             def listener(op: str, item: Any, _org: Organization = org, _name: str = name) -> None:
                 with self._lock:
                     self._pending.append((_org, _name, op, item))
-            org.collection(name).listener = listener
+            collection.listener = listener
 
     def _org_row(self, org: Organization) -> tuple[str, str, str | None]:
         return org.name, json.dumps(org.settings.to_json(), sort_keys=True), _clock_state(org.clock)
@@ -141,8 +141,7 @@ class SqlitePersistence:
         writes.append(("INSERT INTO organizations VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                        "name=excluded.name, settings=excluded.settings, clock=excluded.clock",
                        (org.id, *self._org_row(org))))
-        for name in COLLECTIONS:
-            collection = org.collection(name)
+        for name, collection in org.collections.items():
             _, items = collection.page(0, len(collection) or 1, newest_first=False)
             writes.extend(("INSERT INTO records VALUES (?, ?, ?, ?)", (org.id, name, item.id, _dump(item)))
                           for item in items)
