@@ -111,11 +111,12 @@ class Runtime:
         """``org`` is being used now: persistence rechecks its settings, the idle limit restarts."""
         self.store.touch(org)
         ttl = self.settings.org_idle_ttl_seconds
-        if ttl is None or org.pinned:
+        if ttl is None:
             return
         now = self.clock.now_ms()
-        self.last_used[org.id] = now
-        self.last_used.move_to_end(org.id)
+        if not org.pinned:
+            self.last_used[org.id] = now
+            self.last_used.move_to_end(org.id)
         self.evict_idle(now - int(ttl * 1000))
 
     def evict_idle(self, before_ms: int) -> int:
