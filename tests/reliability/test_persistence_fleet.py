@@ -94,7 +94,7 @@ def test_deleting_and_resetting_everything_is_persisted(tmp_path: Path) -> None:
     with running(tmp_path) as app:
         assert app.state.runtime.store.organizations == {}
     db = sqlite3.connect(tmp_path / DB_NAME)
-    assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+    assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("organizations", "records", "api_keys", "public_keys")] == [0, 0, 0, 0]
     db.close()
 
