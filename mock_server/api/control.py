@@ -175,6 +175,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         rt.store.replace_organization(fresh)
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
+    rt.last_used.clear()
     rt.journal.clear()
     rt.faults.clear()
     rt.configured_keys = set(rt.settings.api_keys)
