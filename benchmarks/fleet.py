@@ -358,7 +358,7 @@ def datadir(small: int, large: int, reps: int) -> dict[str, Any]:
         async def measure() -> dict[str, Any]:
             writes: dict[int, list[float]] = {small: [], large: []}
             reads: dict[int, list[float]] = {small: [], large: []}
-            for size, app in apps.items():
+            for app in apps.values():
                 await call(app, "POST", "/v3/brains", BRAIN, "sk_writer")  # warm: the writer's organization
             for _ in range(reps):
                 for size, app in apps.items():
@@ -397,13 +397,15 @@ def markdown(results: dict[str, Any]) -> str:
              f"({results['seconds']:.0f} s). In process (ASGI calls, no socket).", ""]
     if "memory" in results:
         m = results["memory"]
+        empty = m["organization_empty"]["bytes_each"] / 1024
         lines += ["#### Memory (RSS, each figure in a fresh process)", "",
                   "| what | RSS each |", "|---|---|",
-                  f"| organization, empty (a key's first request) | {m['organization_empty']['bytes_each'] / 1024:.1f} KiB |",
+                  f"| organization, empty (a key's first request) | {empty:.1f} KiB |",
                   f"| organization after a test's work, not deleted | "
                   f"{m['organization_after_a_test']['bytes_each'] / 1024:.1f} KiB |",
                   f"| conversation | {m['conversation']['bytes_each'] / 1024:.2f} KiB |",
-                  f"| journal entry, 200 B bodies | {m['journal_entry_200B_bodies']['bytes_each'] / 1024:.2f} KiB |",
+                  f"| journal entry, 200 B bodies | "
+                  f"{m['journal_entry_200B_bodies']['bytes_each'] / 1024:.2f} KiB |",
                   f"| journal entry, 16 KiB bodies (the cap) | "
                   f"{m['journal_entry_16KiB_bodies']['bytes_each'] / 1024:.1f} KiB |",
                   "", f"Journal worst case with the defaults (10,000 entries, 16 KiB per body, 32 MiB of bodies): "
@@ -414,8 +416,8 @@ def markdown(results: dict[str, Any]) -> str:
         for runs, at in m["runs"]["at"].items():
             lines.append(f"| {int(runs):,} | {_mib(at['rss'])} | {at['organizations']} | {at['journal']:,} | "
                          f"{at['seconds']} |")
-        lines += ["", f"RSS after {m['runs_last']:,} runs / after {m['runs_first']:,}: **{m['runs_ratio']:.2f}×** "
-                  "(goal: at most 1.5×).", ""]
+        lines += ["", f"RSS after {m['runs_last']:,} runs / after {m['runs_first']:,}: "
+                  f"**{m['runs_ratio']:.2f}×** (goal: at most 1.5×).", ""]
     if "control" in results:
         c = results["control"]
         lines += [f"#### Control plane at {c['small']:,} and {c['large']:,} organizations "
