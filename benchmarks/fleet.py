@@ -417,7 +417,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {int(runs):,} | {_mib(at['rss'])} | {at['organizations']} | {at['journal']:,} | "
                          f"{at['seconds']} |")
         lines += ["", f"RSS after {m['runs_last']:,} runs / after {m['runs_first']:,}: "
-                  f"**{m['runs_ratio']:.2f}×** (goal: at most 1.5×).", ""]
+                  f"**{m['runs_ratio']:.2f}x** (goal: at most 1.5x).", ""]
     if "control" in results:
         c = results["control"]
         lines += [f"#### Control plane at {c['small']:,} and {c['large']:,} organizations "
