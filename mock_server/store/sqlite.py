@@ -239,40 +239,46 @@ class SqlitePersistence:
     def _flush(self, changes: _Changes) -> int:
         store = self.runtime.store
         writes: list[Write] = []
-        written = dict(self._written) if changes.cleared or changes.orgs else self._written
-        rows: dict[str, Row] = {}
+        # What this flush changes in ``_written`` (None: forgotten), applied only once committed.
+        updates: dict[str, tuple[Organization, Row] | None] = {}
+
+        def known(org_id: str) -> tuple[Organization, Row] | None:
+            if org_id in updates:
+                return updates[org_id]
+            return None if changes.cleared else self._written.get(org_id)
+
         snapshotted: list[Organization] = []
         if changes.cleared:
             writes += [(f"DELETE FROM {table}", ()) for table in
                        ("records", "organizations", "api_keys", "public_keys")]
-            written = {}
             changes.orgs |= set(store.organizations)
             changes.keys |= set(store.keys)
             changes.public_keys |= set(store.public_keys)
         for org_id in changes.orgs:
             org = store.organizations.get(org_id)
             if org is None:
-                if written.pop(org_id, None) is not None:
+                if known(org_id) is not None:
                     writes.append(("DELETE FROM records WHERE org_id=?", (org_id,)))
                     writes.append(("DELETE FROM organizations WHERE id=?", (org_id,)))
+                updates[org_id] = None
                 continue
             self._snapshot(org, writes)
             snapshotted.append(org)
-            written[org_id] = (org, _org_row(org))
+            updates[org_id] = (org, _org_row(org))
         for org_id in changes.touched - changes.orgs:
             org = store.organizations.get(org_id)
-            known = written.get(org_id)
-            if org is None or known is None or known[0] is not org:
+            was = known(org_id)
+            if org is None or was is None or was[0] is not org:
                 continue
             row = _org_row(org)
-            if row != known[1]:
+            if row != was[1]:
                 writes.append(("UPDATE organizations SET name=?, settings=?, clock=?, pinned=? WHERE id=?",
                                (*row, org_id)))
-                rows[org_id] = row
+                updates[org_id] = (org, row)
         consumed = len(self._pending)
         for org, name, op, item in self._pending[:consumed]:
-            known = written.get(org.id)
-            if org.id in changes.orgs or known is None or known[0] is not org:
+            was = known(org.id)
+            if org.id in changes.orgs or was is None or was[0] is not org:
                 continue  # covered by a snapshot, or the organization is gone
             if op == "put":
                 writes.append(("INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT(org_id, collection, id) "
@@ -295,9 +301,14 @@ class SqlitePersistence:
         del self._pending[:consumed]
         for org in snapshotted:
             self._listen(org)
-        for org_id, row in rows.items():
-            written[org_id] = (written[org_id][0], row)
-        self._written, self._meta = written, meta
+        if changes.cleared:
+            self._written = {}
+        for org_id, entry in updates.items():
+            if entry is None:
+                self._written.pop(org_id, None)
+            else:
+                self._written[org_id] = entry
+        self._meta = meta
         return len(writes)
 
     def _commit(self, writes: list[Write]) -> None:
