@@ -254,7 +254,8 @@ class SqlitePersistence:
             changes.orgs |= set(store.organizations)
             changes.keys |= set(store.keys)
             changes.public_keys |= set(store.public_keys)
-        for org_id in changes.orgs:
+        # In creation order: a restart lists organizations in the order their rows were first written.
+        for org_id in sorted(changes.orgs, key=lambda i: getattr(store.organizations.get(i), "position", 0)):
             org = store.organizations.get(org_id)
             if org is None:
                 if known(org_id) is not None:

@@ -220,3 +220,23 @@ def test_the_directory_is_free_again_after_a_refusal(tmp_path: Path) -> None:
     (tmp_path / DB_NAME).unlink()
     with running(tmp_path) as app, asgi_client(app, "sk_f") as client:
         assert client.get("/v3/brains").status_code == 200
+
+
+def test_changes_of_a_failed_flush_are_written_by_the_next_one(tmp_path: Path) -> None:
+    with running(tmp_path) as app, asgi_client(app, "sk_retry") as client:
+        persistence = app.state.persistence
+        real_commit = persistence._commit
+
+        def failing(writes: Any) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        persistence._commit = failing
+        assert client.post("/v3/brains", json=BRAIN).status_code == 500
+        client.post("/_mock/organizations", json={"keys": ["sk_second"]})
+        persistence._commit = real_commit
+        assert client.post("/v3/brains", json=BRAIN).status_code == 201
+        expected = state.export_state(app.state.runtime)
+    with running(tmp_path) as again:
+        assert state.export_state(again.state.runtime) == expected
+        store = again.state.runtime.store
+        assert len(store.organizations[store.keys["sk_retry"]].brains) == 2
