@@ -398,7 +398,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "memory" in results:
         m = results["memory"]
         empty = m["organization_empty"]["bytes_each"] / 1024
-        lines += ["#### Memory (RSS, each figure in a fresh process)", "",
+        lines += [f"#### Memory (RSS, each figure in a fresh process; measured {m.get('when', '')})", "",
                   "| what | RSS each |", "|---|---|",
                   f"| organization, empty (a key's first request) | {empty:.1f} KiB |",
                   f"| organization after a test's work, not deleted | "
@@ -421,7 +421,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "control" in results:
         c = results["control"]
         lines += [f"#### Control plane at {c['small']:,} and {c['large']:,} organizations "
-                  f"(median of {c['reps']}, µs)", "",
+                  f"(median of {c['reps']}, µs; measured {c.get('when', '')})", "",
                   f"| call | {c['small']:,} | {c['large']:,} | ratio |", "|---|---|---|---|"]
         for name, row in c["calls"].items():
             lines.append(f"| `{name}` | {row['small_us']} | {row['large_us']} | {row['ratio']} |")
@@ -435,7 +435,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
     if "datadir" in results:
         d = results["datadir"]
-        lines += [f"#### --data-dir at {d['small']:,} and {d['large']:,} organizations (median of {d['reps']}, ms)", "",
+        lines += [f"#### --data-dir at {d['small']:,} and {d['large']:,} organizations "
+                  f"(median of {d['reps']}, ms; measured {d.get('when', '')})", "",
                   f"| request | {d['small']:,} | {d['large']:,} | ratio |", "|---|---|---|---|",
                   f"| `POST /v3/brains` (a write) | {d['write_ms'][str(d['small'])]} | "
                   f"{d['write_ms'][str(d['large'])]} | **{d['write_ratio']}** |",
@@ -483,20 +484,27 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                "machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0]}
+    stamp = {"when": results["when"]}
     if "memory" in sections:
-        results["memory"] = memory(args.runs, args.n)
+        results["memory"] = memory(args.runs, args.n) | stamp
         print(json.dumps(results["memory"], indent=1), flush=True)
     if "control" in sections:
         small, large = (int(x) for x in args.orgs.split(","))
-        results["control"] = control(small, large, args.reps)
+        results["control"] = control(small, large, args.reps) | stamp
         print(json.dumps(results["control"], indent=1), flush=True)
     if "datadir" in sections:
         small, large = (int(x) for x in args.datadir_orgs.split(","))
-        results["datadir"] = datadir(small, large, args.reps * 3)
+        results["datadir"] = datadir(small, large, args.reps * 3) | stamp
         print(json.dumps(results["datadir"], indent=1), flush=True)
     results["seconds"] = time.perf_counter() - began
-    md = markdown(results)
     out = Path(args.out)
+    previous = out / f"{args.label}.json"
+    if previous.exists() and not args.smoke:  # a section run alone keeps the others' last figures
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        for section in ("memory", "control", "datadir"):
+            if section not in results and section in kept:
+                results[section] = kept[section]
+    md = markdown(results)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.label}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     (out / f"{args.label}.md").write_text(md + "\n", encoding="utf-8")
