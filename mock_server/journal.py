@@ -160,6 +160,9 @@ class Journal:
         self._next_id = 1
         self.evicted = 0
         self.body_bytes = 0  # kept now, all entries together
+        # "org:<id>" / "key:<fingerprint>" -> that scope's entries, oldest first: a test reading its own
+        # entries reads those, not the whole journal (a shared server's journal is mostly other tests').
+        self._scopes: dict[str, deque[dict[str, Any]]] = {}
         self._key_masks: dict[str, str] = {}  # a key's fingerprint costs a SHA-256: once per key
 
     def masked_key(self, key: str) -> str:
@@ -176,11 +179,33 @@ class Journal:
             entry["id"] = self._next_id
             self._next_id += 1
             self._entries.append(entry)
+            for scope in _scopes_of(entry):
+                self._scopes.setdefault(scope, deque()).append(entry)
             self.body_bytes += size
             while self._entries and (len(self._entries) > self.capacity or self.body_bytes > self.max_bytes):
-                self.body_bytes -= _body_bytes(self._entries.popleft())
-                self.evicted += 1
+                self._drop_oldest()
         return entry
+
+    def _drop_oldest(self) -> None:
+        oldest = self._entries.popleft()
+        self.body_bytes -= _body_bytes(oldest)
+        self.evicted += 1
+        for scope in _scopes_of(oldest):
+            entries = self._scopes[scope]
+            entries.popleft()  # the oldest overall is the oldest of each of its scopes
+            if not entries:
+                del self._scopes[scope]
+
+    def _candidates(self, where: JournalFilter) -> Iterable[dict[str, Any]]:
+        """The entries ``where`` can match, oldest first: one organization's and one key's only when it
+        names them, else all (after ``where.after`` either way)."""
+        if where.organization is None and where.key_fingerprint is None:
+            return self._from(where.after)
+        scoped = [self._scopes.get(f"org:{where.organization}", ()) if where.organization is not None else (),
+                  self._scopes.get(f"key:{where.key_fingerprint}", ()) if where.key_fingerprint is not None else ()]
+        merged = {e["id"]: e for e in itertools.chain(*scoped)}  # an entry may be in both
+        after = where.after if where.after is not None else 0
+        return [merged[i] for i in sorted(merged) if i > after]
 
     def page(self, where: JournalFilter, limit: int) -> tuple[list[dict[str, Any]], int | None]:
         """The first ``limit`` matching entries (oldest first, after ``where.after``), and the id to
@@ -188,7 +213,7 @@ class Journal:
         found: list[dict[str, Any]] = []
         more = False
         with self._lock:
-            for entry in self._from(where.after):
+            for entry in self._candidates(where):
                 if where.matches(entry):
                     if len(found) == limit:
                         more = True
@@ -212,11 +237,12 @@ class Journal:
     def find(self, where: JournalFilter, limit: int | None = None) -> list[dict[str, Any]]:
         """The last ``limit`` matching entries (all with None), oldest first."""
         with self._lock:
+            candidates = self._candidates(where)
             if limit is None:
-                found = [e for e in self._from(where.after) if where.matches(e)]
+                found = [e for e in candidates if where.matches(e)]
             else:
                 found = []
-                for entry in reversed(self._entries):
+                for entry in reversed(candidates if isinstance(candidates, list) else self._entries):
                     if len(found) >= limit or (where.after is not None and entry["id"] <= where.after):
                         break
                     if where.matches(entry):
@@ -226,7 +252,7 @@ class Journal:
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
-            return sum(1 for e in self._from(where.after) if where.matches(e))
+            return sum(1 for e in self._candidates(where) if where.matches(e))
 
     def clear(self, where: JournalFilter | None = None) -> int:
         with self._lock:
@@ -238,10 +264,23 @@ class Journal:
                 self._entries.clear()
                 self._entries.extend(kept)
             self.body_bytes = sum(_body_bytes(e) for e in self._entries)
+            self._scopes.clear()
+            for entry in self._entries:
+                for scope in _scopes_of(entry):
+                    self._scopes.setdefault(scope, deque()).append(entry)
             return before - len(self._entries)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _scopes_of(entry: dict[str, Any]) -> list[str]:
+    scopes = []
+    if entry.get("organization") is not None:
+        scopes.append(f"org:{entry['organization']}")
+    if entry.get("key") is not None:
+        scopes.append(f"key:{entry['key']}")
+    return scopes
 
 
 def _body_bytes(entry: dict[str, Any]) -> int:

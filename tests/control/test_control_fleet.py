@@ -343,3 +343,21 @@ def test_the_full_state_export_streams_and_lets_other_requests_through() -> None
     assert json.loads(body) == state.export_state(rt)
     assert events.count("export") > 3  # written in pieces
     assert events.index("health") < len(events) - 1 - events[::-1].index("export")  # served meanwhile
+
+
+def test_reading_one_keys_journal_reads_only_its_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = Journal(capacity=50)
+    for n in range(80):
+        journal.record({"method": "GET", "path": "/v3/brains", "organization": f"org-{n % 10}",
+                        "key": f"****{n % 10}", "status": 200, "_at_ms": n})
+    checked: list[int] = []
+    real = JournalFilter.matches
+    monkeypatch.setattr(JournalFilter, "matches", lambda self, entry: checked.append(entry["id"]) or real(self, entry))
+    where = JournalFilter(organization="org-3", key_fingerprint="****3")
+    assert journal.count(where) == 5  # 80 recorded, the last 50 kept: 5 of them org-3's
+    assert len(checked) == 5
+    assert [e["id"] for e in journal.find(where, limit=2)] == [64, 74]  # ids start at 1: n=73 is id 74
+    assert [e["id"] for e in journal.page(JournalFilter(key_fingerprint="****3", after=54), 10)[0]] == [64, 74]
+    assert journal.clear(JournalFilter(organization="org-3")) == 5 and journal.count(where) == 0
+    journal.record({"method": "GET", "path": "/x", "organization": "org-3", "key": None, "status": 200, "_at_ms": 0})
+    assert journal.count(where) == 1 and len(journal) == 46
