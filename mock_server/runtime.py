@@ -17,6 +17,8 @@ from .ids import IdGenerator
 from .settings import Settings
 from .store import MemoryStore, Organization
 
+EVICT_PER_REQUEST = 64  # idle organizations one request may evict (--org-idle-ttl)
+
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None, store: MemoryStore | None = None):
@@ -119,11 +121,12 @@ class Runtime:
             self.last_used.move_to_end(org.id)
         self.evict_idle(now - int(ttl * 1000))
 
-    def evict_idle(self, before_ms: int) -> int:
-        """Delete organizations last used before ``before_ms`` (least recent first: it stops at the
-        first one still in use, so a request pays only for what it evicts)."""
+    def evict_idle(self, before_ms: int, most: int = EVICT_PER_REQUEST) -> int:
+        """Delete up to ``most`` organizations last used before ``before_ms`` (least recent first: it
+        stops at the first one still in use, so a request pays only for what it evicts, and a clock
+        moved by a day spreads the work over the next requests instead of holding one)."""
         evicted = 0
-        while self.last_used:
+        while self.last_used and evicted < most:
             org_id, used = next(iter(self.last_used.items()))
             if used >= before_ms:
                 break

@@ -119,6 +119,22 @@ def test_idle_organizations_are_evicted_by_the_app_clock_except_pinned_ones() ->
         assert len(rt.last_used) == 1  # only sk_newer's organization is tracked
 
 
+def test_one_request_evicts_a_bounded_number_of_idle_organizations() -> None:
+    from mock_server.runtime import EVICT_PER_REQUEST
+
+    app = _app(org_idle_ttl_seconds=10)
+    rt = app.state.runtime
+    with asgi_client(app) as client:
+        for n in range(EVICT_PER_REQUEST * 2 + 5):
+            rt.organization_for_key(f"sk_{n}")
+        client.post("/_mock/clock/advance", json={"seconds": 11})
+        _use(client, "sk_a")
+        assert len(rt.store.organizations) == EVICT_PER_REQUEST + 5 + 1
+        _use(client, "sk_a")
+        _use(client, "sk_a")
+        assert set(rt.store.keys) == {"sk_a"}
+
+
 def test_api_key_organizations_are_never_evicted() -> None:
     app = _app(org_idle_ttl_seconds=1, api_keys=("sk_conf",))
     rt = app.state.runtime
