@@ -125,7 +125,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     operations = V3_OPERATIONS if resources is DEFAULT else v3_operations(resources)
     persistence = open_data_dir(runtime, settings.data_dir) if settings.data_dir else None
     if settings.seed_file and not (persistence is not None and persistence.loaded):
-        seed.load(runtime, seed.read_seed(settings.seed_file))
+        try:
+            seed.load(runtime, seed.read_seed(settings.seed_file))
+        except BaseException:
+            if persistence is not None:
+                persistence.abandon()  # let a corrected start have the directory
+            raise
 
     legacy_v3 = legacy.v3_aliases(settings)
     document = openapi.build((*operations, *legacy_v3))

@@ -63,7 +63,39 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     parser.add_argument("--data-dir", default=_env(environ, "DATA_DIR") or None,
                         help="keep all state in SQLite in this directory (default: memory only) "
                              "[EQUOS_MOCK_DATA_DIR]")
+    add_fleet_arguments(parser, environ)
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+        return value
+    return parse
+
+
+def add_fleet_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """What keeps a server shared by many test runs bounded: the idle limit and the journal's size."""
+    defaults = Settings()
+    parser.add_argument("--org-idle-ttl", type=_positive(float), default=_env(environ, "ORG_IDLE_TTL"),
+                        metavar="SECONDS", help="delete organizations nobody used for this long, by the mock's "
+                        "clock (default: never); --api-key and seed-file ones stay [EQUOS_MOCK_ORG_IDLE_TTL]")
+    parser.add_argument("--journal-entries", type=_positive(int),
+                        default=_env(environ, "JOURNAL_ENTRIES", str(defaults.journal_entries)),
+                        help="journal entries kept (default %(default)s) [EQUOS_MOCK_JOURNAL_ENTRIES]")
+    parser.add_argument("--journal-body-bytes", type=_positive(int),
+                        default=_env(environ, "JOURNAL_BODY_BYTES", str(defaults.journal_body_bytes)),
+                        help="bytes kept of each journaled body (default %(default)s) "
+                             "[EQUOS_MOCK_JOURNAL_BODY_BYTES]")
+    parser.add_argument("--journal-max-bytes", type=_positive(int),
+                        default=_env(environ, "JOURNAL_MAX_BYTES", str(defaults.journal_max_bytes)),
+                        help="bytes of all journaled bodies together (default %(default)s) "
+                             "[EQUOS_MOCK_JOURNAL_MAX_BYTES]")
 
 
 def _int(value: str | None) -> int | None:
@@ -76,7 +108,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
-        legacy_v3_routes=args.legacy_v3,
+        legacy_v3_routes=args.legacy_v3, org_idle_ttl_seconds=args.org_idle_ttl,
+        journal_entries=args.journal_entries, journal_body_bytes=args.journal_body_bytes,
+        journal_max_bytes=args.journal_max_bytes,
     )
 
 
@@ -135,6 +169,9 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+    finally:
+        if app.state.persistence is not None:
+            app.state.persistence.close()
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -159,10 +196,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except UnknownAssumption as exc:
         parser.error(str(exc))
     from .seed import SeedError
+    from .store.integrity import DataDirError
 
     try:
         serve(settings, args.log_level)
-    except SeedError as exc:
+    except (SeedError, DataDirError) as exc:
         print(f"equos-mock: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 
 class ControlError(RuntimeError):
@@ -25,10 +27,13 @@ class MockControl:
     # --- transport -----------------------------------------------------------
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
                 query: dict[str, Any] | None = None, api_key: str | None = None) -> Any:
+        return self.exchange(method, path, body, query, api_key)[0]
+
+    def exchange(self, method: str, path: str, body: dict[str, Any] | None = None,
+                 query: dict[str, Any] | None = None, api_key: str | None = None) -> tuple[Any, dict[str, str]]:
+        """The decoded reply and its headers (lower-case names)."""
         url = f"{self.base_url}/_mock/{path.lstrip('/')}"
         if query:
-            from urllib.parse import urlencode
-
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         data = json.dumps(body).encode() if body is not None else None
         headers = {"content-type": "application/json"}
@@ -40,10 +45,11 @@ class MockControl:
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
                 raw = response.read()
+                got = {k.lower(): v for k, v in response.headers.items()}
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             raise ControlError(exc.code, _decode(raw)) from None
-        return _decode(raw)
+        return _decode(raw), got
 
     # --- clock -----------------------------------------------------------------
     # With ``key``, the call acts on that organization's own clock (parallel tests stay independent).
@@ -73,8 +79,32 @@ class MockControl:
     def create_organization(self, keys: list[str], **spec: Any) -> dict[str, Any]:
         return self.request("POST", "organizations", {"keys": keys, **spec})
 
-    def organizations(self) -> list[dict[str, Any]]:
-        return self.request("GET", "organizations")
+    def organizations(self, *, page_size: int | None = None) -> list[dict[str, Any]]:
+        """Every organization, read page by page (``organizations_page``)."""
+        return list(self.iter_organizations(page_size=page_size))
+
+    def iter_organizations(self, *, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            page, after = self.organizations_page(limit=page_size, after=after)
+            yield from page
+            if after is None:
+                return
+
+    def organizations_page(self, *, limit: int | None = None, after: str | None = None
+                           ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page (100 by default) and the cursor of the next one (None: this was the last)."""
+        page, headers = self.exchange("GET", "organizations", query={"limit": limit, "after": after})
+        return page, headers.get("x-mock-next")
+
+    def delete_organization(self, *, key: str | None = None, organization: str | None = None
+                            ) -> dict[str, Any]:
+        """Delete one organization, by API key or by id (404 ControlError when there is none)."""
+        if organization:
+            return self.request("DELETE", f"organizations/{organization}")
+        if not key:
+            raise TypeError("delete_organization needs key= or organization=")
+        return self.request("DELETE", "organizations", query={"key": key})
 
     def load_seed(self, name: str, *, key: str | None = None) -> dict[str, Any]:
         return self.request("POST", "seed", {"name": name, **({"key": key} if key else {})})
@@ -117,11 +147,23 @@ class MockControl:
     # Filters: method, path (exact or a glob such as /v3/conversations/*/stop), key, organization,
     # status (201, 4xx, or "dropped"), since (a datetime or ISO string), after (an entry id).
     def journal(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
-        return self.request("GET", "journal", query={**_filters(filters), "limit": limit})["entries"]
+        """The last ``limit`` matching entries; without one, all of them, read page by page."""
+        if limit is not None:
+            return self.request("GET", "journal", query={**_filters(filters), "limit": limit})["entries"]
+        entries: list[dict[str, Any]] = []
+        query = _filters(filters)
+        while True:
+            page = self.request("GET", "journal", query=query)
+            entries.extend(page["entries"])
+            if page.get("next") is None:
+                return entries
+            query = {**query, "after": page["next"]}
 
     def journal_page(self, **filters: Any) -> dict[str, Any]:
-        """The journal with its bookkeeping: capacity, size, evicted, entries."""
-        return self.request("GET", "journal", query=_filters(filters))
+        """One page of the journal with its bookkeeping: capacity, size, evicted, entries, next
+        (pass it as ``after`` for the next page; None at the end). ``page_size`` up to 1000."""
+        page_size = filters.pop("page_size", None)
+        return self.request("GET", "journal", query={**_filters(filters), "pageSize": page_size})
 
     def count(self, method: str | None = None, path: str | None = None, **filters: Any) -> int:
         query = _filters({"method": method, "path": path, **filters})
@@ -162,8 +204,14 @@ class MockControl:
     # --- legacy session passes -------------------------------------------------------
     def public_key(self, api_key: str) -> str:
         """The public (session-pass) key of ``api_key``'s organization, created first if keys are open."""
-        self.clock(key=api_key)  # any keyed call brings the organization into being
         org = self.organization_of(api_key)
+        if org is None:  # reads create nothing: make it
+            try:
+                org = self.create_organization([api_key])
+            except ControlError as exc:
+                if exc.status != 409:
+                    raise
+                org = self.organization_of(api_key)  # another client made it meanwhile
         if org is None:
             raise ControlError(404, {"message": "no organization has this API key"})
         return str(org["publicKeys"][0])

@@ -9,6 +9,7 @@ stays the API's own envelope.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import re
 import threading
@@ -28,6 +29,9 @@ from .runtime import Runtime, mask_secret
 
 DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
 BODY_LIMIT = 16 * 1024  # bytes of each body kept in an entry
+MAX_BYTES = 32 * 1024 * 1024  # bytes of all kept bodies together; the oldest entries fall off first
+PAGE_SIZE = 100  # entries per journal page when the reader names no limit
+MAX_PAGE = 1000
 KEY_MASKS_KEPT = 4096  # keys whose fingerprint is remembered (a test suite makes one key per test)
 CONTROL_PREFIX = "/_mock/"
 NEAR_MISS_HEADER = "x-mock-near-miss"
@@ -140,14 +144,25 @@ def _status_matches(status: int | None, wanted: str) -> bool:
 
 
 class Journal:
-    """A ring buffer of entries (``capacity`` of them), safe to read while the server writes."""
+    """A ring buffer of entries, safe to read while the server writes.
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+    Bounded twice: at most ``capacity`` entries, and at most ``max_bytes`` of kept bodies (each
+    body cut at ``body_limit``); whichever is reached first drops the oldest entries.
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, *, body_limit: int = BODY_LIMIT,
+                 max_bytes: int = MAX_BYTES):
         self.capacity = capacity
-        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self.body_limit = body_limit
+        self.max_bytes = max_bytes
+        self._entries: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._next_id = 1
         self.evicted = 0
+        self.body_bytes = 0  # kept now, all entries together
+        # "org:<id>" / "key:<fingerprint>" -> that scope's entries, oldest first: a test reading its own
+        # entries reads those, not the whole journal (a shared server's journal is mostly other tests').
+        self._scopes: dict[str, deque[dict[str, Any]]] = {}
         self._key_masks: dict[str, str] = {}  # a key's fingerprint costs a SHA-256: once per key
 
     def masked_key(self, key: str) -> str:
@@ -159,24 +174,85 @@ class Journal:
         return mask
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        size = _body_bytes(entry)
         with self._lock:
             entry["id"] = self._next_id
             self._next_id += 1
-            if len(self._entries) == self.capacity:
-                self.evicted += 1
             self._entries.append(entry)
+            for scope in _scopes_of(entry):
+                self._scopes.setdefault(scope, deque()).append(entry)
+            self.body_bytes += size
+            while self._entries and (len(self._entries) > self.capacity or self.body_bytes > self.max_bytes):
+                self._drop_oldest()
         return entry
 
-    def find(self, where: JournalFilter, limit: int | None = None) -> list[dict[str, Any]]:
+    def _drop_oldest(self) -> None:
+        oldest = self._entries.popleft()
+        self.body_bytes -= _body_bytes(oldest)
+        self.evicted += 1
+        for scope in _scopes_of(oldest):
+            entries = self._scopes[scope]
+            entries.popleft()  # the oldest overall is the oldest of each of its scopes
+            if not entries:
+                del self._scopes[scope]
+
+    def _candidates(self, where: JournalFilter) -> Iterable[dict[str, Any]]:
+        """The entries ``where`` can match, oldest first: one organization's and one key's only when it
+        names them, else all (after ``where.after`` either way)."""
+        if where.organization is None and where.key_fingerprint is None:
+            return self._from(where.after)
+        scoped = [self._scopes.get(f"org:{where.organization}", ()) if where.organization is not None else (),
+                  self._scopes.get(f"key:{where.key_fingerprint}", ()) if where.key_fingerprint is not None else ()]
+        merged = {e["id"]: e for e in itertools.chain(*scoped)}  # an entry may be in both
+        after = where.after if where.after is not None else 0
+        return [merged[i] for i in sorted(merged) if i > after]
+
+    def page(self, where: JournalFilter, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """The first ``limit`` matching entries (oldest first, after ``where.after``), and the id to
+        read on from (None when no more match). Starts at ``after`` by bisection, not from the oldest."""
+        found: list[dict[str, Any]] = []
+        more = False
         with self._lock:
-            found = [e for e in self._entries if where.matches(e)]
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
+            for entry in self._candidates(where):
+                if where.matches(entry):
+                    if len(found) == limit:
+                        more = True
+                        break
+                    found.append(entry)
+        return [_shown(e) for e in found], (found[-1]["id"] if more and found else None)
+
+    def _from(self, after: int | None) -> Iterable[dict[str, Any]]:
+        """Entries with an id above ``after``, found by bisection (ids rise; a filtered clear leaves gaps)."""
+        if after is None:
+            return iter(self._entries)
+        low, high = 0, len(self._entries)
+        while low < high:
+            middle = (low + high) // 2
+            if self._entries[middle]["id"] <= after:
+                low = middle + 1
+            else:
+                high = middle
+        return itertools.islice(self._entries, low, None)
+
+    def find(self, where: JournalFilter, limit: int | None = None) -> list[dict[str, Any]]:
+        """The last ``limit`` matching entries (all with None), oldest first."""
+        with self._lock:
+            candidates = self._candidates(where)
+            if limit is None:
+                found = [e for e in candidates if where.matches(e)]
+            else:
+                found = []
+                for entry in reversed(candidates if isinstance(candidates, list) else self._entries):
+                    if len(found) >= limit or (where.after is not None and entry["id"] <= where.after):
+                        break
+                    if where.matches(entry):
+                        found.append(entry)
+                found.reverse()
         return [_shown(e) for e in found]
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
-            return sum(1 for e in self._entries if where.matches(e))
+            return sum(1 for e in self._candidates(where) if where.matches(e))
 
     def clear(self, where: JournalFilter | None = None) -> int:
         with self._lock:
@@ -187,10 +263,28 @@ class Journal:
                 kept = [e for e in self._entries if not where.matches(e)]
                 self._entries.clear()
                 self._entries.extend(kept)
+            self.body_bytes = sum(_body_bytes(e) for e in self._entries)
+            self._scopes.clear()
+            for entry in self._entries:
+                for scope in _scopes_of(entry):
+                    self._scopes.setdefault(scope, deque()).append(entry)
             return before - len(self._entries)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _scopes_of(entry: dict[str, Any]) -> list[str]:
+    scopes = []
+    if entry.get("organization") is not None:
+        scopes.append(f"org:{entry['organization']}")
+    if entry.get("key") is not None:
+        scopes.append(f"key:{entry['key']}")
+    return scopes
+
+
+def _body_bytes(entry: dict[str, Any]) -> int:
+    return len(entry.get("_request", (b"",))[0]) + len(entry.get("_response", (b"",))[0])
 
 
 def _shown(entry: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +314,7 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        body_limit = self.runtime.journal.body_limit
         request_body = bytearray()
         response_body = bytearray()
         sizes = {"request": 0, "response": 0}
@@ -231,7 +326,7 @@ class JournalMiddleware:
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 sizes["request"] += len(chunk)
-                request_body.extend(chunk[: max(BODY_LIMIT - len(request_body), 0)])
+                request_body.extend(chunk[: max(body_limit - len(request_body), 0)])
             return message
 
         async def send_recorded(message: Message) -> None:
@@ -248,7 +343,7 @@ class JournalMiddleware:
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 sizes["response"] += len(chunk)
-                response_body.extend(chunk[: max(BODY_LIMIT - len(response_body), 0)])
+                response_body.extend(chunk[: max(body_limit - len(response_body), 0)])
             await send(message)
 
         error = None
@@ -276,8 +371,8 @@ class JournalMiddleware:
             "organization": org.id if org is not None else None,
             "key": journal.masked_key(key) if key else None,
             "status": status[0] if status and not (fault and fault["dropped"]) else None,
-            "_request": (request_body, sizes["request"] > BODY_LIMIT),
-            "_response": (response_body, sizes["response"] > BODY_LIMIT),
+            "_request": (request_body, sizes["request"] > journal.body_limit),
+            "_response": (response_body, sizes["response"] > journal.body_limit),
             "requestBytes": sizes["request"],
             "responseBytes": sizes["response"],
             "durationMs": round(duration_ms, 3),

@@ -117,23 +117,37 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
     """A key nobody else uses: the mock gives it a fresh, empty organization on first use.
 
     ``@pytest.mark.equos_seed("demo")`` loads seeds into it; at teardown, the leak guard checks
-    that no conversation of this organization is still running.
+    that no conversation of this organization is still running, then the organization is deleted.
     """
     key = equos_mock.new_key()
     for marker in request.node.iter_markers("equos_seed"):
         for name in marker.args:
             equos_mock.control.load_seed(name, key=key)
     yield key
-    if _leak_mode(request) != "off":
-        from .control import ControlError
+    from .control import ControlError
 
-        try:
-            running = equos_mock.control.running_conversations(key)
-        except ControlError as exc:
-            if exc.status != 404:
-                raise
-            return  # a server started with --no-control: nothing to ask, no guard
-        check_leaks(request, running)
+    try:
+        if _leak_mode(request) != "off":
+            try:
+                running = equos_mock.control.running_conversations(key)
+            except ControlError as exc:
+                if exc.status != 404:
+                    raise
+                return  # a server started with --no-control: nothing to ask, no guard
+            check_leaks(request, running)
+    finally:
+        _delete_organization(equos_mock, key)
+
+
+def _delete_organization(equos_mock: EquosMock, key: str) -> None:
+    """The test is over: its organization goes, so a server shared by any number of runs stays flat."""
+    from .control import ControlError
+
+    try:
+        equos_mock.control.delete_organization(key=key)
+    except ControlError as exc:
+        if exc.status != 404:  # 404: the key was never used, or the control plane is off
+            raise
 
 
 @pytest.fixture

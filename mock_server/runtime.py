@@ -7,6 +7,7 @@ process never see each other.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from datetime import datetime
 
 from . import errors
@@ -17,6 +18,8 @@ from .resource import Catalog
 from .settings import Settings
 from .store import MemoryStore, Organization
 from .store.memory import OrgSettings
+
+EVICT_PER_REQUEST = 64  # idle organizations one request may evict (--org-idle-ttl)
 
 
 class Runtime:
@@ -35,8 +38,11 @@ class Runtime:
         from .faults import Faults  # imported here: both modules import this one
         from .journal import Journal
 
-        self.journal = Journal()
+        self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
+                               max_bytes=settings.journal_max_bytes)
         self.faults = Faults(settings.seed)
+        # --org-idle-ttl: organization id -> when it was last used (app clock, ms), least recent first.
+        self.last_used: OrderedDict[str, int] = OrderedDict()
 
     # --- time and ids ---------------------------------------------------------
     def clock_for(self, org: Organization | None) -> Clock:
@@ -66,12 +72,22 @@ class Runtime:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
         org = self.store.organization_for_key(key)
         if org is not None:
+            self.touch(org)
             return org
         # A configured key (--api-key) without an organization yet gets one, like an open key.
         if not self.open_keys and key not in self.configured_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
         org = self.create_organization([key], name=f"org-{_fingerprint(key)}")
+        org.pinned = key in self.settings.api_keys
         self.set_public_keys(org, [])
+        self.touch(org)
+        return org
+
+    def organization(self, org_id: str) -> Organization | None:
+        """The organization with this id (a use of it, for the idle limit), or None."""
+        org = self.store.organizations.get(org_id)
+        if org is not None:
+            self.touch(org)
         return org
 
     def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None
@@ -88,22 +104,57 @@ class Runtime:
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""
         for key in keys:
-            self.store.keys[key] = org.id
+            self.store.add_key(org.id, key)
             if configure:
                 self.configured_keys.add(key)
 
+    def delete_organization(self, org: Organization) -> None:
+        """Forget ``org``: its resources, keys, public keys and fault rules. Its journal entries stay
+        (the journal is bounded on its own) and a key of it that is used again gets a new organization."""
+        for key in self.store.keys_of(org.id):
+            self.faults.clear(key=key)
+        self.faults.clear(organization=org.id)
+        self.store.remove_organization(org.id)
+        self.last_used.pop(org.id, None)
+
+    # --- the idle limit (--org-idle-ttl) ------------------------------------------
+    def touch(self, org: Organization) -> None:
+        """``org`` is being used now: persistence rechecks its settings, the idle limit restarts."""
+        self.store.touch(org)
+        ttl = self.settings.org_idle_ttl_seconds
+        if ttl is None:
+            return
+        now = self.clock.now_ms()
+        if not org.pinned:
+            self.last_used[org.id] = now
+            self.last_used.move_to_end(org.id)
+        self.evict_idle(now - int(ttl * 1000))
+
+    def evict_idle(self, before_ms: int, most: int = EVICT_PER_REQUEST) -> int:
+        """Delete up to ``most`` organizations last used before ``before_ms`` (least recent first: it
+        stops at the first one still in use, so a request pays only for what it evicts, and a clock
+        moved by a day spreads the work over the next requests instead of holding one)."""
+        evicted = 0
+        while self.last_used and evicted < most:
+            org_id, used = next(iter(self.last_used.items()))
+            if used >= before_ms:
+                break
+            del self.last_used[org_id]
+            org = self.store.organizations.get(org_id)
+            if org is not None and not org.pinned:
+                self.delete_organization(org)
+                evicted += 1
+        return evicted
 
     # --- public keys (legacy session passes) ----------------------------------
     def public_keys_of(self, org: Organization) -> list[str]:
-        return [k for k, v in self.store.public_keys.items() if v == org.id]
+        return self.store.public_keys_of(org.id)
 
     def set_public_keys(self, org: Organization, keys: list[str]) -> list[str]:
         """Give ``org`` these public keys; none given: one derived from its first API key, else random.
 
         Derived keys stay the same across restarts and resets, so a page can keep using one.
         """
-        for key in self.public_keys_of(org):
-            del self.store.public_keys[key]
         if not keys:
             api_keys = self.store.keys_of(org.id)
             suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
@@ -112,7 +163,9 @@ class Runtime:
         for key in keys:
             if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
                 raise ValueError(f"public key {mask_secret(key)} is already in use")
-            self.store.public_keys[key] = org.id
+        self.store.remove_public_keys(org.id)
+        for key in keys:
+            self.store.set_public_key(org.id, key)
         return keys
 
     def public_key_of(self, org: Organization) -> str:
@@ -125,7 +178,7 @@ class Runtime:
         if scheme.lower() != "bearer" or not token:
             return None, None
         org_id = self.store.public_keys.get(token)
-        return token, self.store.organizations.get(org_id) if org_id is not None else None
+        return token, self.organization(org_id) if org_id is not None else None
 
     def organization_for_public_key(self, authorization: str | None) -> Organization:
         """``Authorization: Bearer <public key>``; an API key, or anything else, is refused."""

@@ -96,7 +96,10 @@ def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: l
             _load_entries(rt, org, child, entry.get(child.seed, []), where, item.id)
 
 
-def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> list[Organization]:
+def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinned: bool = True
+         ) -> list[Organization]:
+    """Create the organizations of a seed. ``pinned``: the idle limit never evicts them (seed files);
+    the control plane's ``POST /_mock/organizations`` makes unpinned ones."""
     loaded = []
     for position, spec in enumerate(data["organizations"]):
         where = f"organizations[{position}]"
@@ -105,6 +108,7 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True) -> l
         if org_id in rt.store.organizations:
             raise SeedError(f"{where}: organization {org_id} already exists")
         org = rt.create_organization([], name=spec.get("name"), org_id=org_id)
+        org.pinned = pinned
         rt.add_keys(org, keys, configure=configure_keys)
         try:
             rt.set_public_keys(org, [str(k) for k in spec.get("publicKeys", [])])

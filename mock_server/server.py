@@ -84,6 +84,8 @@ class MockServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.app is not None and self.app.state.persistence is not None:
+            self.app.state.persistence.close()  # releases the data directory for the next server
         self._thread = self._server = None
 
     def __enter__(self) -> MockServer:

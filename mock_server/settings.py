@@ -25,3 +25,7 @@ class Settings:
     upload_secret: str | None = None
     data_dir: str | None = None
     legacy_v3_routes: bool = True  # serve the deprecated /v3 twins of the legacy /v1 routes
+    org_idle_ttl_seconds: float | None = None  # evict organizations unused this long (app clock); None: never
+    journal_entries: int = 10_000  # the journal keeps at most this many entries
+    journal_body_bytes: int = 16 * 1024  # of each request and response body
+    journal_max_bytes: int = 32 * 1024 * 1024  # all kept bodies together; the oldest entries go first

@@ -31,7 +31,7 @@ def export_org(rt: Runtime, org: Organization) -> dict[str, Any]:
         _, items = collection.page(0, len(collection) or 1, newest_first=False)
         collections[name] = [json.loads(item.model_dump_json()) for item in items]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": rt.public_keys_of(org),
-            "settings": org.settings.to_json(),
+            "pinned": org.pinned, "settings": org.settings.to_json(),
             "clock": _clock_json(org.clock), "collections": collections}
 
 
@@ -52,6 +52,7 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
             rt.store.remove_organization(spec["id"])
         org = rt.new_organization(spec["id"], spec.get("name") or spec["id"],
                                   OrgSettings.from_json(spec.get("settings", {})))
+        org.pinned = bool(spec.get("pinned", False))
         if spec.get("clock"):
             org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
             if not spec["clock"]["frozen"]:
@@ -64,6 +65,9 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
         rt.store.add_organization(org, [])
         rt.add_keys(org, list(spec.get("keys", [])), configure=False)
         rt.set_public_keys(org, list(spec.get("publicKeys", [])))
+        if len(org.conversations):
+            rt.store.conversation_holders[org.id] = None
+        rt.touch(org)
         loaded.append(org)
     return loaded
 

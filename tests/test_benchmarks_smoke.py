@@ -83,3 +83,15 @@ def test_harness_command_runs_load(tmp_path: Path) -> None:
     cell = results["load"]["mock"]["GET /v3/characters/{id}"]["1"]
     assert cell["rps"] > 0 and cell["non_2xx"] == 0
     assert results["load"]["starlette"]["GET /v3/health"]["1"]["rps"] > 0
+
+
+def test_the_fleet_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/fleet.py with tiny sizes: every section produces its figures (no thresholds here)."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.fleet", "--smoke", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "fleet.json").read_text())
+    assert figures["memory"]["runs"]["at"]["40"]["organizations"] == 0  # every run deleted its organization
+    assert set(figures["control"]["calls"]) >= {"GET /_mock/organizations", "DELETE /_mock/organizations?key"}
+    assert figures["datadir"]["write_ratio"] > 0
+    assert (tmp_path / "fleet.md").read_text().startswith("Run: ")

@@ -1,27 +1,31 @@
 """The control plane under /_mock/: reset, clock, assumptions, organizations, seeds, events.
 
+Nothing here costs what all organizations cost: lookups go through the store's indexes, lists
+are paged, and the full state export is streamed.
+
 Plain JSON over HTTP (the typed client is ``mock_server.control.MockControl``). It can be
 switched off, or made to require ``x-mock-token``, by settings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from .. import errors, seed, state
 from ..assumptions import UnknownAssumption
 from ..clock import Clock, iso
 from ..domain import conversations
 from ..faults import FaultSpecError
-from ..journal import JournalFilter
+from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
@@ -61,7 +65,7 @@ def _by_id(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization 
     org_id = data.get("organization") or request.query_params.get("organization")
     if not org_id:
         return None
-    org = rt.store.organizations.get(str(org_id))
+    org = rt.organization(str(org_id))
     if org is None:
         raise errors.not_found(f"organization {org_id} not found")
     return org
@@ -85,6 +89,7 @@ def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -
     org = rt.store.organization_for_key(str(key))
     if org is None:
         raise errors.not_found("no organization has this key")
+    rt.touch(org)
     return org
 
 
@@ -102,7 +107,13 @@ def _described(clock: Clock, rt: Runtime) -> dict[str, Any]:
 
 
 def clock_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    return _described(_clock(request, rt, data, split=False), rt)
+    """A read: a key that has no organization yet reads the app clock (its organization would start
+    on it) and creates nothing."""
+    org = _by_id(rt, request, data)
+    key = request.query_params.get("key") or request.headers.get("x-api-key")
+    if org is None and key:
+        org = rt.store.organization_for_key(key)
+    return _described(rt.clock_for(org), rt)
 
 
 def clock_freeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -160,9 +171,11 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     org = organization_from(rt, request, data)
     if org is not None:
         fresh = rt.new_organization(org.id, org.name, org.settings)
-        rt.store.organizations[org.id] = fresh
+        fresh.pinned, fresh.created_at = org.pinned, org.created_at
+        rt.store.replace_organization(fresh)
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
+    rt.last_used.clear()
     rt.journal.clear()
     rt.faults.clear()
     rt.configured_keys = set(rt.settings.api_keys)
@@ -180,12 +193,49 @@ def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
             "counts": {name: len(collection) for name, collection in org.collections.items()}}
 
 
+ORG_PAGE = 100  # organizations per page when the caller names no limit
+MAX_ORG_PAGE = 1000
+
+
+def _page_size(request: Request, name: str, default: int, most: int) -> int:
+    size = _int_query(request, name)
+    if size is None:
+        return default
+    if not 1 <= size <= most:
+        raise errors.bad_request([f"{name} must be between 1 and {most}"])
+    return size
+
+
 def organizations_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """One page of organizations, oldest first: ``?limit=`` (default 100) and ``?after=`` (the cursor in
+    the ``x-mock-next`` header of the previous page; no header: the last page). ``x-mock-total``
+    counts them all. The body stays a plain list, as before paging."""
     key = request.query_params.get("key")
     if key:  # the organization of one key, if it has one
         org = rt.store.organization_for_key(key)
         return [_describe_org(rt, org)] if org is not None else []
-    return [_describe_org(rt, org) for org in rt.store.organizations.values()]
+    limit = _page_size(request, "limit", ORG_PAGE, MAX_ORG_PAGE)
+    after = _int_query(request, "after") or 0
+    orgs, cursor = rt.store.page(after, limit)
+    headers = {"x-mock-total": str(len(rt.store.organizations))}
+    if cursor is not None:
+        headers["x-mock-next"] = str(cursor)
+        headers["link"] = f'</_mock/organizations?limit={limit}&after={cursor}>; rel="next"'
+    return Response(json.dumps([_describe_org(rt, org) for org in orgs]), 200, headers, media_type=JSON_TYPE)
+
+
+def organization_delete(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """``DELETE /_mock/organizations/{id}`` or ``DELETE /_mock/organizations?key=K``: the organization,
+    its resources, keys, public keys and fault rules go (see ``Runtime.delete_organization``)."""
+    org_id = request.path_params.get("id")
+    key = request.query_params.get("key")
+    if org_id is None and not key:
+        raise errors.bad_request(["say which organization: DELETE /_mock/organizations/{id} or ?key="])
+    org = rt.store.organizations.get(org_id) if org_id is not None else rt.store.organization_for_key(str(key))
+    if org is None:
+        raise errors.not_found(f"organization {org_id} not found" if org_id else "no organization has this key")
+    rt.delete_organization(org)
+    return {"deleted": org.id}
 
 
 def organizations_create(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -199,7 +249,7 @@ def organizations_create(request: Request, rt: Runtime, data: dict[str, Any]) ->
         spec = {**data, "keys": keys}
         if not keys and not spec.get("id"):
             spec["id"] = rt.new_id("organization")
-        org = seed.load(rt, {"organizations": [spec]}, configure_keys=False)[0]
+        org = seed.load(rt, {"organizations": [spec]}, configure_keys=False, pinned=False)[0]
     except seed.SeedError as exc:
         raise errors.bad_request([str(exc)]) from None
     return _describe_org(rt, org)
@@ -240,13 +290,51 @@ def running_conversations(request: Request, rt: Runtime, data: dict[str, Any]) -
         orgs = [org] if org is not None else []  # a key never used has nothing running
     else:
         org = existing_organization(rt, request, data)
-        orgs = [org] if org is not None else list(rt.store.organizations.values())
+        orgs = [org] if org is not None else _holders(rt)
     return [{"organization": o.id, "id": c.id, "name": c.name, "client": c.client, "startedAt": iso(c.startedAt)}
             for o in orgs for c in conversations.running(rt, o)]
 
 
+def _holders(rt: Runtime) -> list[Organization]:
+    """Organizations that may have a conversation running: only those that started one, not all.
+    One with none running any more leaves the index (it rejoins when it starts another)."""
+    found = []
+    for org_id in list(rt.store.conversation_holders):
+        org = rt.store.organizations.get(org_id)
+        if org is not None and conversations.running(rt, org):
+            found.append(org)
+        else:
+            rt.store.conversation_holders.pop(org_id, None)
+    return found
+
+
+EXPORT_BATCH = 64  # organizations serialised between two yields to the event loop
+
+
 def state_export(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    return state.export_state(rt, existing_organization(rt, request, data))
+    """One organization at once; all of them streamed, yielding to the event loop between batches,
+    so other requests are served while a large state is written out. Each organization is exported
+    as it stands when its turn comes; one deleted meanwhile is left out."""
+    org = existing_organization(rt, request, data)
+    if org is not None:
+        return state.export_state(rt, org)
+    return StreamingResponse(_stream_state(rt), media_type=JSON_TYPE)
+
+
+async def _stream_state(rt: Runtime) -> AsyncIterator[bytes]:
+    ids = list(rt.store.organizations)
+    yield f'{{"format": {json.dumps(state.FORMAT)}, "organizations": ['.encode()
+    first = True
+    for start in range(0, len(ids), EXPORT_BATCH):
+        parts = []
+        for org_id in ids[start:start + EXPORT_BATCH]:
+            org = rt.store.organizations.get(org_id)
+            if org is not None:
+                parts.append(("" if first else ", ") + json.dumps(state.export_org(rt, org)))
+                first = False
+        yield "".join(parts).encode()
+        await asyncio.sleep(0)
+    yield b"]}"
 
 
 def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -285,9 +373,19 @@ def journal_filter(request: Request, rt: Runtime) -> JournalFilter:
 
 
 def journal_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """``?limit=N``: the last N matching entries. Otherwise one page, oldest first, of ``?pageSize=``
+    entries (default 100) after ``?after=``; ``next`` is the ``after`` of the next page (null: the end)."""
     journal = rt.journal
-    entries = journal.find(journal_filter(request, rt), _int_query(request, "limit"))
-    return {"capacity": journal.capacity, "size": len(journal), "evicted": journal.evicted, "entries": entries}
+    where = journal_filter(request, rt)
+    limit = _int_query(request, "limit")
+    if limit is not None:
+        if not 0 <= limit <= MAX_PAGE:
+            raise errors.bad_request([f"limit must be between 0 and {MAX_PAGE}"])
+        entries, after = journal.find(where, limit), None
+    else:
+        entries, after = journal.page(where, _page_size(request, "pageSize", PAGE_SIZE, MAX_PAGE))
+    return {"capacity": journal.capacity, "maxBytes": journal.max_bytes, "size": len(journal),
+            "evicted": journal.evicted, "entries": entries, "next": after}
 
 
 def journal_count(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -335,6 +433,8 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/_mock/reset", reset),
     ("GET", "/_mock/organizations", organizations_list),
     ("POST", "/_mock/organizations", organizations_create),
+    ("DELETE", "/_mock/organizations", organization_delete),
+    ("DELETE", "/_mock/organizations/{id}", organization_delete),
     ("POST", "/_mock/seed", seed_load),
     ("POST", "/_mock/conversations/{id}/events", conversation_event),
     ("GET", "/_mock/conversations/running", running_conversations),

@@ -64,6 +64,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         transcript=transcript, timeline=[_entry("started", now)], joinedAt=None, endedAt=None,
     )
     org.conversations.add(conversation)
+    rt.store.conversation_holders[org.id] = None  # the all-organizations running list looks here
     mint = rooms.mints_tokens(rt, body.host)
     consumer_token = remote_token = None
     if mint and body.consumer is not None:

@@ -181,6 +181,8 @@ class Organization:
         self.settings = settings or OrgSettings()
         self.clock: Any = None  # None: the app clock; a Clock when a test scoped time to this org
         self.created_at: Any = None  # a datetime once the runtime creates it (legacy limits' createdAt)
+        self.pinned = False  # from --api-key or a seed file: never evicted for being idle
+        self.position = 0  # the store's insertion sequence: the order organizations are listed in
         sequence = itertools.count()
         self.collections: dict[str, Collection[Any]] = {
             r.name: Collection(sequence, indexed=r.index_fields) for r in resources}
@@ -194,35 +196,118 @@ class Organization:
         return self.collections[name]
 
 
+# What the store tells its listener (persistence): ("org", id) added, replaced or removed;
+# ("key", key) / ("public_key", key) mapped or unmapped; ("touch", id) used, so its settings or
+# clock may have changed; ("clear", None) everything went.
+StoreListener = Callable[[str, str | None], None]
+
+
 class MemoryStore:
-    """Organizations by id and the API keys that select them."""
+    """Organizations by id and the API keys that select them.
+
+    Every lookup is a dict access: keys and public keys are indexed both ways (key -> organization,
+    organization -> keys), and the listing order is a sorted list, so nothing here scans all
+    organizations or all keys. ``keys`` and ``public_keys`` are for reading; change them through
+    the methods, which keep the indexes and tell the listener.
+    """
 
     def __init__(self) -> None:
         self.organizations: dict[str, Organization] = {}
         self.keys: dict[str, str] = {}
         self.public_keys: dict[str, str] = {}  # legacy session-pass keys -> organization id
+        self._keys_by_org: dict[str, dict[str, None]] = {}
+        self._public_by_org: dict[str, dict[str, None]] = {}
+        self._order: list[tuple[int, str]] = []  # (position, id), sorted: pages by cursor
+        self._positions = itertools.count(1)
+        # Organizations that started a conversation: the all-organizations running list reads these only.
+        self.conversation_holders: dict[str, None] = {}
+        self.listener: StoreListener | None = None
 
+    def _tell(self, what: str, subject: str | None) -> None:
+        if self.listener is not None:
+            self.listener(what, subject)
+
+    # --- lookups ----------------------------------------------------------------
     def organization_for_key(self, key: str) -> Organization | None:
         org_id = self.keys.get(key)
         return self.organizations.get(org_id) if org_id is not None else None
 
+    def keys_of(self, org_id: str) -> list[str]:
+        return list(self._keys_by_org.get(org_id, ()))
+
+    def public_keys_of(self, org_id: str) -> list[str]:
+        return list(self._public_by_org.get(org_id, ()))
+
+    def touch(self, org: Organization) -> None:
+        self._tell("touch", org.id)
+
+    def page(self, after: int, limit: int) -> tuple[list[Organization], int | None]:
+        """Up to ``limit`` organizations in creation order, those listed after position ``after``
+        (0: from the start); and the cursor of the next page (None on the last). A cursor stays
+        valid when its organization is deleted."""
+        start = bisect.bisect_right(self._order, (after, "\U0010ffff"))
+        window = self._order[start:start + limit]
+        more = start + limit < len(self._order)
+        return [self.organizations[i] for _, i in window], (window[-1][0] if more and window else None)
+
+    # --- changes ----------------------------------------------------------------
     def add_organization(self, org: Organization, keys: list[str]) -> Organization:
+        if org.id in self.organizations:
+            raise KeyError(f"duplicate organization {org.id}")
+        org.position = next(self._positions)
         self.organizations[org.id] = org
+        self._order.append((org.position, org.id))
+        self._tell("org", org.id)
         for key in keys:
-            self.keys[key] = org.id
+            self.add_key(org.id, key)
         return org
 
-    def keys_of(self, org_id: str) -> list[str]:
-        return [k for k, v in self.keys.items() if v == org_id]
+    def replace_organization(self, org: Organization) -> None:
+        """Put a fresh ``org`` in the place of the one with its id (keys and listing position kept)."""
+        org.position = self.organizations[org.id].position
+        self.organizations[org.id] = org
+        self.conversation_holders.pop(org.id, None)
+        self._tell("org", org.id)
 
-    def remove_organization(self, org_id: str) -> None:
-        self.organizations.pop(org_id, None)
-        for key in self.keys_of(org_id):
-            del self.keys[key]
-        for key in [k for k, v in self.public_keys.items() if v == org_id]:
+    def add_key(self, org_id: str, key: str) -> None:
+        previous = self.keys.get(key)
+        if previous == org_id:
+            return
+        if previous is not None:
+            self._keys_by_org[previous].pop(key, None)
+        self.keys[key] = org_id
+        self._keys_by_org.setdefault(org_id, {})[key] = None
+        self._tell("key", key)
+
+    def set_public_key(self, org_id: str, key: str) -> None:
+        self.public_keys[key] = org_id
+        self._public_by_org.setdefault(org_id, {})[key] = None
+        self._tell("public_key", key)
+
+    def remove_public_keys(self, org_id: str) -> None:
+        for key in self._public_by_org.pop(org_id, {}):
             del self.public_keys[key]
+            self._tell("public_key", key)
+
+    def remove_organization(self, org_id: str) -> Organization | None:
+        org = self.organizations.pop(org_id, None)
+        if org is None:
+            return None
+        del self._order[bisect.bisect_left(self._order, (org.position, org_id))]
+        for key in self._keys_by_org.pop(org_id, {}):
+            del self.keys[key]
+            self._tell("key", key)
+        self.remove_public_keys(org_id)
+        self.conversation_holders.pop(org_id, None)
+        self._tell("org", org_id)
+        return org
 
     def clear(self) -> None:
         self.organizations.clear()
         self.keys.clear()
         self.public_keys.clear()
+        self._keys_by_org.clear()
+        self._public_by_org.clear()
+        self._order.clear()
+        self.conversation_holders.clear()
+        self._tell("clear", None)

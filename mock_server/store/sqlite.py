@@ -1,10 +1,14 @@
 """Persistence with ``--data-dir``: a write-through SQLite copy of the in-memory store.
 
-Memory stays the read path. Every change of a collection is queued by the collection's
-listener; organizations, keys, settings, clocks and assumptions are compared with what was
-last written. ``flush()`` writes all of it in one transaction, and the app flushes before
-the first byte of each reply (``PersistOnReply``), so an acknowledged write is on disk and
-a request's writes land together or not at all. WAL journal, ``synchronous=FULL``.
+Memory stays the read path. Collections tell their listener of every changed record; the store tells
+its listener which organizations, keys and public keys changed, and which organizations a request
+used (their settings or clock may have moved). ``flush()`` writes exactly that, in one transaction,
+so a request costs what it changed, not what the server holds; a read writes nothing. The app flushes
+before the first byte of each reply (``PersistOnReply``), so an acknowledged write is on disk and a
+request's writes land together or not at all. WAL journal, ``synchronous=FULL``.
+
+Opening refuses a data directory another server holds (``lock.py``) and a damaged database or WAL
+(``integrity.py``), with one line naming the file, instead of starting with less than was stored.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..ids import IdGenerator
+from .integrity import DataDirError, check_files
+from .lock import DataDirLock
 from .memory import Organization
 
 if TYPE_CHECKING:
@@ -27,12 +34,14 @@ DB_NAME = "equos-mock.sqlite3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL,
-                                          clock TEXT);
+                                          clock TEXT, pinned INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS api_keys (key TEXT PRIMARY KEY, org_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS public_keys (key TEXT PRIMARY KEY, org_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (org_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
                                     data TEXT NOT NULL, PRIMARY KEY (org_id, collection, id));
 """
 Write = tuple[str, tuple[Any, ...]]
+Row = tuple[str, str, str | None, int]  # name, settings JSON, clock state, pinned
 
 
 def _clock_state(clock: Any) -> str | None:
@@ -50,12 +59,26 @@ def _dump(item: Any) -> str:
     return item.model_dump_json()
 
 
-@dataclass
-class _Known:
-    """What was last written for one organization."""
+def _org_row(org: Organization) -> Row:
+    return org.name, json.dumps(org.settings.to_json(), sort_keys=True), _clock_state(org.clock), int(org.pinned)
 
-    org: Organization
-    row: tuple[str, str, str | None]  # name, settings JSON, clock state
+
+@dataclass
+class _Changes:
+    """What the store said changed since the last flush."""
+
+    cleared: bool = False
+    orgs: set[str] = field(default_factory=set)  # added, replaced or removed: written whole
+    touched: set[str] = field(default_factory=set)  # used: its row is compared
+    keys: set[str] = field(default_factory=set)
+    public_keys: set[str] = field(default_factory=set)
+
+    def merge(self, other: _Changes) -> None:
+        self.cleared |= other.cleared
+        self.orgs |= other.orgs
+        self.touched |= other.touched
+        self.keys |= other.keys
+        self.public_keys |= other.public_keys
 
 
 @dataclass
@@ -65,47 +88,70 @@ class SqlitePersistence:
     connection: sqlite3.Connection = field(init=False)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _pending: list[tuple[Organization, str, str, Any]] = field(default_factory=list)
-    _known: dict[str, _Known] = field(default_factory=dict)
-    _keys: dict[str, str] = field(default_factory=dict)
+    _changes: _Changes = field(default_factory=_Changes)
+    _written: dict[str, tuple[Organization, Row]] = field(default_factory=dict)  # per organization
     _meta: dict[str, str] = field(default_factory=dict)
+    _data_lock: DataDirLock | None = None
     loaded: bool = False  # the data directory already held state (a seed file is then not loaded again)
 
     def __post_init__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: transactions are opened explicitly by flush().
-        self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=FULL")
-        self.connection.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataDirError(f"{self.path.parent} cannot be created: {exc.strerror}") from None
+        self._data_lock = DataDirLock(self.path.parent)
+        try:
+            check_files(self.path)
+            # Autocommit mode: transactions are opened explicitly by flush().
+            self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA synchronous=FULL")
+            verdict = self.connection.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise DataDirError(f"{self.path} is damaged (SQLite quick_check: {verdict}); restore it, or "
+                                   "move it away to start afresh")
+            self.connection.executescript(SCHEMA)
+            columns = {row[1] for row in self.connection.execute("PRAGMA table_info(organizations)")}
+            if "pinned" not in columns:  # a data directory of an earlier version
+                self.connection.execute("ALTER TABLE organizations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+        except sqlite3.DatabaseError as exc:
+            self._data_lock.release()
+            raise DataDirError(f"{self.path} cannot be opened as an equos-mock database: {exc}") from None
+        except BaseException:
+            self._data_lock.release()
+            raise
+        self.runtime.store.listener = self._on_store
 
     # --- loading ----------------------------------------------------------------
     def has_state(self) -> bool:
         return self.connection.execute("SELECT 1 FROM meta WHERE key='format'").fetchone() is not None
 
     def load(self) -> None:
-        """Put the stored state into the runtime's (empty) store."""
-        from ..ids import IdGenerator
+        """Put the stored state into the runtime's (empty) store: four queries, not four per organization."""
         from ..state import FORMAT, import_state
 
         rt = self.runtime
-        meta = dict(self.connection.execute("SELECT key, value FROM meta"))
-        specs = []
-        for org_id, name, settings, clock in self.connection.execute(
-                "SELECT id, name, settings, clock FROM organizations ORDER BY rowid"):
-            collections: dict[str, list[Any]] = {c: [] for c in rt.resources.names}
-            for collection, data in self.connection.execute(
-                    "SELECT collection, data FROM records WHERE org_id=? ORDER BY rowid", (org_id,)):
-                collections[collection].append(json.loads(data))
-            keys = [k for (k,) in self.connection.execute(
-                "SELECT key FROM api_keys WHERE org_id=? ORDER BY rowid", (org_id,))]
-            specs.append({"id": org_id, "name": name, "keys": keys, "settings": json.loads(settings),
-                          "clock": None, "collections": collections, "_clock": clock})
-        import_state(rt, {"format": FORMAT, "organizations": specs})
+        db = self.connection
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        specs: dict[str, dict[str, Any]] = {}
+        for org_id, name, settings, clock, pinned in db.execute(
+                "SELECT id, name, settings, clock, pinned FROM organizations ORDER BY rowid"):
+            specs[org_id] = {"id": org_id, "name": name, "keys": [], "publicKeys": [], "pinned": bool(pinned),
+                             "settings": json.loads(settings), "clock": None,
+                             "collections": {c: [] for c in rt.resources.names}, "_clock": clock}
+        for org_id, collection, data in db.execute("SELECT org_id, collection, data FROM records ORDER BY rowid"):
+            if org_id in specs:
+                specs[org_id]["collections"][collection].append(json.loads(data))
+        for table, field_name in (("api_keys", "keys"), ("public_keys", "publicKeys")):
+            for key, org_id in db.execute(f"SELECT key, org_id FROM {table} ORDER BY rowid"):
+                if org_id in specs:
+                    specs[org_id][field_name].append(key)
+        import_state(rt, {"format": FORMAT, "organizations": list(specs.values())})
         if rt.settings.seed is not None:
             # A seeded generator would repeat the ids of the first run: go on from a seed of its own.
-            restored = sum(len(records) for spec in specs for records in spec["collections"].values())
+            restored = sum(len(records) for spec in specs.values() for records in spec["collections"].values())
             rt.ids = IdGenerator(f"{rt.settings.seed}/after/{restored}")
-        for spec in specs:
+        for spec in specs.values():
             if spec["_clock"]:
                 org = rt.store.organizations[spec["id"]]
                 org.clock = type(rt.clock)()
@@ -115,6 +161,14 @@ class SqlitePersistence:
             rt.assumptions.update(json.loads(meta["assumptions"]))
         if "configured_keys" in meta:
             rt.configured_keys = set(json.loads(meta["configured_keys"]))
+        # What was just read is what is stored: remember it instead of writing it back.
+        self._changes = _Changes()
+        for org in rt.store.organizations.values():
+            self._written[org.id] = (org, _org_row(org))
+            self._listen(org)
+            if not specs[org.id]["publicKeys"]:  # stored by an earlier version, which kept none
+                self._changes.public_keys.update(rt.public_keys_of(org))
+        self._meta = self._meta_now()
 
     def upload_secret(self, given: bytes | None) -> bytes:
         """The secret that signs upload URLs must outlive a restart, or issued URLs would break."""
@@ -122,10 +176,25 @@ class SqlitePersistence:
         if given is None and row is not None:
             return bytes.fromhex(row[0])
         secret = given if given is not None else self.runtime.upload_secret
-        self.connection.execute("INSERT OR REPLACE INTO meta VALUES ('upload_secret', ?)", (secret.hex(),))
+        if row is None or row[0] != secret.hex():
+            self.connection.execute("INSERT OR REPLACE INTO meta VALUES ('upload_secret', ?)", (secret.hex(),))
         return secret
 
-    # --- writing ----------------------------------------------------------------
+    # --- change tracking ----------------------------------------------------------
+    def _on_store(self, what: str, subject: str | None) -> None:
+        with self._lock:
+            changes = self._changes
+            if what == "touch":
+                changes.touched.add(str(subject))
+            elif what == "org":
+                changes.orgs.add(str(subject))
+            elif what == "key":
+                changes.keys.add(str(subject))
+            elif what == "public_key":
+                changes.public_keys.add(str(subject))
+            elif what == "clear":
+                changes.cleared = True
+
     def _listen(self, org: Organization) -> None:
         for name, collection in org.collections.items():
             def listener(op: str, item: Any, _org: Organization = org, _name: str = name) -> None:
@@ -133,14 +202,13 @@ class SqlitePersistence:
                     self._pending.append((_org, _name, op, item))
             collection.listener = listener
 
-    def _org_row(self, org: Organization) -> tuple[str, str, str | None]:
-        return org.name, json.dumps(org.settings.to_json(), sort_keys=True), _clock_state(org.clock)
-
-    def _snapshot(self, org: Organization, writes: list[Write]) -> None:
+    # --- writing ----------------------------------------------------------------
+    @staticmethod
+    def _snapshot(org: Organization, writes: list[Write]) -> None:
         writes.append(("DELETE FROM records WHERE org_id=?", (org.id,)))
-        writes.append(("INSERT INTO organizations VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                       "name=excluded.name, settings=excluded.settings, clock=excluded.clock",
-                       (org.id, *self._org_row(org))))
+        writes.append(("INSERT INTO organizations VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                       "name=excluded.name, settings=excluded.settings, clock=excluded.clock, "
+                       "pinned=excluded.pinned", (org.id, *_org_row(org))))
         for name, collection in org.collections.items():
             _, items = collection.page(0, len(collection) or 1, newest_first=False)
             writes.extend(("INSERT INTO records VALUES (?, ?, ?, ?)", (org.id, name, item.id, _dump(item)))
@@ -159,55 +227,89 @@ class SqlitePersistence:
         request that flushed gets a 500) every change is still pending for the next flush.
         """
         with self._lock:
-            writes: list[Write] = []
-            store = self.runtime.store
-            known_after = dict(self._known)
-            rows_after: dict[str, tuple[str, str, str | None]] = {}
-            snapshotted: set[str] = set()
-            for org_id, org in list(store.organizations.items()):
-                known = self._known.get(org_id)
-                if known is None or known.org is not org:
-                    self._snapshot(org, writes)
-                    self._listen(org)
-                    snapshotted.add(org_id)
-                    known_after[org_id] = _Known(org, self._org_row(org))
-                else:
-                    row = self._org_row(org)
-                    if row != known.row:
-                        writes.append(("UPDATE organizations SET name=?, settings=?, clock=? WHERE id=?",
-                                       (*row, org_id)))
-                        rows_after[org_id] = row
-            for org_id in [i for i in self._known if i not in store.organizations]:
-                del known_after[org_id]
-                writes.append(("DELETE FROM records WHERE org_id=?", (org_id,)))
-                writes.append(("DELETE FROM organizations WHERE id=?", (org_id,)))
-            consumed = len(self._pending)
-            for org, name, op, item in self._pending[:consumed]:
-                known = known_after.get(org.id)
-                if org.id in snapshotted or known is None or known.org is not org:
-                    continue  # covered by a snapshot, or the organization is gone
-                if op == "put":
-                    writes.append(("INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT(org_id, collection, id) "
-                                   "DO UPDATE SET data=excluded.data", (org.id, name, item.id, _dump(item))))
-                else:  # "delete"
-                    writes.append(("DELETE FROM records WHERE org_id=? AND collection=? AND id=?",
-                                   (org.id, name, item.id)))
-            keys = dict(store.keys)
-            if keys != self._keys:
-                writes.extend(("DELETE FROM api_keys WHERE key=?", (k,)) for k in self._keys if k not in keys)
-                writes.extend(("INSERT OR REPLACE INTO api_keys VALUES (?, ?)", (k, v))
-                              for k, v in keys.items() if self._keys.get(k) != v)
-            meta = self._meta_now()
-            writes.extend(("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v)) for k, v in meta.items()
-                          if self._meta.get(k) != v)
-            if writes:
-                self._commit(writes)
-            # Committed: remember it.
-            del self._pending[:consumed]
-            for org_id, row in rows_after.items():
-                known_after[org_id].row = row
-            self._known, self._keys, self._meta = known_after, keys, meta
-            return len(writes)
+            changes, self._changes = self._changes, _Changes()
+            try:
+                return self._flush(changes)
+            except BaseException:
+                changes.merge(self._changes)
+                self._changes = changes
+                raise
+
+    def _flush(self, changes: _Changes) -> int:
+        store = self.runtime.store
+        writes: list[Write] = []
+        # What this flush changes in ``_written`` (None: forgotten), applied only once committed.
+        updates: dict[str, tuple[Organization, Row] | None] = {}
+
+        def known(org_id: str) -> tuple[Organization, Row] | None:
+            if org_id in updates:
+                return updates[org_id]
+            return None if changes.cleared else self._written.get(org_id)
+
+        snapshotted: list[Organization] = []
+        if changes.cleared:
+            writes += [(f"DELETE FROM {table}", ()) for table in
+                       ("records", "organizations", "api_keys", "public_keys")]
+            changes.orgs |= set(store.organizations)
+            changes.keys |= set(store.keys)
+            changes.public_keys |= set(store.public_keys)
+        # In creation order: a restart lists organizations in the order their rows were first written.
+        for org_id in sorted(changes.orgs, key=lambda i: getattr(store.organizations.get(i), "position", 0)):
+            org = store.organizations.get(org_id)
+            if org is None:
+                if known(org_id) is not None:
+                    writes.append(("DELETE FROM records WHERE org_id=?", (org_id,)))
+                    writes.append(("DELETE FROM organizations WHERE id=?", (org_id,)))
+                updates[org_id] = None
+                continue
+            self._snapshot(org, writes)
+            snapshotted.append(org)
+            updates[org_id] = (org, _org_row(org))
+        for org_id in changes.touched - changes.orgs:
+            org = store.organizations.get(org_id)
+            was = known(org_id)
+            if org is None or was is None or was[0] is not org:
+                continue
+            row = _org_row(org)
+            if row != was[1]:
+                writes.append(("UPDATE organizations SET name=?, settings=?, clock=?, pinned=? WHERE id=?",
+                               (*row, org_id)))
+                updates[org_id] = (org, row)
+        consumed = len(self._pending)
+        for org, name, op, item in self._pending[:consumed]:
+            was = known(org.id)
+            if org.id in changes.orgs or was is None or was[0] is not org:
+                continue  # covered by a snapshot, or the organization is gone
+            if op == "put":
+                writes.append(("INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT(org_id, collection, id) "
+                               "DO UPDATE SET data=excluded.data", (org.id, name, item.id, _dump(item))))
+            else:  # "delete"
+                writes.append(("DELETE FROM records WHERE org_id=? AND collection=? AND id=?",
+                               (org.id, name, item.id)))
+        for table, mapping, changed in (("api_keys", store.keys, changes.keys),
+                                        ("public_keys", store.public_keys, changes.public_keys)):
+            for key in changed:
+                org_id = mapping.get(key)
+                writes.append((f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (key, org_id))
+                              if org_id is not None else (f"DELETE FROM {table} WHERE key=?", (key,)))
+        meta = self._meta_now()
+        writes.extend(("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v)) for k, v in meta.items()
+                      if self._meta.get(k) != v)
+        if writes:
+            self._commit(writes)
+        # Committed: remember it.
+        del self._pending[:consumed]
+        for org in snapshotted:
+            self._listen(org)
+        if changes.cleared:
+            self._written = {}
+        for org_id, entry in updates.items():
+            if entry is None:
+                self._written.pop(org_id, None)
+            else:
+                self._written[org_id] = entry
+        self._meta = meta
+        return len(writes)
 
     def _commit(self, writes: list[Write]) -> None:
         cursor = self.connection.cursor()
@@ -221,19 +323,48 @@ class SqlitePersistence:
         cursor.execute("COMMIT")
 
     def close(self) -> None:
+        """Flush, fold the WAL into the database (a clean directory), and let another server have it."""
         with self._lock:
-            self.flush()
+            if self._data_lock is None:
+                return
+            try:
+                self.flush()
+                self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.connection.close()
+            finally:
+                self._data_lock.release()
+                self._data_lock = None
+                if self.runtime.store.listener == self._on_store:
+                    self.runtime.store.listener = None
+
+
+    def abandon(self) -> None:
+        """Give the directory up without writing anything (opening it failed)."""
+        with self._lock:
             self.connection.close()
+            if self._data_lock is not None:
+                self._data_lock.release()
+                self._data_lock = None
+            self.runtime.store.listener = None
 
 
 def open_data_dir(runtime: Runtime, data_dir: str) -> SqlitePersistence:
-    """Open (or create) the database in ``data_dir``; load its state if it has any."""
+    """Open (or create) the database in ``data_dir``; load its state if it has any.
+
+    Raises DataDirError (one line naming the file) when another server holds the directory or the
+    database or its WAL is damaged.
+    """
     persistence = SqlitePersistence(runtime, Path(data_dir) / DB_NAME)
-    persistence.loaded = persistence.has_state()
-    if persistence.loaded:
-        persistence.load()
-    runtime.upload_secret = persistence.upload_secret(
-        runtime.settings.upload_secret.encode() if runtime.settings.upload_secret else None)
+    try:
+        persistence.loaded = persistence.has_state()
+        if persistence.loaded:
+            persistence.load()
+        runtime.upload_secret = persistence.upload_secret(
+            runtime.settings.upload_secret.encode() if runtime.settings.upload_secret else None)
+    except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
+        persistence.abandon()
+        raise DataDirError(f"{persistence.path} cannot be read as an equos-mock database: "
+                           f"{type(exc).__name__}: {exc}") from None
     return persistence
 
 

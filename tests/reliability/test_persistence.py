@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,16 @@ from mock_server.store.sqlite import DB_NAME
 from .conftest import all_pages
 
 KEY = {"x-api-key": "sk_persist"}
+
+
+@contextmanager
+def running(settings: Settings) -> Iterator[Any]:
+    """An app on a data directory, stopped (directory released) at the end, as a server is on exit."""
+    app = create_app(settings)
+    try:
+        yield app
+    finally:
+        app.state.persistence.close()
 
 
 def _frozen_export(app: Any) -> dict[str, Any]:
@@ -62,20 +74,19 @@ def test_memory_is_the_default(tmp_path: Path) -> None:
 
 
 def test_state_survives_a_restart_exactly(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=str(tmp_path)))
-    with asgi_client(app) as client:
+    with running(Settings(data_dir=str(tmp_path))) as app, asgi_client(app) as client:
         made = _populate(client)
-    before = _frozen_export(app)
-    again = create_app(Settings(data_dir=str(tmp_path)))
-    assert _frozen_export(again) == before
-    rt = again.state.runtime
-    assert rt.assumptions["list_order"] == "oldest-first"
-    assert rt.clock.frozen and rt.clock.now_ms() == app.state.runtime.clock.now_ms()
-    with asgi_client(again) as client:
-        got = client.get(f"/v3/characters/{made['character']['id']}", headers=KEY).json()
-        assert got["brain"]["id"] == made["brain"]["id"] and got["faceId"] is None
-        assert client.get("/v3/conversations", headers=KEY).json()["total"] == 2
-        assert client.get("/v3/brains", headers={"x-api-key": "sk_extra"}).status_code == 200
+        before = _frozen_export(app)
+    with running(Settings(data_dir=str(tmp_path))) as again:
+        assert _frozen_export(again) == before
+        rt = again.state.runtime
+        assert rt.assumptions["list_order"] == "oldest-first"
+        assert rt.clock.frozen and rt.clock.now_ms() == app.state.runtime.clock.now_ms()
+        with asgi_client(again) as client:
+            got = client.get(f"/v3/characters/{made['character']['id']}", headers=KEY).json()
+            assert got["brain"]["id"] == made["brain"]["id"] and got["faceId"] is None
+            assert client.get("/v3/conversations", headers=KEY).json()["total"] == 2
+            assert client.get("/v3/brains", headers={"x-api-key": "sk_extra"}).status_code == 200
 
 
 def test_the_database_is_wal_and_written_before_the_reply(tmp_path: Path) -> None:
@@ -93,29 +104,28 @@ def test_the_database_is_wal_and_written_before_the_reply(tmp_path: Path) -> Non
 
 
 def test_reset_and_seed_are_persisted(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))
-    with asgi_client(app) as client:
+    seeded = Settings(data_dir=str(tmp_path), seed_file="demo")
+    with running(seeded) as app, asgi_client(app) as client:
         demo = {"x-api-key": "sk_demo_equos_mock"}
         client.post("/v3/brains", json={"instructions": "extra", "greetingMessage": "hi"}, headers=demo)
         total = client.get("/v3/brains", headers=demo).json()["total"]
     # Restarting with the seed again keeps the stored state (the seed is not loaded twice).
-    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with running(seeded) as app, asgi_client(app) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == total
         client.post("/_mock/reset", json={"key": "sk_demo_equos_mock"})
-    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with running(seeded) as app, asgi_client(app) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == 0
         client.post("/_mock/reset", json={})
-    with asgi_client(create_app(Settings(data_dir=str(tmp_path), seed_file="demo"))) as client:
+    with running(seeded) as app, asgi_client(app) as client:
         assert client.get("/v3/brains", headers=demo).json()["total"] == total - 1
 
 
 def test_upload_urls_outlive_a_restart(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=str(tmp_path)))
-    with asgi_client(app) as client:
+    with running(Settings(data_dir=str(tmp_path))) as app, asgi_client(app) as client:
         kb = client.post("/v3/knowledge-bases", json={"name": "kb", "description": "d"}, headers=KEY).json()
         doc = client.post(f"/v3/knowledge-bases/{kb['id']}/documents", headers=KEY,
                           json={"name": "d", "description": "d", "mimeType": "text/plain"}).json()
-    with asgi_client(create_app(Settings(data_dir=str(tmp_path)))) as client:
+    with running(Settings(data_dir=str(tmp_path))) as app, asgi_client(app) as client:
         url = httpx.URL(doc["uploadUrl"])
         reply = client.put(url.raw_path.decode(), content=b"hello")
         assert reply.status_code == 200, reply.text
@@ -230,9 +240,9 @@ def test_seeded_ids_do_not_repeat_after_a_restart(tmp_path: Path) -> None:
     """--random-seed with --data-dir: the second run must not re-issue the first run's ids."""
     settings = Settings(seed=7, data_dir=str(tmp_path))
     body = {"instructions": "Be brief.", "greetingMessage": "Hi!"}
-    with asgi_client(create_app(settings)) as client:
+    with running(settings) as app, asgi_client(app) as client:
         first = [client.post("/v3/brains", json=body, headers=KEY).json()["id"] for _ in range(3)]
-    with asgi_client(create_app(settings)) as client:
+    with running(settings) as app, asgi_client(app) as client:
         replies = [client.post("/v3/brains", json=body, headers=KEY) for _ in range(3)]
         assert [r.status_code for r in replies] == [201, 201, 201]
         listed = client.get("/v3/brains", headers=KEY).json()

@@ -166,7 +166,7 @@ def test_hostile_ids_stay_inside_the_data_directory(tmp_path: Path) -> None:
             client.get(f"/v3/brains/{odd}", headers=A)
     assert sorted(tmp_path.iterdir()) == sorted([*outside, data])
     assert {p.name for p in data.iterdir()} <= {"equos-mock.sqlite3", "equos-mock.sqlite3-wal",
-                                                 "equos-mock.sqlite3-shm"}
+                                                 "equos-mock.sqlite3-shm", "equos-mock.lock"}
 
 
 # --- secrets in logs ------------------------------------------------------------------------------
