@@ -8,29 +8,28 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import errors, seed, state
 from ..assumptions import UnknownAssumption
-from ..clock import Clock, iso
+from ..clock import CLOCK_RANGE, Clock, iso
+from ..credentials import request_credentials
 from ..domain import conversations
 from ..faults import FaultSpecError
 from ..journal import JournalFilter
+from ..models.control import ClockAdvanceBody
 from ..runtime import Runtime, mask_secret
 from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
 STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
-# Where clocks may be set or moved to (ms): far enough from datetime's year 9999 that
-# startedAt + maxSeconds and token expiries never overflow.
-CLOCK_RANGE = (0, 221845392000000)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -57,8 +56,16 @@ def _moment(value: Any, name: str) -> datetime:
     return moment
 
 
+def _text(data: dict[str, Any], name: str) -> str | None:
+    """A string field of a control body (``key``, ``organization``), or None when absent."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise errors.bad_request([f"{name} must be a string"])
+    return value
+
+
 def _by_id(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
-    org_id = data.get("organization") or request.query_params.get("organization")
+    org_id = _text(data, "organization") or request.query_params.get("organization")
     if not org_id:
         return None
     org = rt.store.organizations.get(str(org_id))
@@ -71,18 +78,18 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
     """The organization a control call is about: by ``organization`` (id) or by ``key`` / x-api-key."""
     if (org := _by_id(runtime, request, data)) is not None:
         return org
-    key = data.get("key") or request.query_params.get("key") or request.headers.get("x-api-key")
-    return runtime.organization_for_key(str(key)) if key else None
+    key = _text(data, "key") or request.query_params.get("key") or request_credentials(request.scope).api_key
+    return runtime.organization_for_key(key) if key else None
 
 
 def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
     """Like ``organization_from`` but never creates one: reads must not conjure organizations."""
     if (org := _by_id(rt, request, data)) is not None:
         return org
-    key = data.get("key") or request.query_params.get("key")
+    key = _text(data, "key") or request.query_params.get("key")
     if not key:
         return None
-    org = rt.store.organization_for_key(str(key))
+    org = rt.store.organization_for_key(key)
     if org is None:
         raise errors.not_found("no organization has this key")
     return org
@@ -124,10 +131,7 @@ def _reachable(clock: Clock, delta_ms: float) -> None:
 
 
 def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    seconds = data.get("seconds")
-    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds)
-            or seconds < 0):
-        raise errors.bad_request(["seconds must be a number not less than 0"])
+    seconds = ClockAdvanceBody.model_validate(data).seconds  # a ValidationError is a 400 (see _wrap)
     clock = _clock(request, rt, data)
     _reachable(clock, seconds * 1000)
     clock.advance(seconds)
@@ -257,7 +261,10 @@ def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         raise errors.bad_request(["organizations must be an array"])
     try:
         loaded = state.import_state(rt, data)
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValidationError as exc:
+        raise errors.bad_request([f"not an equos-mock state export: {m}" for m in errors.validation_messages(exc)]
+                                 ) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise errors.bad_request([f"not an equos-mock state export: {exc}"]) from None
     return {"organizations": [org.id for org in loaded]}
 
@@ -363,7 +370,7 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 raise errors.ApiError(403, "the control plane does not accept cross-origin requests")
             token = runtime.settings.control_token
             if token is not None:
-                given = request.headers.get("x-mock-token", "")
+                given = request_credentials(request.scope).mock_token or ""
                 if not hmac.compare_digest(given.encode(), token.encode()):
                     raise errors.unauthorized()
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
@@ -371,6 +378,8 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:
             return exc.response()
+        except ValidationError as exc:  # a control body against its model (models/control.py)
+            return errors.from_validation(exc).response()
 
     run.__name__ = handler.__name__
     return run
