@@ -16,6 +16,7 @@ from . import errors, openapi, seed
 from .api import brains, characters, control, conversations, faces, knowledge_bases, legacy, organizations, voices
 from .api.operation import JSON_TYPE, Operation, endpoint
 from .clock import Clock
+from .credentials import CredentialGuard
 from .domain.knowledge import UPLOAD_PATH
 from .faults import FaultMiddleware
 from .journal import JournalMiddleware
@@ -146,8 +147,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
                                                                  Exception: _server_error})
     app.state.runtime = runtime
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then faults, then routing.
+    # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
+    # credential headers (journaled, never faulted), then faults, then routing.
     app.add_middleware(FaultMiddleware, runtime=runtime)
+    app.add_middleware(CredentialGuard)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
     app.state.persistence = persistence

@@ -24,6 +24,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import from_ms, iso, to_ms
+from .credentials import request_credentials
 from .runtime import Runtime, mask_secret
 
 DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
@@ -72,11 +73,10 @@ def _body_for_journal(raw: bytes, truncated: bool) -> Any:
 
 def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
     """The caller's key (x-api-key, else a bearer public key) and its organization; never creates one."""
-    headers = dict(scope["headers"])
-    key = headers.get(b"x-api-key", b"").decode("latin-1") or None
-    if key is not None:
-        return key, runtime.store.organization_for_key(key)
-    return runtime.bearer_organization(headers.get(b"authorization", b"").decode("latin-1"))
+    credentials = request_credentials(scope)
+    if credentials.api_key is not None:
+        return credentials.api_key, runtime.store.organization_for_key(credentials.api_key)
+    return runtime.bearer_organization(credentials.authorization)
 
 
 # --- near misses -----------------------------------------------------------------
