@@ -19,6 +19,7 @@ from .clock import Clock
 from .credentials import CredentialGuard
 from .domain.knowledge import UPLOAD_PATH
 from .faults import FaultMiddleware
+from .host_guard import HostGuard
 from .journal import JournalMiddleware
 from .runtime import Runtime
 from .settings import Settings
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.add_middleware(CredentialGuard)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
+    app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

@@ -54,6 +54,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
     parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
                         help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    parser.add_argument("--allowed-host", action="append", dest="allowed_hosts",
+                        default=[h.strip() for h in (_env(environ, "ALLOWED_HOSTS") or "").split(",") if h.strip()],
+                        help="a Host name (besides loopback and --host) that may reach /_mock/ and /docs/, "
+                             "e.g. behind a proxy (repeatable) [EQUOS_MOCK_ALLOWED_HOSTS, comma separated]")
     parser.add_argument("--legacy-v3", action=argparse.BooleanOptionalAction,
                         default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
                         help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
@@ -74,6 +78,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
+        allowed_hosts=tuple(args.allowed_hosts),
         legacy_v3_routes=args.legacy_v3,
     )
 

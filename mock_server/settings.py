@@ -18,6 +18,8 @@ class Settings:
     assumptions: dict[str, str] = field(default_factory=dict)
     control_plane: bool = True
     control_token: str | None = None
+    # Host names besides loopback and ``host`` that may reach /_mock/ and /docs/ (DNS rebinding guard).
+    allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
     upload_ttl_seconds: int = 3600
     upload_limit_bytes: int = 100 * 1024 * 1024
