@@ -14,6 +14,7 @@ import json
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import errors
 from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, caller
 from .models.control import FaultSpecBody
-from .runtime import Runtime, mask_secret
+from .runtime import Runtime
 
 FAULT_HEADER = "x-mock-fault"
 THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
@@ -82,10 +83,11 @@ class FaultRule:
             envelope = errors.ApiError(status, HTTPStatus(status).phrase, headers=headers)
         return envelope.response()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, mask: Callable[[str], str]) -> dict[str, Any]:
+        """The rule as JSON; ``mask`` shows its key (the runtime's keyed fingerprint)."""
         return {"id": self.id, "method": self.method, "path": self.path,
                 "pathRegex": self.path_regex.pattern if self.path_regex is not None else None,
-                "key": mask_secret(self.key) if self.key else None, "organization": self.organization,
+                "key": mask(self.key) if self.key else None, "organization": self.organization,
                 "status": self.status, "body": self.body, "headers": self.headers, "delayMs": self.delay_ms,
                 "retryAfter": self.retry_after, "drop": self.drop, "times": self.times,
                 "probability": self.probability, "hits": self.hits, "active": self.active}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import secrets
 import threading
 import time
 from collections import deque
@@ -35,40 +36,44 @@ NEAR_MISS_HEADER = "x-mock-near-miss"
 FAULT_SCOPE_KEY = "equos_mock.fault"  # set by the fault middleware, read here
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_SIGNATURE = re.compile(r"(signature=)[^&\s\"']+")
+# Names of query parameters (and form fields) whose value is a secret: the upload signature, and what
+# clients put keys and tokens in (?key=, ?api_key=, ?x-api-key=, ?token=, ?access_token=, ...).
+SECRET_PARAMETERS = ("x-api-key", "x-mock-token", "api[-_]?key", "key", "access[-_]?token", "token", "auth",
+                     "authorization", "signature", "secret", "password", "client[-_]?secret")
+_PARAMETER = re.compile(r"(?i)(?<![\w-])((?:" + "|".join(SECRET_PARAMETERS) + r")=)([^&\s\"'#]+)")
 _SECRET_FIELDS = {"consumerAccessToken", "remoteAgentAccessToken", "token", "apiKey", "x-api-key", "signature"}
 
 
-# --- masking -------------------------------------------------------------------
-def mask_text(text: str) -> str:
-    """JWTs and upload signatures anywhere in a string become fingerprints."""
-    text = _JWT.sub(lambda m: mask_secret(m.group(0)), text)
-    return _SIGNATURE.sub(lambda m: m.group(1) + mask_secret(m.group(0)), text)
+# --- masking: the one helper ------------------------------------------------------
+def mask_text(text: str, secret: bytes) -> str:
+    """JWTs anywhere, and the values of secret-named parameters (``?key=sk_...``), become fingerprints."""
+    text = _JWT.sub(lambda m: mask_secret(m.group(0), secret), text)
+    return _PARAMETER.sub(lambda m: m.group(1) + mask_secret(m.group(2), secret), text)
 
 
-def mask_value(value: Any, field: str | None = None) -> Any:
+def mask_value(value: Any, secret: bytes, field: str | None = None) -> Any:
     if isinstance(value, str):
-        return mask_secret(value) if field in _SECRET_FIELDS else mask_text(value)
+        return mask_secret(value, secret) if field in _SECRET_FIELDS else mask_text(value, secret)
     if isinstance(value, dict):
-        return {k: mask_value(v, k) for k, v in value.items()}
+        return {k: mask_value(v, secret, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask_value(v) for v in value]
+        return [mask_value(v, secret) for v in value]
     return value
 
 
-def _body_for_journal(raw: bytes, truncated: bool) -> Any:
+def _body_for_journal(raw: bytes, truncated: bool, secret: bytes) -> Any:
     if not raw:
         return None
     if not truncated:
         try:
-            return mask_value(json.loads(raw))
+            return mask_value(json.loads(raw), secret)
         except ValueError:
             pass
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return f"<{len(raw)}{'+' if truncated else ''} bytes>"
-    return mask_text(text) + ("…" if truncated else "")
+    return mask_text(text, secret) + ("…" if truncated else "")
 
 
 def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
@@ -142,8 +147,9 @@ def _status_matches(status: int | None, wanted: str) -> bool:
 class Journal:
     """A ring buffer of entries (``capacity`` of them), safe to read while the server writes."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, *, secret: bytes | None = None):
         self.capacity = capacity
+        self.secret = secret if secret is not None else secrets.token_bytes(32)  # keys the fingerprints
         self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._next_id = 1
@@ -155,7 +161,7 @@ class Journal:
         if mask is None:
             if len(self._key_masks) >= KEY_MASKS_KEPT:
                 self._key_masks.clear()
-            mask = self._key_masks[key] = mask_secret(key)
+            mask = self._key_masks[key] = mask_secret(key, self.secret)
         return mask
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -172,7 +178,7 @@ class Journal:
             found = [e for e in self._entries if where.matches(e)]
         if limit is not None:
             found = found[-limit:] if limit > 0 else []
-        return [_shown(e) for e in found]
+        return [_shown(e, self.secret) for e in found]
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
@@ -193,13 +199,13 @@ class Journal:
         return len(self._entries)
 
 
-def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+def _shown(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
     shown = {"time": iso(from_ms(entry["_at_ms"]))}
     shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
-    shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)))
-    shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)))
+    shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)
+    shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)), secret)
     return shown
 
 
@@ -272,7 +278,7 @@ class JournalMiddleware:
         entry: dict[str, Any] = {
             "method": scope["method"],
             "path": scope["path"],
-            "query": mask_text(query.decode("latin-1")) if query else "",
+            "query": mask_text(query.decode("latin-1"), journal.secret) if query else "",
             "organization": org.id if org is not None else None,
             "key": journal.masked_key(key) if key else None,
             "status": status[0] if status and not (fault and fault["dropped"]) else None,

@@ -24,7 +24,7 @@ from ..domain import conversations
 from ..faults import FaultSpecError
 from ..journal import JournalFilter
 from ..models.control import ClockAdvanceBody
-from ..runtime import Runtime, mask_secret
+from ..runtime import Runtime
 from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
@@ -178,7 +178,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 
 def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
-    keys = [mask_secret(k) for k in rt.store.keys_of(org.id)]
+    keys = [rt.mask(k) for k in rt.store.keys_of(org.id)]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
             "settings": org.settings.to_json(),
             "counts": {name: len(org.collection(name)) for name in
@@ -288,7 +288,7 @@ def journal_filter(request: Request, rt: Runtime) -> JournalFilter:
         org_id = org_id or (org.id if org is not None else None)
     since = query.get("since")
     return JournalFilter(method=query.get("method") or None, path=query.get("path") or None,
-                         organization=org_id or None, key_fingerprint=mask_secret(key) if key else None,
+                         organization=org_id or None, key_fingerprint=rt.mask(key) if key else None,
                          status=query.get("status") or None,
                          since=_moment(since, "since") if since else None, after=_int_query(request, "after"))
 
@@ -313,12 +313,12 @@ def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         rule = rt.faults.add(data)
     except FaultSpecError as exc:
         raise errors.bad_request([str(exc)]) from None
-    return _json(rule.describe(), 201)
+    return _json(rule.describe(rt.mask), 201)
 
 
 def faults_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     query = request.query_params
-    return [r.describe() for r in rt.faults.list(query.get("key"), query.get("organization"))]
+    return [r.describe(rt.mask) for r in rt.faults.list(query.get("key"), query.get("organization"))]
 
 
 def faults_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -330,7 +330,7 @@ def fault_remove(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     rule = rt.faults.remove(request.path_params["id"])
     if rule is None:
         raise errors.not_found(f"fault {request.path_params['id']} not found")
-    return rule.describe()
+    return rule.describe(rt.mask)
 
 
 TABLE: tuple[tuple[str, str, Handler], ...] = (
