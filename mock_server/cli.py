@@ -65,7 +65,26 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     parser.add_argument("--data-dir", default=_env(environ, "DATA_DIR") or None,
                         help="keep all state in SQLite in this directory (default: memory only) "
                              "[EQUOS_MOCK_DATA_DIR]")
+    parser.add_argument("--max-header-bytes", type=_positive(int),
+                        default=_env(environ, "MAX_HEADER_BYTES", "65536"),
+                        help="request line plus headers of one request, at most (default 65536); larger: 431 "
+                             "[EQUOS_MOCK_MAX_HEADER_BYTES]")
+    parser.add_argument("--read-timeout", type=_positive(float),
+                        default=_env(environ, "READ_TIMEOUT", "30"),
+                        help="seconds a client may take to send a request head, or stall in a body, before "
+                             "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if not 0 < value < 1e9:
+            raise argparse.ArgumentTypeError(f"{text} is not a positive number below 1e9")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
 
 
 def _int(value: str | None) -> int | None:
@@ -78,7 +97,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
-        allowed_hosts=tuple(args.allowed_hosts),
+        allowed_hosts=tuple(args.allowed_hosts), max_header_bytes=args.max_header_bytes,
+        read_timeout_seconds=args.read_timeout,
         legacy_v3_routes=args.legacy_v3,
     )
 
@@ -130,7 +150,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
-    server = uvicorn.Server(uvicorn_config(app, log_level))
+    server = uvicorn.Server(uvicorn_config(app, log_level, settings=settings))
     # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
     # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
     gc.freeze()
