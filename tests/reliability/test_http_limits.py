@@ -85,9 +85,9 @@ def test_half_sent_requests_and_idle_connections_are_closed_after_the_timeout() 
             sock = _connect(mock)
             if n % 3 == 0:
                 sock.sendall(HEAD)  # half a head, never finished
-            elif n % 3 == 1:
+            elif n % 3 == 1:  # a stalled body
                 sock.sendall(b"POST /v3/brains HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: k\r\n"
-                             b"content-type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instr")  # a stalled body
+                             b"content-type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instr")
             slow.append(sock)  # and every third sends nothing at all
         started = time.monotonic()
         for sock in slow:
