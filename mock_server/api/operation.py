@@ -60,21 +60,31 @@ class Operation:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    await _each_chunk(request, limit, chunks.append)
+    return b"".join(chunks)
+
+
+async def count_body(request: Request, limit: int) -> int:
+    """The body's size, read to the end without holding it (uploads of up to 100 MiB)."""
+    return await _each_chunk(request, limit, lambda chunk: None)
+
+
+async def _each_chunk(request: Request, limit: int, keep: Callable[[bytes], None]) -> int:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise errors.payload_too_large(limit)
-    chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise errors.payload_too_large(limit)
-            chunks.append(chunk)
+            keep(chunk)
     except ClientDisconnect:
         # Nobody will read the reply; answering keeps the server log free of a spurious traceback.
         raise errors.bad_request(["the client disconnected before sending the whole body"]) from None
-    return b"".join(chunks)
+    return size
 
 
 def _depth_ok(raw: bytes) -> bool:
