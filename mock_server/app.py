@@ -80,7 +80,7 @@ class Cors:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Never for the control plane: no web page may call it (it also refuses foreign Origins).
+        # Never for the control plane: no web page may call it (host_guard also refuses foreign Origins).
         if (scope["type"] != "http" or self.runtime.assumptions["cors"] != "open"
                 or scope["path"].startswith("/_mock/")):
             await self.app(scope, receive, send)

@@ -118,6 +118,7 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
     if settings.host not in LOOPBACK:
         lines.append(f"  WARNING: bound to {settings.host}, reachable from other machines. "
                      "The mock has no real security; bind to 127.0.0.1 unless you mean it.")
+        lines.append("  /_mock/ and /docs/ answer only loopback names, the bound host and --allowed-host ones.")
     return "\n".join(lines)
 
 

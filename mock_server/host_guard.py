@@ -4,7 +4,8 @@ DNS rebinding: a web page at evil.example re-points its own name at 127.0.0.1, t
 ``http://evil.example:PORT/_mock/...``. The browser sends ``Host: evil.example:PORT`` and, as the page
 is same-origin with itself, often no Origin at all, or an Origin that equals the Host. So the Host
 itself must be a name the mock was told it is: a loopback name or address, the bound host, or one
-given with ``--allowed-host``. An Origin, when present, must be such a host too, on the same port.
+given with ``--allowed-host``. On the control plane an Origin, when present, must be such a host
+too, on the same port (the mock's own pages); the docs stay readable by any page through such a Host.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors
 
-GUARDED_PREFIXES = ("/_mock/", "/docs/")
+CONTROL_PREFIX = "/_mock/"
+GUARDED_PREFIXES = (CONTROL_PREFIX, "/docs/")
 FLAG = "--allowed-host"
 
 
@@ -66,8 +68,8 @@ class HostGuard:
             return (f"Host {shown!r} is not allowed to reach the control plane or docs: they answer loopback "
                     f"names and addresses (localhost, 127.0.0.1, [::1]) and hosts named with {FLAG}")
         origins = [v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"]
-        if not origins:
-            return None
+        if not origins or not scope["path"].startswith(CONTROL_PREFIX):
+            return None  # the docs are public: any page may read them through a loopback Host (CORS)
         origin = _origin_host(origins[0]) if len(origins) == 1 else None
         if origin is None or not self.allows(origin[0]) or origin[1] != (host[1] or _default_port(scope)):
             return (f"Origin {origins[0][:100]!r} may not call the control plane or docs: only pages served by "

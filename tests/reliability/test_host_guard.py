@@ -79,6 +79,9 @@ def test_docs_refuse_foreign_hosts_but_the_api_keeps_its_cors(path: str) -> None
         assert_envelope(client.get(path, headers={"host": "evil.example"}), 403)
         api = client.get("/v3/brains", headers={**KEY, "host": "evil.example", "origin": "https://evil.example"})
         assert api.status_code == 200 and api.headers["access-control-allow-origin"] == "*"
+        # Through a loopback Host the public document stays readable by other pages (editors, viewers).
+        docs = client.get(path, headers={"host": "localhost:8787", "origin": "https://editor.swagger.io"})
+        assert docs.status_code == 200 and docs.headers["access-control-allow-origin"] == "*"
 
 
 def test_allowed_hosts_and_the_bound_host() -> None:
