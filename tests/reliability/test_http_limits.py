@@ -111,3 +111,18 @@ def test_half_sent_requests_and_idle_connections_are_closed_after_the_timeout() 
                 time.sleep(0.3)
                 sock.sendall(part)
             assert _status(sock.recv(65536)) == 201
+
+
+def test_limit_flags_and_variables() -> None:
+    from mock_server.cli import build_parser, settings_from
+
+    default = settings_from(build_parser({}).parse_args(["serve"]))
+    assert (default.max_header_bytes, default.read_timeout_seconds) == (65536, 30.0)
+    flags = settings_from(build_parser({}).parse_args(["serve", "--max-header-bytes", "4096", "--read-timeout", "2"]))
+    assert (flags.max_header_bytes, flags.read_timeout_seconds) == (4096, 2.0)
+    env = settings_from(build_parser({"EQUOS_MOCK_MAX_HEADER_BYTES": "8192", "EQUOS_MOCK_READ_TIMEOUT": "1.5"})
+                        .parse_args(["serve"]))
+    assert (env.max_header_bytes, env.read_timeout_seconds) == (8192, 1.5)
+    for bad in (["--max-header-bytes", "0"], ["--read-timeout", "-1"], ["--read-timeout", "nan"]):
+        with pytest.raises(SystemExit):
+            build_parser({}).parse_args(["serve", *bad])
