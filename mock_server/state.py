@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .clock import Clock, from_ms, to_ms
+from .clock import CLOCK_RANGE, Clock, from_ms, to_ms
 from .models.agents import EquosAgent
 from .models.avatars import AvatarRecord
 from .models.characters import EquosCharacter
@@ -76,7 +76,10 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
         org = Organization(spec["id"], spec.get("name") or spec["id"], OrgSettings.from_json(spec.get("settings", {})))
         org.pinned = bool(spec.get("pinned", False))
         if spec.get("clock"):
-            org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
+            now = spec["clock"]["now"]
+            if isinstance(now, bool) or not isinstance(now, int) or not CLOCK_RANGE[0] <= now <= CLOCK_RANGE[1]:
+                raise ValueError("clock.now must be milliseconds from 1970-01-01 to 9000-01-01")
+            org.clock = Clock(frozen_at=from_ms(now))
             if not spec["clock"]["frozen"]:
                 org.clock.unfreeze()
         for name, records in spec.get("collections", {}).items():
