@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import itertools
 import json
+import secrets
 import shlex
 import sys
 import threading
@@ -45,11 +46,16 @@ class BudgetExhausted(Exception):
     pass
 
 
+# Keys the printed fingerprints: a fresh secret per run, so a printed fingerprint cannot be tested
+# against guessed keys.
+_FINGERPRINT_SECRET = secrets.token_bytes(32)
+
+
 def mask(value: str | None) -> str:
-    """What the suite may print of a key or token: never the value, only a fingerprint."""
+    """What the suite may print of a key or token: never the value, only a keyed fingerprint."""
     if not value:
         return "<none>"
-    return f"<{len(value)} chars {mask_secret(value)}>"
+    return f"<{len(value)} chars {mask_secret(value, _FINGERPRINT_SECRET)}>"
 
 
 def mask_token(token: str | None) -> str:

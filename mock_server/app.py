@@ -18,8 +18,10 @@ from .api.common import catalog_operations
 from .api.operation import JSON_TYPE, Operation, endpoint
 from .catalog import DEFAULT
 from .clock import Clock
+from .credentials import CredentialGuard
 from .domain.knowledge import UPLOAD_PATH
 from .faults import FaultMiddleware
+from .host_guard import HostGuard
 from .journal import JournalMiddleware
 from .resource import Catalog
 from .runtime import Runtime
@@ -79,7 +81,7 @@ class Cors:
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Never for the control plane: no web page may call it (it also refuses foreign Origins).
+        # Never for the control plane: no web page may call it (host_guard also refuses foreign Origins).
         if (scope["type"] != "http" or self.runtime.assumptions["cors"] != "open"
                 or scope["path"].startswith("/_mock/")):
             await self.app(scope, receive, send)
@@ -154,10 +156,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
                                                                  Exception: _server_error})
     app.state.runtime = runtime
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then faults, then routing.
+    # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
+    # credential headers (journaled, never faulted), then faults, then routing.
     app.add_middleware(FaultMiddleware, runtime=runtime)
+    app.add_middleware(CredentialGuard)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
+    app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

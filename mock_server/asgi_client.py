@@ -47,7 +47,8 @@ class SyncASGITransport(httpx.BaseTransport):
         self._loop.close()
 
 
-BASE_URL = "http://equos-mock.asgi"
+# A loopback name: the control plane and docs answer only loopback or allowed hosts (host_guard).
+BASE_URL = "http://localhost"
 
 
 def asgi_client(app: Any, api_key: str | None = None, *, raise_app_exceptions: bool = False,

@@ -56,6 +56,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
     parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
                         help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    parser.add_argument("--allowed-host", action="append", dest="allowed_hosts",
+                        default=[h.strip() for h in (_env(environ, "ALLOWED_HOSTS") or "").split(",") if h.strip()],
+                        help="a Host name (besides loopback and --host) that may reach /_mock/ and /docs/, "
+                             "e.g. behind a proxy (repeatable) [EQUOS_MOCK_ALLOWED_HOSTS, comma separated]")
     parser.add_argument("--legacy-v3", action=argparse.BooleanOptionalAction,
                         default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
                         help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
@@ -64,18 +68,28 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="keep all state in SQLite in this directory (default: memory only) "
                              "[EQUOS_MOCK_DATA_DIR]")
     add_fleet_arguments(parser, environ)
+    parser.add_argument("--max-header-bytes", type=_positive(int),
+                        default=_env(environ, "MAX_HEADER_BYTES", "65536"),
+                        help="request line plus headers of one request, at most (default 65536); larger: 431 "
+                             "[EQUOS_MOCK_MAX_HEADER_BYTES]")
+    parser.add_argument("--read-timeout", type=_positive(float),
+                        default=_env(environ, "READ_TIMEOUT", "30"),
+                        help="seconds a client may take to send a request head, or stall in a body, before "
+                             "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
     parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
 
 
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> Any:
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+        if not 0 < value < 1e9:  # also refuses NaN and infinity
+            raise argparse.ArgumentTypeError(f"{text} is not a positive number below 1e9")
         return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
     return parse
 
 
@@ -110,7 +124,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
         legacy_v3_routes=args.legacy_v3, org_idle_ttl_seconds=args.org_idle_ttl,
         journal_entries=args.journal_entries, journal_body_bytes=args.journal_body_bytes,
-        journal_max_bytes=args.journal_max_bytes,
+        journal_max_bytes=args.journal_max_bytes, allowed_hosts=tuple(args.allowed_hosts),
+        max_header_bytes=args.max_header_bytes, read_timeout_seconds=args.read_timeout,
     )
 
 
@@ -129,6 +144,7 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
     if settings.host not in LOOPBACK:
         lines.append(f"  WARNING: bound to {settings.host}, reachable from other machines. "
                      "The mock has no real security; bind to 127.0.0.1 unless you mean it.")
+        lines.append("  /_mock/ and /docs/ answer only loopback names, the bound host and --allowed-host ones.")
     return "\n".join(lines)
 
 
@@ -161,7 +177,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
-    server = uvicorn.Server(uvicorn_config(app, log_level))
+    server = uvicorn.Server(uvicorn_config(app, log_level, settings=settings))
     # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
     # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
     gc.freeze()

@@ -26,6 +26,19 @@ class Instant(datetime):
 
 _EPOCH = Instant(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# Where clocks may be set or moved to (ms, 1970 to 9000): far enough from datetime's year 9999 that
+# startedAt + maxSeconds and token expiries never overflow.
+CLOCK_RANGE = (0, 221845392000000)
+_LATEST = Instant(9999, 12, 30, tzinfo=UTC)
+
+
+def plus_seconds(moment: datetime, seconds: float) -> datetime:
+    """``moment + seconds``, held at year 9999 instead of overflowing. The control plane's ranges keep
+    real values far below; this is the second line, for state that came in before they existed."""
+    try:
+        return moment + timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return _LATEST
 
 
 # Integer arithmetic both ways: through a float timestamp the last millisecond is lost past 2255.

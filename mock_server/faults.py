@@ -14,22 +14,23 @@ import json
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 import anyio
+from pydantic import ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors
 from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, caller
-from .runtime import Runtime, mask_secret
+from .models.control import FaultSpecBody
+from .runtime import Runtime
 
 FAULT_HEADER = "x-mock-fault"
 THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
-_FIELDS = {"method", "path", "pathRegex", "key", "organization", "status", "body", "headers", "delayMs",
-           "retryAfter", "drop", "times", "probability"}
 
 
 class FaultSpecError(ValueError):
@@ -82,57 +83,35 @@ class FaultRule:
             envelope = errors.ApiError(status, HTTPStatus(status).phrase, headers=headers)
         return envelope.response()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, mask: Callable[[str], str]) -> dict[str, Any]:
+        """The rule as JSON; ``mask`` shows its key (the runtime's keyed fingerprint)."""
         return {"id": self.id, "method": self.method, "path": self.path,
                 "pathRegex": self.path_regex.pattern if self.path_regex is not None else None,
-                "key": mask_secret(self.key) if self.key else None, "organization": self.organization,
+                "key": mask(self.key) if self.key else None, "organization": self.organization,
                 "status": self.status, "body": self.body, "headers": self.headers, "delayMs": self.delay_ms,
                 "retryAfter": self.retry_after, "drop": self.drop, "times": self.times,
                 "probability": self.probability, "hits": self.hits, "active": self.active}
 
 
-def _int(spec: dict[str, Any], name: str, low: int, high: int | None = None) -> int | None:
-    value = spec.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        raise FaultSpecError(f"{name} must be an integer from {low}" + (f" to {high}" if high is not None else ""))
-    return value
-
-
 def parse_rule(rule_id: str, spec: dict[str, Any]) -> FaultRule:
-    unknown = set(spec) - _FIELDS
-    if unknown:
-        raise FaultSpecError(f"unknown fields {sorted(unknown)}; known: {sorted(_FIELDS)}")
-    for name in ("method", "path", "pathRegex", "key", "organization"):
-        if spec.get(name) is not None and not isinstance(spec[name], str):
-            raise FaultSpecError(f"{name} must be a string")
-    status = _int(spec, "status", 100, 599)
-    if status is not None and status not in {s.value for s in HTTPStatus}:
-        raise FaultSpecError(f"status {status} is not a known HTTP status")
-    delay_ms = _int(spec, "delayMs", 0, 600_000) or 0
-    retry_after = _int(spec, "retryAfter", 0)
-    times = _int(spec, "times", 1)
-    probability = spec.get("probability", 1.0)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
-        raise FaultSpecError("probability must be a number in (0, 1]")
-    drop = spec.get("drop", False)
-    if not isinstance(drop, bool):
-        raise FaultSpecError("drop must be a boolean")
-    headers = spec.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise FaultSpecError("headers must map names to strings")
-    if not (drop or delay_ms or status is not None or retry_after is not None):
+    """A rule from its JSON spec; every number in range (FaultSpecBody), or FaultSpecError."""
+    try:
+        body = FaultSpecBody.model_validate(spec)
+    except ValidationError as exc:
+        raise FaultSpecError("; ".join(errors.validation_messages(exc))) from None
+    if body.status is not None and body.status not in {s.value for s in HTTPStatus}:
+        raise FaultSpecError(f"status {body.status} is not a known HTTP status")
+    if not (body.drop or body.delayMs or body.status is not None or body.retryAfter is not None):
         raise FaultSpecError("a fault needs at least one of status, retryAfter, delayMs, drop")
     try:
-        regex = re.compile(spec["pathRegex"]) if spec.get("pathRegex") else None
-    except re.error as exc:
+        regex = re.compile(body.pathRegex) if body.pathRegex else None
+    except (re.error, RecursionError, OverflowError) as exc:
         raise FaultSpecError(f"pathRegex is not a valid regular expression: {exc}") from None
-    return FaultRule(id=rule_id, method=spec["method"].upper() if spec.get("method") else None,
-                     path=spec.get("path") or "*", path_regex=regex, key=spec.get("key"),
-                     organization=spec.get("organization"), status=status, body=spec.get("body"),
-                     headers=headers, delay_ms=delay_ms, retry_after=retry_after, drop=drop, times=times,
-                     probability=float(probability))
+    return FaultRule(id=rule_id, method=body.method.upper() if body.method else None,
+                     path=body.path or "*", path_regex=regex, key=body.key,
+                     organization=body.organization, status=body.status, body=body.body,
+                     headers=body.headers or {}, delay_ms=body.delayMs or 0, retry_after=body.retryAfter,
+                     drop=body.drop, times=body.times, probability=float(body.probability))
 
 
 class Faults:

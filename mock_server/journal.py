@@ -12,6 +12,7 @@ import fnmatch
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import from_ms, iso, to_ms
+from .credentials import request_credentials
 from .runtime import Runtime, mask_secret
 
 DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
@@ -38,49 +40,52 @@ NEAR_MISS_HEADER = "x-mock-near-miss"
 FAULT_SCOPE_KEY = "equos_mock.fault"  # set by the fault middleware, read here
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_SIGNATURE = re.compile(r"(signature=)[^&\s\"']+")
+# Names of query parameters (and form fields) whose value is a secret: the upload signature, and what
+# clients put keys and tokens in (?key=, ?api_key=, ?x-api-key=, ?token=, ?access_token=, ...).
+SECRET_PARAMETERS = ("x-api-key", "x-mock-token", "api[-_]?key", "key", "access[-_]?token", "token", "auth",
+                     "authorization", "signature", "secret", "password", "client[-_]?secret")
+_PARAMETER = re.compile(r"(?i)(?<![\w-])((?:" + "|".join(SECRET_PARAMETERS) + r")=)([^&\s\"'#]+)")
 _SECRET_FIELDS = {"consumerAccessToken", "remoteAgentAccessToken", "token", "apiKey", "x-api-key", "signature"}
 
 
-# --- masking -------------------------------------------------------------------
-def mask_text(text: str) -> str:
-    """JWTs and upload signatures anywhere in a string become fingerprints."""
-    text = _JWT.sub(lambda m: mask_secret(m.group(0)), text)
-    return _SIGNATURE.sub(lambda m: m.group(1) + mask_secret(m.group(0)), text)
+# --- masking: the one helper ------------------------------------------------------
+def mask_text(text: str, secret: bytes) -> str:
+    """JWTs anywhere, and the values of secret-named parameters (``?key=sk_...``), become fingerprints."""
+    text = _JWT.sub(lambda m: mask_secret(m.group(0), secret), text)
+    return _PARAMETER.sub(lambda m: m.group(1) + mask_secret(m.group(2), secret), text)
 
 
-def mask_value(value: Any, field: str | None = None) -> Any:
+def mask_value(value: Any, secret: bytes, field: str | None = None) -> Any:
     if isinstance(value, str):
-        return mask_secret(value) if field in _SECRET_FIELDS else mask_text(value)
+        return mask_secret(value, secret) if field in _SECRET_FIELDS else mask_text(value, secret)
     if isinstance(value, dict):
-        return {k: mask_value(v, k) for k, v in value.items()}
+        return {k: mask_value(v, secret, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask_value(v) for v in value]
+        return [mask_value(v, secret) for v in value]
     return value
 
 
-def _body_for_journal(raw: bytes, truncated: bool) -> Any:
+def _body_for_journal(raw: bytes, truncated: bool, secret: bytes) -> Any:
     if not raw:
         return None
     if not truncated:
         try:
-            return mask_value(json.loads(raw))
+            return mask_value(json.loads(raw), secret)
         except ValueError:
             pass
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return f"<{len(raw)}{'+' if truncated else ''} bytes>"
-    return mask_text(text) + ("…" if truncated else "")
+    return mask_text(text, secret) + ("…" if truncated else "")
 
 
 def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
     """The caller's key (x-api-key, else a bearer public key) and its organization; never creates one."""
-    headers = dict(scope["headers"])
-    key = headers.get(b"x-api-key", b"").decode("latin-1") or None
-    if key is not None:
-        return key, runtime.store.organization_for_key(key)
-    return runtime.bearer_organization(headers.get(b"authorization", b"").decode("latin-1"))
+    credentials = request_credentials(scope)
+    if credentials.api_key is not None:
+        return credentials.api_key, runtime.store.organization_for_key(credentials.api_key)
+    return runtime.bearer_organization(credentials.authorization)
 
 
 # --- near misses -----------------------------------------------------------------
@@ -151,10 +156,11 @@ class Journal:
     """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, *, body_limit: int = BODY_LIMIT,
-                 max_bytes: int = MAX_BYTES):
+                 max_bytes: int = MAX_BYTES, secret: bytes | None = None):
         self.capacity = capacity
         self.body_limit = body_limit
         self.max_bytes = max_bytes
+        self.secret = secret if secret is not None else secrets.token_bytes(32)  # keys the fingerprints
         self._entries: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._next_id = 1
@@ -170,7 +176,7 @@ class Journal:
         if mask is None:
             if len(self._key_masks) >= KEY_MASKS_KEPT:
                 self._key_masks.clear()
-            mask = self._key_masks[key] = mask_secret(key)
+            mask = self._key_masks[key] = mask_secret(key, self.secret)
         return mask
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +225,7 @@ class Journal:
                         more = True
                         break
                     found.append(entry)
-        return [_shown(e) for e in found], (found[-1]["id"] if more and found else None)
+        return [_shown(e, self.secret) for e in found], (found[-1]["id"] if more and found else None)
 
     def _from(self, after: int | None) -> Iterable[dict[str, Any]]:
         """Entries with an id above ``after``, found by bisection (ids rise; a filtered clear leaves gaps)."""
@@ -248,7 +254,7 @@ class Journal:
                     if where.matches(entry):
                         found.append(entry)
                 found.reverse()
-        return [_shown(e) for e in found]
+        return [_shown(e, self.secret) for e in found]
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
@@ -287,13 +293,13 @@ def _body_bytes(entry: dict[str, Any]) -> int:
     return len(entry.get("_request", (b"",))[0]) + len(entry.get("_response", (b"",))[0])
 
 
-def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+def _shown(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
     shown = {"time": iso(from_ms(entry["_at_ms"]))}
     shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
-    shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)))
-    shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)))
+    shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)
+    shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)), secret)
     return shown
 
 
@@ -367,7 +373,7 @@ class JournalMiddleware:
         entry: dict[str, Any] = {
             "method": scope["method"],
             "path": scope["path"],
-            "query": mask_text(query.decode("latin-1")) if query else "",
+            "query": mask_text(query.decode("latin-1"), journal.secret) if query else "",
             "organization": org.id if org is not None else None,
             "key": journal.masked_key(key) if key else None,
             "status": status[0] if status and not (fault and fault["dropped"]) else None,

@@ -7,6 +7,9 @@ process never see each other.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import random
+import secrets
 from collections import OrderedDict
 from datetime import datetime
 
@@ -33,13 +36,14 @@ class Runtime:
         self.ids = IdGenerator(settings.seed)
         self.assumptions = Assumptions(settings.assumptions)
         self.upload_secret = (settings.upload_secret or self.ids.token(32)).encode()
+        self.fingerprint_secret = fingerprint_secret(settings.seed)
         # With no keys configured, any non-empty key gets its own organization.
         self.configured_keys: set[str] = set(settings.api_keys)
         from .faults import Faults  # imported here: both modules import this one
         from .journal import Journal
 
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
-                               max_bytes=settings.journal_max_bytes)
+                               max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
         # --org-idle-ttl: organization id -> when it was last used (app clock, ms), least recent first.
         self.last_used: OrderedDict[str, int] = OrderedDict()
@@ -61,6 +65,10 @@ class Runtime:
     def new_id(self, kind: str) -> str:
         return self.ids.new(kind, self.assumptions["id_style"], self._id_prefixes.get(kind))
 
+    def mask(self, value: str) -> str:
+        """A key or token as the control plane and journal show it (keyed by this app's secret)."""
+        return mask_secret(value, self.fingerprint_secret)
+
     # --- organizations and keys -----------------------------------------------
     @property
     def open_keys(self) -> bool:
@@ -77,7 +85,7 @@ class Runtime:
         # A configured key (--api-key) without an organization yet gets one, like an open key.
         if not self.open_keys and key not in self.configured_keys:
             raise errors.unauthorized(int(self.assumptions["auth_failure"]))
-        org = self.create_organization([key], name=f"org-{_fingerprint(key)}")
+        org = self.create_organization([key], name=f"org-{fingerprint(key, self.fingerprint_secret)[:8]}")
         org.pinned = key in self.settings.api_keys
         self.set_public_keys(org, [])
         self.touch(org)
@@ -162,7 +170,7 @@ class Runtime:
             keys = [f"pk_{suffix}"]
         for key in keys:
             if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
-                raise ValueError(f"public key {mask_secret(key)} is already in use")
+                raise ValueError(f"public key {self.mask(key)} is already in use")
         self.store.remove_public_keys(org.id)
         for key in keys:
             self.store.set_public_key(org.id, key)
@@ -188,10 +196,22 @@ class Runtime:
         return org
 
 
-def _fingerprint(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:8]
+FINGERPRINT_HEX = 16  # 64 bits: no collisions among a fleet's keys
 
 
-def mask_secret(value: str) -> str:
-    """What may be shown of a key or token: its kind and a short fingerprint, never the value."""
-    return f"****{_fingerprint(value)}" if value else ""
+def fingerprint(value: str, secret: bytes) -> str:
+    """HMAC-SHA256 under a per-server secret: without the secret, no key can be tested against it
+    (an unkeyed 32-bit hash gave a test key away to a 100k-candidate brute force)."""
+    return hmac.new(secret, value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+
+
+def mask_secret(value: str, secret: bytes) -> str:
+    """What may be shown of a key or token: a keyed fingerprint, never the value."""
+    return f"****{fingerprint(value, secret)}" if value else ""
+
+
+def fingerprint_secret(seed: int | None) -> bytes:
+    """Made at app start: from the app's seed when it has one (reproducible runs), else at random."""
+    if seed is None:
+        return secrets.token_bytes(32)
+    return random.Random(f"fingerprints:{seed}").randbytes(32)  # its own stream: ids do not shift

@@ -103,6 +103,16 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinn
     loaded = []
     for position, spec in enumerate(data["organizations"]):
         where = f"organizations[{position}]"
+        if not isinstance(spec, dict):
+            raise SeedError(f"{where} must be an object")
+        # Checked before anything is created, so a refused entry leaves no half-made organization.
+        settings = _settings(spec.get("settings", {}), where)
+        for name in ("id", "name"):
+            if spec.get(name) is not None and not isinstance(spec[name], str):
+                raise SeedError(f"{where}.{name} must be a string")
+        for name in ("keys", "publicKeys"):
+            if not isinstance(spec.get(name, []), list):
+                raise SeedError(f"{where}.{name} must be a list")
         keys = [str(k) for k in spec.get("keys", [])]
         org_id = spec.get("id")
         if org_id in rt.store.organizations:
@@ -114,14 +124,19 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinn
             rt.set_public_keys(org, [str(k) for k in spec.get("publicKeys", [])])
         except ValueError as exc:
             raise SeedError(f"{where}.publicKeys: {exc}") from None
-        org.settings = _settings(spec.get("settings", {}), where)
+        org.settings = settings
         load_resources(rt, org, spec, where)
         loaded.append(org)
     return loaded
 
 
-def _settings(raw: dict[str, Any], where: str) -> OrgSettings:
+def _settings(raw: Any, where: str) -> OrgSettings:
+    if not isinstance(raw, dict):
+        raise SeedError(f"{where}.settings must be an object")
     unknown = set(raw) - set(SETTINGS_JSON)
     if unknown:
         raise SeedError(f"{where}.settings: unknown keys {sorted(unknown)}")
-    return OrgSettings.from_json(raw)
+    try:
+        return OrgSettings.from_json(raw)
+    except ValidationError as exc:
+        raise SeedError(f"{where}.settings: {'; '.join(errors.validation_messages(exc))}") from None

@@ -26,8 +26,10 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     return sock, url
 
 
-def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio") -> Any:
-    """How every equos-mock server runs: one worker, no access log, no lifespan.
+def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
+                   settings: Settings | None = None) -> Any:
+    """How every equos-mock server runs: one worker, no access log, no lifespan, and the HTTP limits of
+    ``settings`` (request head cap, read timeout: ``http_limits``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load
@@ -35,7 +37,13 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
     """
     import uvicorn
 
-    return uvicorn.Config(app, http=http, loop=loop, log_level=log_level, access_log=False, lifespan="off")
+    from .http_limits import limited_protocol
+
+    limits = settings or Settings()
+    protocol: Any = (limited_protocol(limits.max_header_bytes, limits.read_timeout_seconds)
+                     if http == "httptools" else http)
+    return uvicorn.Config(app, http=protocol, loop=loop, log_level=log_level, access_log=False, lifespan="off",
+                          h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
 class MockServer:
@@ -68,7 +76,7 @@ class MockServer:
 
         self.app = create_app(self.settings)
         sock, self.url = listening_socket(self.settings.host, self.settings.port)
-        self._server = uvicorn.Server(uvicorn_config(self.app))
+        self._server = uvicorn.Server(uvicorn_config(self.app, settings=self.settings))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="equos-mock", daemon=True)
         self._thread.start()

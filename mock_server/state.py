@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .clock import Clock, from_ms, to_ms
+from .clock import CLOCK_RANGE, Clock, from_ms, to_ms
 from .runtime import Runtime
 from .store import Organization
 from .store.memory import OrgSettings
@@ -54,7 +54,10 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
                                   OrgSettings.from_json(spec.get("settings", {})))
         org.pinned = bool(spec.get("pinned", False))
         if spec.get("clock"):
-            org.clock = Clock(frozen_at=from_ms(spec["clock"]["now"]))
+            now = spec["clock"]["now"]
+            if isinstance(now, bool) or not isinstance(now, int) or not CLOCK_RANGE[0] <= now <= CLOCK_RANGE[1]:
+                raise ValueError("clock.now must be milliseconds from 1970-01-01 to 9000-01-01")
+            org.clock = Clock(frozen_at=from_ms(now))
             if not spec["clock"]["frozen"]:
                 org.clock.unfreeze()
         for name, records in spec.get("collections", {}).items():

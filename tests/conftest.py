@@ -331,7 +331,8 @@ class InProcessClient:
         import httpx
 
         self._loop = loop
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock.test")
+        # A loopback name: /_mock/ answers loopback or allowed hosts only (mock_server.host_guard).
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         return self._loop.run_until_complete(self._client.request(method, url, **kwargs))

@@ -12,29 +12,28 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from .. import errors, seed, state
 from ..assumptions import UnknownAssumption
-from ..clock import Clock, iso
+from ..clock import CLOCK_RANGE, Clock, iso
+from ..credentials import request_credentials
 from ..domain import conversations
 from ..faults import FaultSpecError
 from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
-from ..runtime import Runtime, mask_secret
+from ..models.control import ClockAdvanceBody
+from ..runtime import Runtime
 from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
 STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
-# Where clocks may be set or moved to (ms): far enough from datetime's year 9999 that
-# startedAt + maxSeconds and token expiries never overflow.
-CLOCK_RANGE = (0, 221845392000000)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -61,8 +60,16 @@ def _moment(value: Any, name: str) -> datetime:
     return moment
 
 
+def _text(data: dict[str, Any], name: str) -> str | None:
+    """A string field of a control body (``key``, ``organization``), or None when absent."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise errors.bad_request([f"{name} must be a string"])
+    return value
+
+
 def _by_id(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
-    org_id = data.get("organization") or request.query_params.get("organization")
+    org_id = _text(data, "organization") or request.query_params.get("organization")
     if not org_id:
         return None
     org = rt.organization(str(org_id))
@@ -75,18 +82,18 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
     """The organization a control call is about: by ``organization`` (id) or by ``key`` / x-api-key."""
     if (org := _by_id(runtime, request, data)) is not None:
         return org
-    key = data.get("key") or request.query_params.get("key") or request.headers.get("x-api-key")
-    return runtime.organization_for_key(str(key)) if key else None
+    key = _text(data, "key") or request.query_params.get("key") or request_credentials(request.scope).api_key
+    return runtime.organization_for_key(key) if key else None
 
 
 def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
     """Like ``organization_from`` but never creates one: reads must not conjure organizations."""
     if (org := _by_id(rt, request, data)) is not None:
         return org
-    key = data.get("key") or request.query_params.get("key")
+    key = _text(data, "key") or request.query_params.get("key")
     if not key:
         return None
-    org = rt.store.organization_for_key(str(key))
+    org = rt.store.organization_for_key(key)
     if org is None:
         raise errors.not_found("no organization has this key")
     rt.touch(org)
@@ -135,10 +142,7 @@ def _reachable(clock: Clock, delta_ms: float) -> None:
 
 
 def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    seconds = data.get("seconds")
-    if (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds)
-            or seconds < 0):
-        raise errors.bad_request(["seconds must be a number not less than 0"])
+    seconds = ClockAdvanceBody.model_validate(data).seconds  # a ValidationError is a 400 (see _wrap)
     clock = _clock(request, rt, data)
     _reachable(clock, seconds * 1000)
     clock.advance(seconds)
@@ -187,7 +191,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 
 def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
-    keys = [mask_secret(k) for k in rt.store.keys_of(org.id)]
+    keys = [rt.mask(k) for k in rt.store.keys_of(org.id)]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
             "settings": org.settings.to_json(),
             "counts": {name: len(collection) for name, collection in org.collections.items()}}
@@ -343,7 +347,10 @@ def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         raise errors.bad_request(["organizations must be an array"])
     try:
         loaded = state.import_state(rt, data)
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValidationError as exc:
+        raise errors.bad_request([f"not an equos-mock state export: {m}" for m in errors.validation_messages(exc)]
+                                 ) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise errors.bad_request([f"not an equos-mock state export: {exc}"]) from None
     return {"organizations": [org.id for org in loaded]}
 
@@ -367,7 +374,7 @@ def journal_filter(request: Request, rt: Runtime) -> JournalFilter:
         org_id = org_id or (org.id if org is not None else None)
     since = query.get("since")
     return JournalFilter(method=query.get("method") or None, path=query.get("path") or None,
-                         organization=org_id or None, key_fingerprint=mask_secret(key) if key else None,
+                         organization=org_id or None, key_fingerprint=rt.mask(key) if key else None,
                          status=query.get("status") or None,
                          since=_moment(since, "since") if since else None, after=_int_query(request, "after"))
 
@@ -402,12 +409,12 @@ def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         rule = rt.faults.add(data)
     except FaultSpecError as exc:
         raise errors.bad_request([str(exc)]) from None
-    return _json(rule.describe(), 201)
+    return _json(rule.describe(rt.mask), 201)
 
 
 def faults_list(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     query = request.query_params
-    return [r.describe() for r in rt.faults.list(query.get("key"), query.get("organization"))]
+    return [r.describe(rt.mask) for r in rt.faults.list(query.get("key"), query.get("organization"))]
 
 
 def faults_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
@@ -419,7 +426,7 @@ def fault_remove(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     rule = rt.faults.remove(request.path_params["id"])
     if rule is None:
         raise errors.not_found(f"fault {request.path_params['id']} not found")
-    return rule.describe()
+    return rule.describe(rt.mask)
 
 
 TABLE: tuple[tuple[str, str, Handler], ...] = (
@@ -454,14 +461,10 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
-            # A web page must not drive the control plane (e.g. a no-cors POST /_mock/reset to localhost):
-            # browsers always name the Origin of a cross-origin request, so any foreign Origin is refused.
-            origin = request.headers.get("origin")
-            if origin is not None and origin.rstrip("/") != f"{request.url.scheme}://{request.headers.get('host')}":
-                raise errors.ApiError(403, "the control plane does not accept cross-origin requests")
+            # Host and Origin were checked before routing (host_guard.HostGuard): no web page gets here.
             token = runtime.settings.control_token
             if token is not None:
-                given = request.headers.get("x-mock-token", "")
+                given = request_credentials(request.scope).mock_token or ""
                 if not hmac.compare_digest(given.encode(), token.encode()):
                     raise errors.unauthorized()
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
@@ -469,6 +472,8 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:
             return exc.response()
+        except ValidationError as exc:  # a control body against its model (models/control.py)
+            return errors.from_validation(exc).response()
 
     run.__name__ = handler.__name__
     return run

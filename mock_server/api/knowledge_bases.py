@@ -16,7 +16,7 @@ from ..models.resources import (
     EquosDocument,
 )
 from ..runtime import Runtime
-from .operation import JSON_TYPE, Call, Operation, read_body
+from .operation import JSON_TYPE, Call, Operation, count_body
 
 PATH, TAG = "/v3/knowledge-bases", "knowledge-base"
 
@@ -48,8 +48,8 @@ async def upload(request: Request) -> Response:
             runtime, request.path_params["org"], request.path_params["doc"],
             request.query_params.get("expires", ""), request.query_params.get("signature", ""))
         limit = runtime.settings.upload_limit_bytes - knowledge.kb_bytes(org, doc.knowledgeBaseId, doc.id)
-        raw = await read_body(request, max(limit, 0))
-        updated = knowledge.record_upload(runtime, org, doc, len(raw))
+        size = await count_body(request, max(limit, 0))  # counted as it streams in, never held
+        updated = knowledge.record_upload(runtime, org, doc, size)
     except errors.ApiError as exc:
         return exc.response()
     return Response(updated.model_dump_json(), 200, media_type=JSON_TYPE)

@@ -7,6 +7,7 @@ route cannot drift from its documented schema.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .. import errors
+from ..credentials import request_credentials
 from ..models.common import PAGE_MAX, js_number
 from ..runtime import Runtime
 from ..store import Organization
@@ -58,21 +60,31 @@ class Operation:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    await _each_chunk(request, limit, chunks.append)
+    return b"".join(chunks)
+
+
+async def count_body(request: Request, limit: int) -> int:
+    """The body's size, read to the end without holding it (uploads of up to 100 MiB)."""
+    return await _each_chunk(request, limit, lambda chunk: None)
+
+
+async def _each_chunk(request: Request, limit: int, keep: Callable[[bytes], None]) -> int:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise errors.payload_too_large(limit)
-    chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise errors.payload_too_large(limit)
-            chunks.append(chunk)
+            keep(chunk)
     except ClientDisconnect:
         # Nobody will read the reply; answering keeps the server log free of a spurious traceback.
         raise errors.bad_request(["the client disconnected before sending the whole body"]) from None
-    return b"".join(chunks)
+    return size
 
 
 def _depth_ok(raw: bytes) -> bool:
@@ -100,12 +112,24 @@ def _depth_ok(raw: bytes) -> bool:
     return True
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses to inf, and inf would be echoed back as invalid JSON
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON object, or the API's 400: too deep, not JSON, or not an object."""
+    """A JSON object, or the API's 400: too deep, not JSON (NaN and overflowing numbers included),
+    or not an object."""
     if not _depth_ok(raw):  # json.loads would recurse until RecursionError
         raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
     if not isinstance(data, dict):
@@ -186,11 +210,11 @@ def endpoint(operation: Operation) -> Callable[[Request], Any]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
+            credentials = request_credentials(request.scope)
             if operation.bearer:
-                org = runtime.organization_for_public_key(request.headers.get("authorization"))
+                org = runtime.organization_for_public_key(credentials.authorization)
             else:
-                org = (runtime.organization_for_key(request.headers.get("x-api-key"))
-                       if operation.auth else None)
+                org = runtime.organization_for_key(credentials.api_key) if operation.auth else None
             call = Call(runtime, org, request, request.path_params)  # type: ignore[arg-type]
             if operation.query is not None:
                 call.query = parse_query(request, operation.query, runtime)

@@ -6,11 +6,11 @@ whenever it is observed (get, list, stop, usage), with endedAt = startedAt + max
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .. import errors
-from ..clock import iso, to_ms
+from ..clock import iso, plus_seconds, to_ms
 from ..models.conversations import (
     CreateEquosConversationRequest,
     CreateEquosConversationResponse,
@@ -88,7 +88,7 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
     """The conversation as it stands now: ended by expiry once startedAt + maxSeconds has passed."""
     if conversation.status != RUNNING:
         return conversation
-    deadline = conversation.startedAt + timedelta(seconds=conversation.maxSeconds)
+    deadline = plus_seconds(conversation.startedAt, conversation.maxSeconds)
     if to_ms(deadline) > rt.clock_for(org).now_ms():
         return conversation
     return _end(org, conversation, deadline, reason="maxSeconds")

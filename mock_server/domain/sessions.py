@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .. import errors
-from ..clock import to_ms
+from ..clock import plus_seconds, to_ms
 from ..models.agents import CreateEquosAgentRequest, EquosAgent
 from ..models.avatars import CreateEquosAvatarRequest, EquosAvatar
 from ..models.sessions import (
@@ -106,7 +106,7 @@ def observe(rt: Runtime, org: Organization, record: SessionRecord) -> SessionRec
     if record.status not in LIVE:
         return record
     now_ms = rt.clock_for(org).now_ms()
-    deadline = record.startedAt + timedelta(seconds=float(record.maxDuration or 0))
+    deadline = plus_seconds(record.startedAt, float(record.maxDuration or 0))
     if to_ms(deadline) <= now_ms:
         return _end(org, record, deadline)
     started = record.startedAt + timedelta(seconds=STARTUP_SECONDS)

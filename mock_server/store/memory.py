@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from ..clock import to_ms
+from ..models.control import OrgSettingsBody
 from ..resource import Resource
 
 T = TypeVar("T", bound=BaseModel)
@@ -162,8 +163,16 @@ class OrgSettings:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> OrgSettings:
-        """Known keys only (seed files reject the others themselves); absent ones keep their defaults."""
-        return cls(**{attribute: raw[name] for name, attribute in SETTINGS_JSON.items() if name in raw})
+        """Known keys only (seed files reject the others themselves); absent ones keep their defaults.
+
+        Each value must lie in its range (``OrgSettingsBody``), else a pydantic ValidationError (a ValueError):
+        a duration of 10**18 seconds once made every later datetime overflow.
+        """
+        if not isinstance(raw, dict):
+            raise TypeError("settings must be an object")
+        known = {name: value for name, value in raw.items() if name in SETTINGS_JSON}
+        checked = OrgSettingsBody.model_validate(known)
+        return cls(**{attribute: getattr(checked, name) for name, attribute in SETTINGS_JSON.items()})
 
 
 # The settings' names in seed files, state exports and the control plane, and their attributes.

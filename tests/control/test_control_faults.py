@@ -13,13 +13,12 @@ from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
 from mock_server.control import ControlError
 from mock_server.pytest_plugin import sdk_client
-from mock_server.runtime import mask_secret
 from mock_server.settings import Settings
 
 
-def test_status_with_nestjs_envelope_for_next_n(api, control, key):
+def test_status_with_nestjs_envelope_for_next_n(api, control, key, server):
     rule = control.add_fault(method="GET", path="/v3/faces", key=key, status=503, times=2)
-    assert rule["id"].startswith("fault-") and rule["key"] == mask_secret(key) and rule["active"]
+    assert rule["id"].startswith("fault-") and rule["key"] == server.runtime.mask(key) and rule["active"]
     for _ in range(2):
         response = api.get("/v3/faces")
         assert response.status_code == 503

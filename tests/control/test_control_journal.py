@@ -15,7 +15,7 @@ from mock_server.journal import Journal, JournalFilter, mask_text
 from mock_server.runtime import mask_secret
 
 
-def test_records_request_and_response(api, control, key):
+def test_records_request_and_response(api, control, key, server):
     created = api.post("/v3/brains?client=x", json={"instructions": "Be brief.", "greetingMessage": "Hi!"})
     entries = control.journal(key=key)
     assert len(entries) == 1
@@ -25,7 +25,7 @@ def test_records_request_and_response(api, control, key):
     assert entry["requestBody"] == {"instructions": "Be brief.", "greetingMessage": "Hi!"}
     assert entry["responseBody"] == created.json()
     assert entry["organization"] == created.json()["organizationId"]
-    assert entry["key"] == mask_secret(key) and key not in str(entry)
+    assert entry["key"] == server.runtime.mask(key) and key not in str(entry)
     assert entry["durationMs"] >= 0 and entry["requestBytes"] == len(created.request.content)
 
 
@@ -35,7 +35,7 @@ def test_time_comes_from_the_organization_clock(api, control, key):
     assert control.journal(key=key)[-1]["time"] == "2030-01-02T03:04:05.000Z"
 
 
-def test_secrets_are_masked(api, control, key):
+def test_secrets_are_masked(api, control, key, server):
     character = make_character(api)
     started = start_conversation(api, character, remoteAgent={"identity": "agent", "name": "Agent"})
     token = started["consumerAccessToken"]
@@ -50,14 +50,15 @@ def test_secrets_are_masked(api, control, key):
     for secret in (key, token, started["remoteAgentAccessToken"], signature):
         assert secret not in dump
     entry = control.journal(key=key, method="POST", path="/v3/conversations")[0]
-    assert entry["responseBody"]["consumerAccessToken"] == mask_secret(token)
+    assert entry["responseBody"]["consumerAccessToken"] == server.runtime.mask(token)
     assert "signature=****" in control.journal(path="/_uploads/*")[-1]["query"]
 
 
 def test_mask_text_finds_jwts_inside_text():
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
-    assert mask_text(f"Bearer {jwt} and ?a=1&signature=abc123") == \
-        f"Bearer {mask_secret(jwt)} and ?a=1&signature={mask_secret('signature=abc123')}"
+    secret = b"s" * 32
+    assert mask_text(f"Bearer {jwt} and ?a=1&signature=abc123", secret) == \
+        f"Bearer {mask_secret(jwt, secret)} and ?a=1&signature={mask_secret('abc123', secret)}"
 
 
 def test_filters(api, control, key):
@@ -206,5 +207,5 @@ def test_key_fingerprints_are_remembered_within_a_bound(monkeypatch):
     monkeypatch.setattr(journal_module, "KEY_MASKS_KEPT", 3)
     journal = Journal()
     keys = [f"sk_{n}" for n in range(7)] * 2
-    assert [journal.masked_key(k) for k in keys] == [mask_secret(k) for k in keys]
+    assert [journal.masked_key(k) for k in keys] == [mask_secret(k, journal.secret) for k in keys]
     assert len(journal._key_masks) <= 3

@@ -80,7 +80,76 @@ CATALOGUE: list[tuple[str, str, str, dict[str, Any], bytes | None, int | None]] 
     ("empty key", "GET", "/v3/brains", {"x-api-key": ""}, None, 401),
     ("upload without signature", "PUT", "/_uploads/org/doc", {}, b"x", 403),
     ("upload with overflowing expiry", "PUT", "/_uploads/org/doc?expires=1e999&signature=00", {}, b"x", 403),
+    # The control plane (issue 12): every number in range, every field of its type.
+    ("durationLimit 10**18", "POST", "/_mock/organizations", JSON,
+     b'{"keys": ["sk_h_1"], "settings": {"durationLimit": 1000000000000000000}}', 400),
+    ("durationLimit 0", "POST", "/_mock/organizations", JSON, b'{"keys": ["sk_h_2"], "settings": {"durationLimit": 0}}',
+     400),
+    ("durationLimit -5", "POST", "/_mock/organizations", JSON,
+     b'{"keys": ["sk_h_3"], "settings": {"durationLimit": -5}}', 400),
+    ("chargeBySecond 1e400", "POST", "/_mock/organizations", JSON,
+     b'{"keys": ["sk_h_4"], "settings": {"chargeBySecond": 1e400}}', 400),
+    ("settings not an object", "POST", "/_mock/organizations", JSON, b'{"keys": ["sk_h_5"], "settings": [1]}', 400),
+    ("organization id not a string", "POST", "/_mock/organizations", JSON, b'{"id": {"a": 1}}', 400),
+    ("keys not a list", "POST", "/_mock/organizations", JSON, b'{"keys": "sk_h_6"}', 400),
+    ("fault delay 10**30", "POST", "/_mock/faults", JSON, b'{"delayMs": 1000000000000000000000000000000}', 400),
+    ("fault retryAfter 10**30", "POST", "/_mock/faults", JSON, b'{"retryAfter": 1000000000000000000000000000000}',
+     400),
+    ("fault probability NaN", "POST", "/_mock/faults", JSON, b'{"status": 500, "probability": NaN}', 400),
+    ("fault times 0", "POST", "/_mock/faults", JSON, b'{"status": 500, "times": 0}', 400),
+    ("fault status as string", "POST", "/_mock/faults", JSON, b'{"status": "500"}', 400),
+    ("fault header with CRLF", "POST", "/_mock/faults", JSON, b'{"status": 500, "headers": {"x": "a\\r\\nb: c"}}', 400),
+    ("fault body with Infinity", "POST", "/_mock/faults", JSON, b'{"status": 500, "body": {"n": 1e999}}', 400),
+    ("clock advance by a string", "POST", "/_mock/clock/advance", JSON, b'{"seconds": "60"}', 400),
+    ("clock freeze at a number", "POST", "/_mock/clock/freeze", JSON, b'{"at": 5}', 400),
+    ("clock key not a string", "POST", "/_mock/clock/advance", JSON, b'{"seconds": 1, "key": ["k"]}', 400),
+    ("int with 5000 digits", "POST", "/_mock/clock/advance", JSON, b'{"seconds": ' + b"9" * 5000 + b"}", 400),
+    ("state with a clock past year 9999", "POST", "/_mock/state", JSON,
+     b'{"format": "equos-mock-state/1", "organizations": [{"id": "o", "clock": {"now": 1e300, "frozen": true}}]}',
+     400),
+    ("state with an organization that is a number", "POST", "/_mock/state", JSON,
+     b'{"format": "equos-mock-state/1", "organizations": [5]}', 400),
+    ("journal limit not a number", "GET", "/_mock/journal?limit=1e400", JSON, None, 400),
+    ("rebinding Host on the control plane", "GET", "/_mock/state", {"host": "evil.example:8787"}, None, 403),
+    ("rebinding Origin on the control plane", "POST", "/_mock/reset", {"origin": "http://evil.example"}, b"{}", 403),
 ]
+
+# Bodies every control route must answer without a 5xx (issue 12: control-plane input included).
+CONTROL_BODIES = [b"[]", b'"x"', b"5", b"null", b'{"key": 5}', b'{"key": {}}', b'{"organization": []}',
+                  b'{"seconds": 1e308}', b'{"at": 5}', b'{"at": "9999-12-31T23:59:59Z"}', b'{"settings": []}',
+                  b'{"keys": [5]}', b'{"organizations": [5]}', b'{"organizations": [{"id": {}}]}',
+                  b'{"format": "equos-mock-state/1", "organizations": [{"id": "x", "settings": {"durationLimit": 0}}]}',
+                  b'{"type": "joined", "author": 5}', b'{"type": "timeline", "entryType": "x", "content": 5}',
+                  b'{"type": "timeline", "entryType": "x", "author": []}', b'{"type": "error", "content": []}',
+                  b'{"type": "utterance", "content": 5}', b'{"name": 5}', b'{"name": "demo", "key": 5}',
+                  b'{"values": {"cors": 5}}', b'{"values": []}', b'{"status": 500, "times": 1e308}',
+                  b'{"a": ' + b"1" * 4400 + b"}", b'{"x": -1e400}']
+CONTROL_QUERIES = ["", "?limit=-1", "?limit=99999999999999999999999", "?after=-5", "?since=yesterday",
+                   "?key=", "?organization=nope", "?status=5xx&method=get&path=*"]
+
+
+def test_every_control_route_survives_hostile_bodies(client: httpx.Client) -> None:
+    from mock_server.api.control import TABLE
+
+    character = client.post("/v3/characters", headers=JSON, json={"name": "c", "livekitIdentity": "c-h"}).json()
+    conversation = client.post("/v3/conversations", headers=JSON,
+                               json={"name": "c", "characterId": character["id"]}).json()["conversation"]["id"]
+    for method, template, _ in TABLE:
+        if template in ("/_mock/reset", "/_mock/state") and method == "POST":
+            continue  # these may legitimately wipe or replace what the loop below relies on; covered above
+        path = template.replace("{id}", conversation)
+        for body in CONTROL_BODIES:
+            for query in (CONTROL_QUERIES if method in ("GET", "DELETE") else [""]):
+                reply = client.request(method, path + query, headers=JSON, content=body)
+                assert reply.status_code < 500, (method, path + query, body[:80], reply.text[:300])
+                if reply.status_code >= 400:
+                    assert_envelope(reply)
+                else:
+                    reply.json()  # valid JSON: no Infinity, no NaN
+    assert client.get("/_mock/state").status_code == 200
+    assert client.get("/_mock/conversations/running").status_code == 200
+    _still_serving(client)
+
 
 # Odd ids and encodings that reach a handler: the documented null reply (200, empty) for an unknown id.
 ODD_IDS = ["%00", "%FF%FE", "%E2%98%83", "...", "%2E%2E", "a" * 20_000, "%20", "null", "0", "-1",
