@@ -14,10 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from mock_server import DEFAULT_RESOURCES
+
 VOICES = ["Puck", "Charon", "Kore", "Fenrir", "Aoede"]
-KINDS = ("brains", "faces", "voices", "knowledge-bases", "characters", "conversations")
-LIST_KEY = {"brains": "brains", "faces": "faces", "voices": "voices", "knowledge-bases": "items",
-            "characters": "characters", "conversations": "conversations"}
+# Every listed v3 resource, by its path under /v3, and its list reply's items key: from the declarations.
+SERVED = [r for r in DEFAULT_RESOURCES if r.path and not r.legacy]
+KINDS = tuple(r.path.removeprefix("/v3/") for r in SERVED)
+LIST_KEY = {r.path.removeprefix("/v3/"): r.key for r in SERVED}
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from equos.client.models import (
 from equos.client.models.create_equos_face_request_identity import CreateEquosFaceRequestIdentity
 from equos.client.models.create_equos_voice_request_identity import CreateEquosVoiceRequestIdentity
 
+from mock_server import DEFAULT_RESOURCES
+
 
 def brain_body(n: int = 1, client: str | None = None) -> CreateEquosBrainRequest:
     return CreateEquosBrainRequest(instructions=f"Be brief {n}.", greeting_message=f"Hello {n}!",
@@ -233,8 +235,8 @@ def test_usage_for_an_organization_without_conversations(api):
 
 def test_every_sdk_method_is_driven_by_these_tests():
     """Every public method of every API group of EquosClient is called through ``api.call``/``api.raw``."""
-    groups = {"brains", "characters", "faces", "voices", "conversations", "knowledge_bases", "organizations",
-              "tokens", "health"}
+    # The declared resources' SDK groups, and the groups that are not resources.
+    groups = {r.sdk_group for r in DEFAULT_RESOURCES if r.sdk_group} | {"organizations", "tokens", "health"}
     client = EquosClient("k")
     declared = {f"{g}.{m}" for g in groups for m in dir(getattr(client, g))
                 if not m.startswith("_") and not m.endswith("_async") and callable(getattr(getattr(client, g), m))}
