@@ -86,6 +86,7 @@ DOCUMENTS = Resource(
 CONVERSATIONS = Resource(
     "conversations", "conversation", EquosConversation, path="/v3/conversations", id_prefix="cnv",
     sdk_group="conversations", seed_key="", verbs=(),  # all its own: conversations end by themselves
+    operation_ids=(("list", "listConversations"), ("get", "getConversationById"), ("create", "startConversation")),
     operations=conversation_api.OPERATIONS,
 )
 # The legacy v1 resources: served by the legacy modules (api/legacy.py), stored and exported like the rest.

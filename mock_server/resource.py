@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -65,7 +66,8 @@ class Resource:
     sdk_group: str | None = None  # the attribute on equos.EquosClient
     title: str | None = None  # in summaries (default "Equos " + the singular, capitalised)
     summaries: tuple[tuple[str, str], ...] = ()  # (verb, summary) where the default will not do
-    operation_ids: tuple[tuple[str, str], ...] = ()  # (verb, operationId) where the default will not do
+    # (verb, operationId) where the default will not do; also names a verb served by its own operations.
+    operation_ids: tuple[tuple[str, str], ...] = ()
     operations: tuple[Any, ...] = ()  # the resource's own operations, after the generated ones
     create_rule: Callable[..., Any] | None = None  # (runtime, org, body) -> item, or (runtime, org, parent, body)
     update_rule: Callable[..., Any] | None = None  # (runtime, org, id, body) -> item or None
@@ -89,6 +91,17 @@ class Resource:
     @property
     def seed(self) -> str | None:
         return None if self.seed_key == "" else (self.seed_key or self.name)
+
+    @cached_property
+    def populated(self) -> tuple[Reference, ...]:
+        """The references a read fills in."""
+        return tuple(ref for ref in self.references if ref.populate)
+
+    def served_operation_id(self, verb: str) -> str | None:
+        """The operationId that serves ``verb`` (generated, or named for one of its own operations), or None."""
+        if self.path is None or not (verb in self.verbs or dict(self.operation_ids).get(verb)):
+            return None
+        return self.operation_id(verb)
 
     @property
     def parent(self) -> Reference | None:

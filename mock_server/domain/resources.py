@@ -135,11 +135,10 @@ def shaped(org: Organization, resource: Resource, item: Any) -> Any:
 def read(rt: Runtime, org: Organization, resource: Resource, item: Any) -> Any:
     """The item as a read returns it: shaped by its own rule, its ``populate`` references filled in."""
     item = shaped(org, resource, item)
-    fills = [ref for ref in resource.references if ref.populate]
-    if not fills:
+    if not resource.populated:
         return item
     update: dict[str, Any] = {}
-    for ref in fills:
+    for ref in resource.populated:
         target_id = getattr(item, ref.field)
         target = org.collection(ref.target).get(target_id) if target_id else None
         update[ref.populate] = shaped(org, rt.resources[ref.target], target) if target is not None else None
