@@ -107,7 +107,7 @@ class Resource:
     def parent(self) -> Reference | None:
         return next((ref for ref in self.references if ref.parent), None)
 
-    @property
+    @cached_property
     def index_fields(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.unique, *self.filters, *self.indexed,
                                     *(ref.field for ref in self.references if ref.parent))))

@@ -107,7 +107,7 @@ class Runtime:
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""
-        return Organization(org_id, name, settings, self.resources)
+        return Organization(org_id, name, settings, self.resources.resources)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -146,7 +146,6 @@ class Collection(Generic[T]):
         return len(items), items[skip : skip + take]
 
 
-
 @dataclass
 class OrgSettings:
     """Per-organization knobs (seed files and the control plane can set them)."""
@@ -184,7 +183,7 @@ class Organization:
     """One tenant: its settings and one collection per declared resource (all ordered by one sequence)."""
 
     def __init__(self, org_id: str, name: str, settings: OrgSettings | None = None,
-                 resources: Iterable[Resource] = ()):
+                 resources: tuple[Resource, ...] = ()):
         self.id = org_id
         self.name = name
         self.settings = settings or OrgSettings()
@@ -192,17 +191,24 @@ class Organization:
         self.created_at: Any = None  # a datetime once the runtime creates it (legacy limits' createdAt)
         self.pinned = False  # from --api-key or a seed file: never evicted for being idle
         self.position = 0  # the store's insertion sequence: the order organizations are listed in
+        self.resources = resources  # the app's declarations (shared, not copied: organizations are many)
         sequence = itertools.count()
-        self.collections: dict[str, Collection[Any]] = {
-            r.name: Collection(sequence, indexed=r.index_fields) for r in resources}
-        clash = set(self.collections) & set(vars(self))
-        if clash:
-            raise ValueError(f"resource names clash with organization attributes: {sorted(clash)}")
-        # Each collection is an attribute too (org.brains), as domain rules read them.
-        vars(self).update(self.collections)
+        for resource in resources:
+            if resource.name in vars(self):
+                raise ValueError(f"resource name {resource.name!r} clashes with an organization attribute")
+            # An attribute per collection (org.brains), as domain rules read them.
+            setattr(self, resource.name, Collection(sequence, indexed=resource.index_fields))
+
+    @property
+    def collections(self) -> dict[str, Collection[Any]]:
+        """Every collection by name, in the declarations' order."""
+        return {r.name: getattr(self, r.name) for r in self.resources}
 
     def collection(self, name: str) -> Collection[Any]:
-        return self.collections[name]
+        found = vars(self).get(name)
+        if not isinstance(found, Collection):  # not a declared resource (nor another attribute)
+            raise KeyError(name)
+        return found
 
 
 # What the store tells its listener (persistence): ("org", id) added, replaced or removed;
