@@ -154,15 +154,16 @@ def probe_organizations(n: int, used: bool) -> dict[str, Any]:
 
 def probe_conversations(n: int) -> dict[str, Any]:
     from mock_server.domain.conversations import start
-    from mock_server.domain.resources import create_brain
+    from mock_server.domain.resources import create
     from mock_server.models.conversations import CreateEquosConversationRequest
     from mock_server.models.resources import CreateEquosBrainRequest
 
     app = _app(journal_entries=1)
     rt = app.state.runtime
     org = rt.organization_for_key("sk_conversations")
-    asyncio.run(call(app, "POST", "/v3/characters", {"name": "G", "livekitIdentity": "g", "brainId": create_brain(
-        rt, org, CreateEquosBrainRequest(**BRAIN)).id}, "sk_conversations"))
+    brain = create(rt, org, rt.resources["brains"], CreateEquosBrainRequest(**BRAIN))
+    asyncio.run(call(app, "POST", "/v3/characters", {"name": "G", "livekitIdentity": "g", "brainId": brain.id},
+                     "sk_conversations"))
     character = org.characters.values()[0].id
     body = CreateEquosConversationRequest(name="bench", characterId=character,
                                           consumer={"identity": "u", "name": "U"})

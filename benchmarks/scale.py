@@ -23,11 +23,12 @@ KEY = "sk_bench_scale"
 def _fill_characters(runtime: Any, org: Any, n: int) -> list[str]:
     """``n`` characters, each with a brain, built as the API builds them but added to the store directly
     (the API would check livekitIdentity against every character, which is not what is measured here)."""
-    from mock_server.domain.resources import create_brain
+    from mock_server.domain.resources import create
     from mock_server.models.characters import EquosCharacter
     from mock_server.models.resources import CreateEquosBrainRequest
 
-    brain = create_brain(runtime, org, CreateEquosBrainRequest(instructions="Be brief.", greetingMessage="Hi!"))
+    brain = create(runtime, org, runtime.resources["brains"],
+                   CreateEquosBrainRequest(instructions="Be brief.", greetingMessage="Hi!"))
     now = runtime.now(org)
     ids = []
     for i in range(n):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server import create_app
-from mock_server.domain import characters as characters_domain
+from mock_server import DEFAULT_RESOURCES, Catalog, Resource, create_app
 from mock_server.domain import conversations as conversations_domain
 from mock_server.domain import resources as resources_domain
 from mock_server.models.characters import UpdateEquosCharacterRequest
@@ -178,25 +178,32 @@ def delete_keeps_item() -> Any:
     return create_app()
 
 
+def _with(resource: Resource) -> Any:
+    """The mock with one declaration changed (the others as they are)."""
+    return create_app(resources=Catalog(tuple(resource if r.name == resource.name else r
+                                              for r in DEFAULT_RESOURCES)))
+
+
 def duplicate_faces_allowed() -> Any:
+    resources_domain.conflicting = lambda *args, **kwargs: None  # type: ignore[assignment]
     resources_domain.conflicting_identity = lambda *args, **kwargs: None  # type: ignore[assignment]
     return create_app()
 
 
 def dangling_references_accepted() -> Any:
-    characters_domain._check_references = lambda org, values: None  # type: ignore[assignment]
+    resources_domain.check_references = lambda *args, **kwargs: None  # type: ignore[assignment]
     return create_app()
 
 
 def update_clears_unsent_fields() -> Any:
-    original = characters_domain.update_character
+    original = DEFAULT_RESOURCES["characters"]
 
     def update(rt: Any, org: Any, character_id: str, body: UpdateEquosCharacterRequest) -> Any:
         changes = {"elevenlabsAgentId": None, **body.model_dump(exclude_unset=True)}
-        return original(rt, org, character_id, UpdateEquosCharacterRequest.model_validate(changes))
+        return resources_domain.update(rt, org, original, character_id,
+                                       UpdateEquosCharacterRequest.model_validate(changes))
 
-    characters_domain.update_character = update  # type: ignore[assignment]
-    return create_app()
+    return _with(replace(original, update_rule=update))
 
 
 # --- timestamps -----------------------------------------------------------------------------------
