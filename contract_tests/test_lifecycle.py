@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from . import strategies as gen
 from .api import create, expect_null, ms, page_through
+from .probes import expected
 from .target import BudgetExhausted, Target
 
 
@@ -26,7 +27,7 @@ def test_pages_partition_the_list(equos_target: Target) -> None:
             items, totals = page_through(target, "brains", take, ex.tag)
             ids = [i["id"] for i in items]
             target.expect("listBrains", totals == [count] * len(totals), f"totals {totals}, created {count}")
-            order = made[::-1] if target.assumption("list_order") == "newest-first" else made
+            order = made[::-1] if expected(target, "list_order") == "newest-first" else made
             target.expect("listBrains", ids == order, f"pages of {take} hold {ids}, expected {order}")
 
     run()

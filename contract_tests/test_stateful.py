@@ -11,6 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from . import strategies as gen
 from .api import OPS, PATHS, expect_null, ms, page_through, ts
+from .probes import expected
 from .target import BudgetExhausted, Target
 from .tokens import check_livekit_token
 
@@ -38,8 +39,8 @@ class ContractMachine(RuleBasedStateMachine):
         self.items: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in (*KINDS, "conversations")}
         self.seen_updated: dict[str, str] = {}
         self.gone: dict[str, list[str]] = {k: [] for k in KINDS}
-        self.newest_first = t.assumption("list_order") == "newest-first"
-        self.identity_409 = t.assumption("duplicate_livekit_identity") == "409"
+        self.newest_first = expected(t, "list_order") == "newest-first"
+        self.identity_409 = expected(t, "duplicate_livekit_identity") == "409"
         self.baseline: dict[str, set[str]] = {}
         self.taken: dict[str, set[str]] = {"faces": set(), "voices": set()}
         self.now = 0
