@@ -44,9 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Probes first (on a live target they get the conversation budget before anything else); the state
-    machine last (it is the slowest check, and the direct ones name a bug more plainly)."""
-    items.sort(key=lambda item: -1 if "test_probes.py" in item.nodeid else int("test_stateful.py" in item.nodeid))
+    """Probes first, then expiry in real time (on a live target they get the conversation budget before
+    anything else); the state machine last (it is the slowest check, and the direct ones name a bug more
+    plainly)."""
+    def rank(item: pytest.Item) -> int:
+        if "test_probes.py" in item.nodeid:
+            return -2
+        if "test_expiry_in_real_time" in item.nodeid:
+            return -1
+        return int("test_stateful.py" in item.nodeid)
+
+    items.sort(key=rank)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
