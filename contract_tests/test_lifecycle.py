@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from . import strategies as gen
-from .api import create, expect_null, ms, page_through
+from .api import billed_seconds, create, expect_null, ms, page_through
 from .probes import expected
 from .target import BudgetExhausted, Target
 
@@ -110,12 +110,17 @@ def freemium_usage(target: Target) -> float:
 
 
 def check_freemium_growth(target: Target, before: float, seconds: float) -> None:
-    """The organization's usage grew by what ours ran: exactly in a private organization, at least
-    that much in a shared one (others' conversations add to it)."""
-    grown = freemium_usage(target) - before
+    """The organization's usage grew by what ours ran: exactly in a private organization (where it is
+    also the sum over every listed conversation, none running), at least that much in a shared one
+    (others' conversations add to it)."""
+    total = freemium_usage(target)
+    grown = total - before
     if target.private:
         target.expect("getFreemiumUsage", abs(grown - seconds) < USAGE_TOLERANCE,
                       f"freemium usage grew {grown}s, our conversations ran {seconds}s")
+        billed = billed_seconds(target.list_all("conversations"))
+        target.expect("getFreemiumUsage", billed is not None and abs(total - billed) < USAGE_TOLERANCE,
+                      f"freemium usage {total}, the organization's conversations ran {billed}s")
     else:
         target.expect("getFreemiumUsage", grown >= seconds - USAGE_TOLERANCE,
                       f"freemium usage grew {grown}s, less than our conversations ran ({seconds}s)")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from . import strategies as gen
-from .api import OPS, PATHS, expect_null, ms, page_through, ts
+from .api import OPS, PATHS, billed_seconds, expect_null, ms, page_through, ts
 from .probes import expected
 from .target import BudgetExhausted, Target
 from .tokens import check_livekit_token
@@ -49,8 +49,11 @@ class ContractMachine(RuleBasedStateMachine):
         self.documents: dict[str, dict[str, tuple[str, str]]] = {}  # knowledge base -> doc id -> (name, description)
 
     # --- setup -------------------------------------------------------------------------------
-    @initialize()
-    def setup(self) -> None:
+    @initialize(data=st.data())
+    def setup(self, data: st.DataObject) -> None:
+        """Take stock of the organization, then start with a character (so conversation rules are enabled
+        from the first step) and a knowledge base holding a document (so every example checks a
+        documents list). One initialize rule: Hypothesis may run several in any order."""
         t = self.target
         if self.timed:
             t.clock("freeze")
@@ -61,11 +64,9 @@ class ContractMachine(RuleBasedStateMachine):
             for kind in (*KINDS, "conversations"):
                 self.baseline[kind] = {i["id"] for i in t.list_all(kind)}
         self.usage_before = self._usage(None)  # exact in a private organization, a floor in a shared one
-
-    @initialize(data=st.data())
-    def first_character(self, data: st.DataObject) -> None:
-        """Start with a character, so conversation rules are enabled from the first step."""
         self.create_character(data)
+        self.create_simple(data, "knowledge_bases")
+        self.add_document(data)
 
     def teardown(self) -> None:
         try:
@@ -441,6 +442,10 @@ class ContractMachine(RuleBasedStateMachine):
                      f"user usage {used}, but conversations that ended already ran {expected}s")
         total = self._usage(None)
         if t.private and exact:
+            # Every conversation of a private organization is listed: its bill is theirs, exactly.
+            billed = billed_seconds(t.list_all("conversations"), self.now if self.timed else None)
+            t.expect("getFreemiumUsage", billed is not None and abs(total - billed) < USAGE_TOLERANCE,
+                     f"freemium usage {total}, the organization's conversations ran {billed}s")
             t.expect("getFreemiumUsage", abs(total - self.usage_before - expected) < USAGE_TOLERANCE,
                      f"freemium usage {total}, expected {self.usage_before} + {expected}")
         else:
