@@ -27,6 +27,9 @@ settings.register_profile("ci", max_examples=12, stateful_step_count=15, deadlin
 # mutation: the ci profile without shrinking (the self-test only needs to know that a check fails).
 settings.register_profile("mutation", parent=settings.get_profile("ci"), max_examples=8,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# reality: the smallest useful run, for the project's tests against many alternate-reality targets.
+settings.register_profile("reality", parent=settings.get_profile("mutation"), max_examples=4,
+                          stateful_step_count=10)
 settings.register_profile("live", max_examples=4, stateful_step_count=10, deadline=None, derandomize=True,
                           database=None, suppress_health_check=_SLOW,
                           phases=[Phase.explicit, Phase.generate, Phase.shrink])

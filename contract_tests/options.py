@@ -14,7 +14,7 @@ import pytest
 
 GROUP = "equos-contract"
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
-PROFILES = ("thorough", "ci", "live", "mutation")
+PROFILES = ("thorough", "ci", "live", "mutation", "reality")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,7 +45,7 @@ def register(parser: pytest.Parser) -> None:
     add("--equos-report", default=None, metavar="FILE", help="write the fidelity report as JSON to FILE")
     add("--equos-profile", default=None, choices=PROFILES,
         help="Hypothesis profile: thorough (mock default), ci (fast), live (small, derandomized), "
-             "mutation (ci without shrinking)")
+             "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
     add("--equos-run-id", default=None, help="run id used in the client tag of everything created")

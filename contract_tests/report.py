@@ -48,9 +48,12 @@ class Fidelity:
             fields[name] = example(name, value)
 
     def observe(self, name: str, observed: str | None, evidence: str) -> None:
-        default = next(a.default for a in REGISTRY if a.name == name)
-        self.assumptions[name] = {"default": default, "observed": observed, "matches_default": observed == default,
-                                  "evidence": evidence}
+        assumption = next(a for a in REGISTRY if a.name == name)
+        # A known alternative names the mock's switch that makes it behave like the target.
+        switch = f"--set {name}={observed}" if observed in assumption.alternatives else None
+        self.assumptions[name] = {"default": assumption.default, "observed": observed,
+                                  "matches_default": observed == assumption.default, "evidence": evidence,
+                                  "switch": switch}
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,8 +86,12 @@ class Fidelity:
             out.append(f"{name:<34} {tally['run']:>7} {tally['passed']:>7}{mark}")
         out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
         for name, row in data["assumptions"].items():
-            switch = f"  <-- switch: --set {name}={row['observed']}"
-            flag = "" if row["matches_default"] in (True, None) or row["observed"] is None else switch
+            if row.get("switch"):
+                flag = f"  <-- switch: {row['switch']}"
+            elif row["matches_default"] is False and row["observed"] is not None:
+                flag = "  <-- none of the mock's alternatives"
+            else:
+                flag = ""
             out.append(f"{name:<28} {row['default']!s:<14} {row['observed']!s:<14}{flag}")
         if data["fields_the_target_adds"]:
             out.append("fields the target adds (not in the record; never a failure):")

@@ -7,7 +7,8 @@ real API has none, so the suite has to find out by its probes what to expect:
 - ``assume__<assumption>__<value>``: one assumption set to one of its alternatives (PEP 562
   ``__getattr__`` makes one factory per alternative in mock_server/assumptions.py's registry);
 - ``extra_fields``: every JSON object of every API response carries fields the record does not know,
-  one of them secret-looking and one different in every response.
+  one of them secret-looking and one different in every response;
+- ``everything_else``: all assumptions switched at once, with extra fields.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def no_control_plane() -> Any:
     return _hidden()
 
 
-def extra_fields() -> Any:
+def extra_fields(app: Any = None) -> Any:
     serial = itertools.count(1)
 
     def add(value: Any) -> Any:
@@ -55,7 +56,12 @@ def extra_fields() -> Any:
             return status, headers, body
         return status, headers, json.dumps(add(json.loads(body))).encode()
 
-    return ResponseRewriter(_hidden(), rewrite)
+    return ResponseRewriter(app or _hidden(), rewrite)
+
+
+def everything_else() -> Any:
+    """Every assumption on its last alternative at once, and extra fields everywhere."""
+    return extra_fields(_hidden(**{a.name: a.alternatives[-1] for a in REGISTRY}))
 
 
 def _assumption_factory(name: str, value: str) -> Callable[[], Any]:
@@ -75,4 +81,4 @@ def __getattr__(attr: str) -> Callable[[], Any]:
 
 
 ALTERNATIVES = [(a.name, value) for a in REGISTRY for value in a.alternatives]
-REALITIES = ["no_control_plane", "extra_fields", *(f"assume__{n}__{v}" for n, v in ALTERNATIVES)]
+REALITIES = ["no_control_plane", "extra_fields", "everything_else", *(f"assume__{n}__{v}" for n, v in ALTERNATIVES)]
