@@ -58,6 +58,22 @@ def test_create_read_delete(equos_target: Target, kind: str) -> None:
     run()
 
 
+@pytest.mark.parametrize("kind", ["faces", "voices"])
+def test_identity_is_unique_in_an_organization(equos_target: Target, kind: str) -> None:
+    """A second face or voice with an identity already held in the organization is a 409."""
+    target = equos_target
+    op = OPS[kind][0]
+    with target.example() as ex:
+        taken = {item["identity"] for item in target.list_all(kind)}
+        free = [identity for identity in SIMPLE[kind][2]["identity"] if identity not in taken]
+        identity = free[0] if free else sorted(taken)[0]
+        if free:  # hold it first; on a shared organization every identity may be held already
+            first = create(target, ex, kind, {"identity": identity, "client": ex.tag})
+            target.expect(op, first.status == 201, f"first {kind[:-1]} {identity} answered {first.status}")
+        second = create(target, ex, kind, {"identity": identity, "client": ex.tag})
+        target.expect(op, second.status == 409, f"{kind[:-1]} {identity} held already: answered {second.status}")
+
+
 def test_character_round_trip(equos_target: Target) -> None:
     target = equos_target
 
