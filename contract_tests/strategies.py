@@ -6,10 +6,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mock_server.models.resources import FaceIdentity, VoiceIdentity
+from mock_server.models.resources import EquosFaceIdentity, EquosVoiceIdentity
 
-VOICES = [v.value for v in VoiceIdentity]
-FACES = [f.value for f in FaceIdentity]
+VOICES = [v.value for v in EquosVoiceIdentity]
+FACES = [f.value for f in EquosFaceIdentity]
 
 # Printable text without control characters (databases refuse NUL; nobody sends the rest).
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=30)

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from . import __version__
 from .api.operation import Operation
@@ -25,6 +26,17 @@ ERROR_SCHEMA = {
         "error": {"type": "string"},
     },
 }
+
+
+class _Schemas(GenerateJsonSchema):
+    """Defaults as the real document has them: none on replies (a default says what a request may leave
+    out) and no ``default: null`` (it only restates that the property is optional)."""
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        json_schema = super().default_schema(schema)
+        if self.mode == "serialization" or json_schema.get("default", ...) is None:
+            json_schema.pop("default", None)
+        return json_schema
 
 
 def _models(operations: Iterable[Operation]) -> list[tuple[type[BaseModel], str]]:
@@ -62,9 +74,9 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
     if params:
         out["parameters"] = params
     if op.body is not None:
-        # An absent body is validated as {} (NestJS), so it is optional when {} is valid.
-        required = any(f.is_required() for f in op.body.model_fields.values())
-        out["requestBody"] = {"required": required, "content": {
+        # NestJS documents every @Body() as required (the SDK's record says so), though it validates
+        # an absent body as {}: the mock does the same (operation.parse_json_body).
+        out["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
     if isinstance(op.response, dict):
         schema: dict[str, Any] = op.response
@@ -92,7 +104,7 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], dict[str, 
 def build(operations: Iterable[Operation], *, title: str = "Equos API (equos-mock)") -> dict[str, Any]:
     operations = list(operations)
     models = _models(operations)
-    refs, defs = models_json_schema(models, ref_template=_REF)
+    refs, defs = models_json_schema(models, ref_template=_REF, schema_generator=_Schemas)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)

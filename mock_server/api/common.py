@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import MISSING, BaseModel
 
 from ..domain import resources
 from ..models.common import ListQuery
@@ -15,7 +15,7 @@ from .operation import Call, Operation
 def page_args(call: Call) -> tuple[int, int, str | None, bool]:
     q: ListQuery = call.query
     newest_first = call.runtime.assumptions["list_order"] == "newest-first"
-    return int(q.skip), int(q.take), q.client, newest_first
+    return int(q.skip), int(q.take), None if q.client is MISSING else q.client, newest_first
 
 
 def list_operation(*, path: str, tag: str, operation_id: str, summary: str, collection: str, key: str,

@@ -12,16 +12,16 @@ from typing import Any
 from .. import errors
 from ..clock import iso, to_ms
 from ..models.conversations import (
-    ConversationStatus,
     CreateEquosConversationRequest,
     CreateEquosConversationResponse,
     CreateEquosTokenRequest,
     CreateEquosTokenResponse,
     EquosConversation,
+    EquosConversationStatus,
     EquosConversationUtterance,
+    EquosConversationUtteranceAuthor,
     EquosConversationWithCharacter,
     EquosTimelineEntry,
-    UtteranceAuthor,
 )
 from ..runtime import Runtime
 from ..store import Organization
@@ -30,12 +30,13 @@ from . import rooms
 from .characters import populate
 from .usage import billed_ms
 
-RUNNING = ConversationStatus.running
-ENDED = ConversationStatus.ended
+RUNNING = EquosConversationStatus.running
+ENDED = EquosConversationStatus.ended
 
 
 def _entry(kind: str, at: datetime, author: str | None = None, content: str | None = None) -> EquosTimelineEntry:
-    return EquosTimelineEntry(type=kind, recordedAt=iso(at), author=author, content=content)
+    given = {name: value for name, value in (("author", author), ("content", content)) if value is not None}
+    return EquosTimelineEntry(type=kind, recordedAt=iso(at), **given)
 
 
 def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) -> CreateEquosConversationResponse:
@@ -48,7 +49,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     transcript = []
     if brain is not None and brain.greetingMessage:
         transcript.append(EquosConversationUtterance(
-            id=rt.new_id("utterance"), author=UtteranceAuthor.character, content=brain.greetingMessage,
+            id=rt.new_id("utterance"), author=EquosConversationUtteranceAuthor.character, content=brain.greetingMessage,
             recordedAt=now))
     conversation = EquosConversation(
         id=rt.new_id("conversation"), name=body.name, status=RUNNING, charge=org.settings.charge,
@@ -94,7 +95,7 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
 
 
 def _end(org: Organization, conversation: EquosConversation, at: datetime, *, reason: str,
-         status: ConversationStatus = ENDED) -> EquosConversation:
+         status: EquosConversationStatus = ENDED) -> EquosConversation:
     timeline = [*(conversation.timeline or []), _entry(status.value, at, content=reason)]
     ended = conversation.model_copy(update={"status": status, "endedAt": at, "updatedAt": at,
                                             "timeline": timeline})
@@ -157,7 +158,7 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
             update["joinedAt"] = now
     elif kind == "utterance":
         author = event.get("author", "user")
-        if author not in {a.value for a in UtteranceAuthor}:
+        if author not in {a.value for a in EquosConversationUtteranceAuthor}:
             raise errors.bad_request(["author must be one of the following values: user, character"])
         content = event.get("content")
         if not isinstance(content, str):
@@ -175,7 +176,7 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
         if conversation.status != RUNNING:
             raise errors.conflict(f"conversation {conversation_id} is {conversation.status.value}, not running")
         return _end(org, conversation, now, reason=event.get("content") or kind,
-                    status=ConversationStatus(kind))
+                    status=EquosConversationStatus(kind))
     else:
         raise errors.bad_request(["type must be one of the following values: joined, utterance, timeline, "
                                   "error, blocked"])

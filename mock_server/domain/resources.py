@@ -12,6 +12,7 @@ from ..models.resources import (
     EquosBrain,
     EquosFace,
     EquosVoice,
+    EquosVoiceIdentity,
 )
 from ..runtime import Runtime
 from ..store import Organization
@@ -82,6 +83,8 @@ def update_voice(rt: Runtime, org: Organization, voice_id: str, body: CreateEquo
             f'A voice with identity "{body.identity.value}" already exists for this organization ({other.id}).'
         )
     changes = body.model_dump(exclude_unset=True)  # only the fields sent
+    if "identity" in changes:  # the request's enum has its own name (the SDK's); store the reply's
+        changes["identity"] = EquosVoiceIdentity(changes["identity"])
     return org.voices.replace(voice.model_copy(update={**changes, "updatedAt": rt.now(org)}))
 
 

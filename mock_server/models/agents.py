@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .common import OptionalText, RequestModel, ResponseModel, Timestamp
-from .resources import VoiceIdentity
+from .common import OptionalText, RequestModel, ResponseModel, Timestamp, enum_copy
+from .resources import EquosVoiceIdentity
 
 # v1 declares @MaxLength(64) on agent and avatar names and on every client tag.
 ShortName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -29,7 +29,7 @@ class AgentModel(StrEnum):
 
 
 # The same 30 Gemini Live voices as a v3 voice identity.
-AgentVoice = VoiceIdentity
+AgentVoice = enum_copy("VoiceIdentity", EquosVoiceIdentity)  # the legacy documents' own name
 
 
 class CreateEquosAgentRequest(RequestModel):

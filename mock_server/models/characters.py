@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
-from .common import ClientTag, Identity, Name, RefId, RequestModel, ResponseModel, Timestamp
+from .common import ClientTag, Identity, Name, Number, RefId, RequestModel, ResponseModel, Timestamp
 from .resources import EquosBrain, EquosFace, EquosKnowledgeBase, EquosVoice
 
 
@@ -62,7 +62,7 @@ class EquosCharacter(ResponseModel):
 
 
 class ListEquosCharactersResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     characters: list[EquosCharacter]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import MISSING, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from ..clock import iso
 
@@ -39,6 +40,13 @@ RefId = Annotated[str, Field(min_length=1, max_length=256)]
 PAGE_MAX = 50
 
 
+def enum_copy(name: str, source: type[StrEnum]) -> type[StrEnum]:
+    """The same values under another component name: the real document repeats each enum per property,
+    so the SDK (and any client generated from it) has one type per use, e.g. EquosFaceIdentity and
+    CreateEquosFaceRequestIdentity."""
+    return StrEnum(name, {member.name: member.value for member in source})  # type: ignore[return-value]
+
+
 class RequestModel(BaseModel):
     """Request bodies: strict types like class-validator; unknown keys ignored like a plain ValidationPipe."""
 
@@ -49,7 +57,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Replies. Extra keys are not forbidden: the real document (the SDK's record) allows them."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def public_view(record: BaseModel, model: type[M]) -> M:
@@ -62,11 +72,12 @@ class ListQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    # Documented as integers (20.0 is one in JSON Schema); parsed as floats for the SDK's "20.0".
+    # Numbers, as the SDK's record says (it sends take=20.0); multipleOf 1 documents _integral below.
     take: float = Field(20, ge=1, le=PAGE_MAX, description="Page size, at most 50.",
-                        json_schema_extra={"type": "integer"})
-    skip: float = Field(0, ge=0, description="Items to skip.", json_schema_extra={"type": "integer"})
-    client: ClientTag | None = Field(None, description="Only items with exactly this client tag.")
+                        json_schema_extra={"multipleOf": 1})
+    skip: float = Field(0, ge=0, description="Items to skip.", json_schema_extra={"multipleOf": 1})
+    # A query string has no null: absent (MISSING) or a string.
+    client: ClientTag | MISSING = Field(MISSING, description="Only items with exactly this client tag.")
 
     @field_validator("take", "skip")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import MISSING, Field
 
 from .characters import EquosCharacter
 from .common import (
@@ -17,19 +17,23 @@ from .common import (
     RequestModel,
     ResponseModel,
     Timestamp,
+    enum_copy,
 )
 
 
-class ConversationStatus(StrEnum):
+class EquosConversationStatus(StrEnum):
     running = "running"
     blocked = "blocked"
     ended = "ended"
     error = "error"
 
 
-class UtteranceAuthor(StrEnum):
+class EquosConversationUtteranceAuthor(StrEnum):
     user = "user"
     character = "character"
+
+
+EquosConversationWithCharacterStatus = enum_copy("EquosConversationWithCharacterStatus", EquosConversationStatus)
 
 
 class EquosParticipantIdentity(RequestModel):
@@ -56,7 +60,7 @@ class CreateEquosConversationRequest(RequestModel):
 
 class EquosConversationUtterance(ResponseModel):
     id: str
-    author: UtteranceAuthor
+    author: EquosConversationUtteranceAuthor
     content: str
     recordedAt: Timestamp
 
@@ -64,14 +68,14 @@ class EquosConversationUtterance(ResponseModel):
 class EquosTimelineEntry(ResponseModel):
     type: str = Field(description="started | joined | ended | error | blocked (the mock's values).")
     recordedAt: str
-    author: str | None = None
-    content: str | None = None
+    author: str | MISSING = MISSING  # optional, not nullable: absent when there is none
+    content: str | MISSING = MISSING
 
 
 class EquosConversation(ResponseModel):
     id: str
     name: str
-    status: ConversationStatus
+    status: EquosConversationStatus
     charge: bool = Field(description="Billed to the organization (true) or counted as freemium (false).")
     chargeBySecond: Number = Field(description="Billing units per second of conversation.")
     maxSeconds: Number
@@ -96,6 +100,7 @@ class EquosConversation(ResponseModel):
 
 
 class EquosConversationWithCharacter(EquosConversation):
+    status: EquosConversationWithCharacterStatus  # type: ignore[assignment]  # its own name in the record
     character: EquosCharacter
 
 
@@ -106,9 +111,9 @@ class CreateEquosConversationResponse(ResponseModel):
 
 
 class ListEquosConversationsResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     conversations: list[EquosConversation]
 
 

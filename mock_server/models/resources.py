@@ -6,14 +6,24 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from .common import ClientTag, Name, Number, OptionalText, RequestModel, ResponseModel, Text, Timestamp
+from .common import (
+    ClientTag,
+    Name,
+    Number,
+    OptionalText,
+    RequestModel,
+    ResponseModel,
+    Text,
+    Timestamp,
+    enum_copy,
+)
 
 
-class FaceIdentity(StrEnum):
+class EquosFaceIdentity(StrEnum):
     tommy = "tommy"
 
 
-class VoiceIdentity(StrEnum):
+class EquosVoiceIdentity(StrEnum):
     Puck = "Puck"
     Charon = "Charon"
     Kore = "Kore"
@@ -46,6 +56,10 @@ class VoiceIdentity(StrEnum):
     Callirrhoe = "Callirrhoe"
 
 
+CreateEquosFaceRequestIdentity = enum_copy("CreateEquosFaceRequestIdentity", EquosFaceIdentity)
+CreateEquosVoiceRequestIdentity = enum_copy("CreateEquosVoiceRequestIdentity", EquosVoiceIdentity)
+
+
 # --- brains -------------------------------------------------------------------
 class CreateEquosBrainRequest(RequestModel):
     instructions: Text
@@ -64,21 +78,21 @@ class EquosBrain(ResponseModel):
 
 
 class ListEquosBrainsResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     brains: list[EquosBrain]
 
 
 # --- faces --------------------------------------------------------------------
 class CreateEquosFaceRequest(RequestModel):
-    identity: FaceIdentity = Field(description="Identity of the face in Equos Gallery.")
+    identity: CreateEquosFaceRequestIdentity = Field(description="Identity of the face in Equos Gallery.")
     client: ClientTag | None = None
 
 
 class EquosFace(ResponseModel):
     id: str
-    identity: FaceIdentity
+    identity: EquosFaceIdentity
     organizationId: str
     client: str | None = None
     description: str | None = None
@@ -89,15 +103,15 @@ class EquosFace(ResponseModel):
 
 
 class ListEquosFacesResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     faces: list[EquosFace]
 
 
 # --- voices -------------------------------------------------------------------
 class CreateEquosVoiceRequest(RequestModel):
-    identity: VoiceIdentity
+    identity: CreateEquosVoiceRequestIdentity
     client: ClientTag | None = None
     instructions: OptionalText | None = Field(None, description="Instructions for the voice: tone, rhythm.")
 
@@ -105,7 +119,7 @@ class CreateEquosVoiceRequest(RequestModel):
 class EquosVoice(ResponseModel):
     id: str
     organizationId: str
-    identity: VoiceIdentity
+    identity: EquosVoiceIdentity
     client: str | None = None
     instructions: str | None = None
     createdAt: Timestamp
@@ -113,9 +127,9 @@ class EquosVoice(ResponseModel):
 
 
 class ListEquosVoicesResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     voices: list[EquosVoice]
 
 
@@ -161,7 +175,7 @@ class CreateDocumentResponse(ResponseModel):
 
 
 class ListEquosKnowledgeBasesResponse(ResponseModel):
-    skip: int
-    take: int
-    total: int
+    skip: Number
+    take: Number
+    total: Number
     items: list[EquosKnowledgeBase]

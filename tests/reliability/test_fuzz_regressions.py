@@ -34,20 +34,23 @@ def test_deleting_a_knowledge_base_removes_it() -> None:
         assert client.get(f"/v3/characters/{character['id']}", headers=KEY).json()["knowledgeBaseId"] is None
 
 
-def test_take_and_skip_are_documented_as_integers(api: httpx.Client) -> None:
-    # Was: documented as numbers, so take=42.4 was schema-valid yet refused.
+def test_take_and_skip_are_documented_as_whole_numbers(api: httpx.Client) -> None:
+    # Was: documented as numbers, so take=42.4 was schema-valid yet refused. Then as integers, which the
+    # SDK's record contradicts (number). Now: numbers that are multiples of 1, as the mock enforces.
     document = create_app(Settings()).state.openapi
-    types = {p["name"]: p["schema"].get("type") for p in document["paths"]["/v3/brains"]["get"]["parameters"]}
-    assert (types.get("take"), types.get("skip")) == ("integer", "integer"), types  # both present, integers
+    schemas = {p["name"]: p["schema"] for p in document["paths"]["/v3/brains"]["get"]["parameters"]}
+    for name in ("take", "skip"):  # both present, whole numbers
+        assert (schemas[name]["type"], schemas[name]["multipleOf"]) == ("number", 1), schemas
     assert api.get("/v3/brains?take=20.0&skip=0.0", headers=KEY).status_code == 200  # the SDK's floats
     assert_envelope(api.get("/v3/brains?take=42.4", headers=KEY), 400)
 
 
-def test_update_character_documents_an_optional_body_and_non_null_name(api: httpx.Client) -> None:
-    # Was: the body was documented as required (an absent one is {}), and name/search as nullable.
+def test_update_character_body_is_documented_required_an_absent_one_read_as_empty(api: httpx.Client) -> None:
+    # Was: name/search documented as nullable. The body is documented required, as the SDK's record
+    # (NestJS) says, yet an absent one is read as {} (NestJS's ValidationPipe does the same).
     document = create_app(Settings()).state.openapi
     put = document["paths"]["/v3/characters/{id}"]["put"]
-    assert put["requestBody"]["required"] is False
+    assert put["requestBody"]["required"] is True
     assert document["paths"]["/v3/characters"]["post"]["requestBody"]["required"] is True
     schema = document["components"]["schemas"][put["requestBody"]["content"]["application/json"]["schema"]
                                                 ["$ref"].rsplit("/", 1)[1]]
