@@ -39,9 +39,9 @@ def preload() -> None:
     import contract_tests.test_probes
     import contract_tests.test_stateful
     import contract_tests.test_tokens  # noqa: F401
-    from contract_tests import contract
+    from contract_tests import oracle
 
-    contract.operations()
+    oracle.operations()
 
 
 def child(name: str, log: str, profile: str, report: str) -> None:
