@@ -22,7 +22,7 @@ import httpx
 from mock_server.runtime import mask_secret
 
 from . import oracle
-from .options import RunOptions
+from .options import LIVE_MAX_CONVERSATIONS, LIVE_MAX_SECONDS, LIVE_RATE, RunOptions
 from .report import Fidelity
 
 DEFAULT_KEY = object()
@@ -149,10 +149,12 @@ class Target:
         self.own_key = api_key is None and options.api_key is None
         self.api_key = api_key or options.api_key or f"sk_contract_{self.run_id}_{uuid.uuid4().hex[:8]}"
         self.max_conversations = options.max_conversations if options.max_conversations is not None else (
-            5 if self.live else None)
-        self.max_seconds_cap = options.max_seconds if options.max_seconds is not None else (60 if self.live else None)
-        self.rate = options.rate if options.rate is not None else (5.0 if self.live else None)
+            LIVE_MAX_CONVERSATIONS if self.live else None)
+        self.max_seconds_cap = options.max_seconds if options.max_seconds is not None else (
+            LIVE_MAX_SECONDS if self.live else None)
+        self.rate = options.rate if options.rate is not None else (LIVE_RATE if self.live else None)
         self.conversations_started = 0
+        self.requests_sent = 0  # what a live run costs in time: requests / rate
         self.calls: list[Call] = []
         self.secrets: set[str] = set()  # other keys the run made up: masked like the main one
         self._last_request = 0.0
@@ -182,6 +184,7 @@ class Target:
     def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Response:
         for attempt in range(4):
             self._throttle()
+            self.requests_sent += 1
             response = self.http.request(method, url, headers=headers, content=body)
             if response.status_code != 429 or attempt == 3:
                 return response
@@ -409,7 +412,8 @@ class Target:
         return {"url": self.base_url if not self.in_process else "in-process mock", "live": self.live,
                 "control_plane": self.control, "private_organization": self.private, "run_tag": self.run_tag,
                 "api_key": mask(self.api_key), "max_conversations": self.max_conversations,
-                "conversations_started": self.conversations_started}
+                "conversations_started": self.conversations_started, "requests_sent": self.requests_sent,
+                "rate": self.rate}
 
 
 def _note(text: str) -> None:
