@@ -72,11 +72,9 @@ class _Types:
         kinds = [self._one(m) for m in members if _name(m) not in ("Unset", "None")]
         if not kinds:
             raise RecordError(f"no type in {annotation!r}")
-        schema = kinds[0] if len(kinds) == 1 else {"anyOf": kinds}
         if nullable:
-            schema = {"anyOf": [*schema["anyOf"], {"type": "null"}]} if len(kinds) > 1 else \
-                {"anyOf": [schema, {"type": "null"}]}
-        return schema, optional
+            kinds.append({"type": "null"})
+        return (kinds[0] if len(kinds) == 1 else {"anyOf": kinds}), optional
 
     def _one(self, node: ast.expr) -> dict[str, Any]:
         name = _name(node)

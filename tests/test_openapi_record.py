@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
 from contract_tests import record
 from mock_server import docdiff, extensions
@@ -222,3 +223,65 @@ def test_docdiff_reads_type_lists_and_any_of_alike():
     assert docdiff.differences(a, b) == []
     assert docdiff.facts(a)[("schema X.v", "nullable")] is True
     assert docdiff.facts(a)[("schema X.v", "type")] == "string"
+
+
+# -- the mock's replies conform to the record itself ------------------------------------------------
+
+def _record_check(method: str, template: str, reply: httpx.Response) -> None:
+    op = RECORD["paths"][template][method.lower()]
+    assert str(reply.status_code) in op["responses"], (method, template, reply.status_code, reply.text)
+    content = op["responses"][str(reply.status_code)].get("content")
+    if content is None or not reply.content:
+        return
+    schema = {**content["application/json"]["schema"], "components": RECORD["components"]}
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = [e.message for e in validator.iter_errors(reply.json())]
+    assert errors == [], (method, template, errors)
+
+
+def test_every_operation_replies_as_the_record_says(client):
+    seen: set[tuple[str, str]] = set()
+
+    def call(method: str, template: str, path: str, **kwargs) -> dict:
+        reply = client.request(method, path, headers=KEY, **kwargs)
+        _record_check(method, template, reply)
+        seen.add((method.lower(), template))
+        return reply.json() if reply.content else {}
+
+    call("GET", "/v3/health", "/v3/health")
+    brain = call("POST", "/v3/brains", "/v3/brains", json={"instructions": "i", "greetingMessage": "g", "client": "a"})
+    face = call("POST", "/v3/faces", "/v3/faces", json={"identity": "tommy"})
+    voice = call("POST", "/v3/voices", "/v3/voices", json={"identity": "Puck", "instructions": "calm"})
+    kb = call("POST", "/v3/knowledge-bases", "/v3/knowledge-bases", json={"name": "k", "description": "d"})
+    created = call("POST", "/v3/knowledge-bases/{id}/documents", f"/v3/knowledge-bases/{kb['id']}/documents",
+                   json={"name": "n", "description": "d", "mimeType": "text/plain"})
+    doc = created["document"]
+    upload = httpx.URL(created["uploadUrl"]).raw_path.decode()
+    assert client.put(upload, content=b"text", headers={"content-type": "text/plain"}).status_code == 200
+    call("PATCH", "/v3/knowledge-bases/{id}/documents/{doc}/index",
+         f"/v3/knowledge-bases/{kb['id']}/documents/{doc['id']}/index")
+    character = call("POST", "/v3/characters", "/v3/characters", json={
+        "name": "c", "livekitIdentity": "c", "brainId": brain["id"], "faceId": face["id"], "voiceId": voice["id"],
+        "knowledgeBaseId": kb["id"]})
+    call("PUT", "/v3/characters/{id}", f"/v3/characters/{character['id']}", json={"name": "c2"})
+    call("PATCH", "/v3/brains/{id}", f"/v3/brains/{brain['id']}", json={"instructions": "j", "greetingMessage": "g"})
+    call("PATCH", "/v3/voices/{id}", f"/v3/voices/{voice['id']}", json={"identity": "Kore"})
+    conversation = call("POST", "/v3/conversations", "/v3/conversations", json={
+        "name": "n", "characterId": character["id"], "client": "u1",
+        "consumer": {"identity": "u", "name": "U"}})["conversation"]
+    call("POST", "/v3/tokens", "/v3/tokens", json={"user": "u", "character": character["id"]})
+    for collection in ("brains", "characters", "faces", "voices", "knowledge-bases", "conversations"):
+        call("GET", f"/v3/{collection}", f"/v3/{collection}?take=20.0&skip=0.0")
+    for collection, item in (("brains", brain), ("characters", character), ("faces", face), ("voices", voice),
+                             ("knowledge-bases", kb)):
+        call("GET", f"/v3/{collection}/{{id}}", f"/v3/{collection}/{item['id']}")
+    call("GET", "/v3/conversations/{id}", f"/v3/conversations/{conversation['id']}")
+    call("POST", "/v3/conversations/{id}/stop", f"/v3/conversations/{conversation['id']}/stop")
+    call("GET", "/v3/organizations/freemium-usage", "/v3/organizations/freemium-usage")
+    call("GET", "/v3/organizations/user-usage", "/v3/organizations/user-usage?client=u1")
+    call("DELETE", "/v3/knowledge-bases/{id}/documents/{doc}",
+         f"/v3/knowledge-bases/{kb['id']}/documents/{doc['id']}")
+    call("DELETE", "/v3/characters/{id}", f"/v3/characters/{character['id']}")
+    for collection, item in (("brains", brain), ("faces", face), ("voices", voice), ("knowledge-bases", kb)):
+        call("DELETE", f"/v3/{collection}/{{id}}", f"/v3/{collection}/{item['id']}")
+    assert seen == {(m, p) for p, item in RECORD["paths"].items() for m in item}  # every operation, once at least

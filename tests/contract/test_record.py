@@ -180,3 +180,12 @@ def _inputs(op: dict[str, Any]) -> dict[str, Any]:
             value = _example(param["schema"])
             out["client_query" if param["name"] == "client" else param["name"]] = value
     return out
+
+
+def test_the_builder_refuses_a_shape_it_does_not_know():
+    types = record._Types({}, {}, {"Known"}, type(None))
+    assert types.schema("Known | None | Unset") == ({"anyOf": [{"$ref": "#/components/schemas/Known"},
+                                                                {"type": "null"}]}, True)
+    for annotation in ("set[str]", "Unknown", "dict[int, str]", "None | Unset"):
+        with pytest.raises(record.RecordError):
+            types.schema(annotation)
