@@ -62,9 +62,9 @@ def child(name: str, log: str, profile: str, report: str) -> None:
 
 
 def _first_failure(output: str) -> str:
-    """Only what the first failure raised ("E " lines), as a mutant's kill is expected but a reality's is not."""
-    lines = [line for line in output.splitlines() if line.startswith("E ")]
-    return "\n".join(lines[:40])
+    """The start of the failures section: a mutant's kill is expected, a reality's is not and must say why."""
+    start = output.find("= FAILURES =")
+    return output[start:start + 4000] if start >= 0 else output[-1500:]
 
 
 def _report(path: str) -> dict[str, object] | None:
