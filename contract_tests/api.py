@@ -5,27 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .declared import LIST_KEYS, OPS, PATHS
 from .target import Example, Reply, Target
 
-PATHS = {
-    "brains": "/v3/brains",
-    "voices": "/v3/voices",
-    "faces": "/v3/faces",
-    "knowledge_bases": "/v3/knowledge-bases",
-    "characters": "/v3/characters",
-    "conversations": "/v3/conversations",
-}
-LIST_KEYS = {"brains": "brains", "voices": "voices", "faces": "faces", "knowledge_bases": "items",
-             "characters": "characters", "conversations": "conversations"}
-OPS = {  # kind -> (create, get, list, delete)
-    "brains": ("createBrain", "getBrain", "listBrains", "deleteBrain"),
-    "voices": ("createVoice", "getVoice", "listVoices", "deleteVoice"),
-    "faces": ("createFace", "getFace", "listFaces", "deleteFace"),
-    "knowledge_bases": ("createKnowledgeBase", "getKnowledgeBase", "listKnowledgeBases", "deleteKnowledgeBase"),
-    "characters": ("createCharacter", "getCharacter", "listCharacters", "deleteCharacter"),
-    "conversations": ("startConversation", "getConversationById", "listConversations", None),
-}
-
+__all__ = ["LIST_KEYS", "OPS", "PATHS"]  # kind -> path, list key, (create, get, list, delete)
 
 def ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -34,6 +34,10 @@ def knowledge_base(client: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({"name": text, "description": long_text, "client": st.just(client)})
 
 
+# A valid create body for each declared resource made from a body alone (see ``declared.PLAIN``).
+BODIES = {"brains": brain, "voices": voice, "faces": face, "knowledge_bases": knowledge_base}
+
+
 def document() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({"name": text, "description": text,
                                   "mimeType": st.sampled_from(["text/plain", "application/pdf", "text/markdown"])})

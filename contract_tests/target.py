@@ -23,20 +23,13 @@ import httpx
 from mock_server.runtime import mask_secret
 
 from . import oracle
+from .declared import DELETE_ORDER, LIST_KEYS, PATHS  # referring resources first in DELETE_ORDER
 from .options import LIVE_MAX_CONVERSATIONS, LIVE_MAX_SECONDS, LIVE_RATE, RunOptions
 from .report import Fidelity
 
 DEFAULT_KEY = object()
 IN_PROCESS_URL = "http://127.0.0.1"
-COLLECTIONS = {  # list path -> (items key, delete path template)
-    "characters": ("/v3/characters", "characters"),
-    "brains": ("/v3/brains", "brains"),
-    "faces": ("/v3/faces", "faces"),
-    "voices": ("/v3/voices", "voices"),
-    "knowledge_bases": ("/v3/knowledge-bases", "items"),
-}
-# Characters first, so no reference blocks a delete on an API that refuses to orphan.
-DELETE_ORDER = ("characters", "brains", "faces", "voices", "knowledge_bases")
+COLLECTIONS = {kind: (PATHS[kind], LIST_KEYS[kind]) for kind in PATHS}  # kind -> (list path, items key)
 
 
 class ContractViolation(AssertionError):
@@ -368,7 +361,7 @@ class Target:
             print("contract cleanup problems: " + "; ".join(problems), file=sys.stderr)
 
     def list_all(self, kind: str, client: str | None = None) -> list[dict[str, Any]]:
-        path, key = COLLECTIONS[kind] if kind in COLLECTIONS else ("/v3/conversations", "conversations")
+        path, key = COLLECTIONS[kind]
         items: list[dict[str, Any]] = []
         skip = 0
         while True:

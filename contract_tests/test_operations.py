@@ -11,15 +11,12 @@ from hypothesis import strategies as st
 
 from . import strategies as gen
 from .api import OPS, PATHS, check_timestamps, create, expect_null
+from .declared import PLAIN, REFERENCES, enum_fields, required_fields
 from .probes import expected
 from .target import Target
 
-SIMPLE = {  # kind -> (strategy, required fields, enum fields)
-    "brains": (gen.brain, ["instructions", "greetingMessage"], {}),
-    "voices": (gen.voice, ["identity"], {"identity": gen.VOICES}),
-    "faces": (gen.face, ["identity"], {"identity": gen.FACES}),
-    "knowledge_bases": (gen.knowledge_base, ["name", "description"], {}),
-}
+# kind -> (strategy, required fields, enum fields): the fields as the declared create body has them.
+SIMPLE = {kind: (gen.BODIES[kind], required_fields(kind), enum_fields(kind)) for kind in PLAIN}
 
 
 def _round_trip(target: Target, ex: Any, kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +25,7 @@ def _round_trip(target: Target, ex: Any, kind: str, body: dict[str, Any]) -> dic
     target.expect(create_op, reply.status == 201, f"valid body answered {reply.status}: {reply.content[:200]!r}")
     created = reply.json()
     for name, value in body.items():
-        if name not in ("faceId", "voiceId", "brainId", "knowledgeBaseId"):
+        if name not in REFERENCES:
             target.expect(create_op, created.get(name) == value,
                           f"{name} created as {created.get(name)!r}, sent {value!r}")
     target.expect(create_op, created["createdAt"] == created["updatedAt"], "createdAt != updatedAt on create")

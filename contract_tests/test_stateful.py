@@ -11,15 +11,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from . import strategies as gen
 from .api import OPS, PATHS, billed_seconds, expect_null, ms, page_through, ts
+from .declared import MADE, PLAIN, REFERENCES
 from .probes import expected
 from .target import BudgetExhausted, Target
 from .tokens import check_livekit_token
 
-KINDS = ("brains", "voices", "faces", "knowledge_bases", "characters")
-REFS = {"faceId": "faces", "voiceId": "voices", "brainId": "brains", "knowledgeBaseId": "knowledge_bases"}
-NESTED = {"faceId": "face", "voiceId": "voice", "brainId": "brain", "knowledgeBaseId": "knowledgeBase"}
+# From the declarations: what the machine makes and deletes, each reference's target and reply field.
+KINDS = tuple(r.name for r in MADE)
+REFS = {field: ref.target for field, ref in REFERENCES.items()}
+NESTED = {field: ref.populate for field, ref in REFERENCES.items() if ref.populate}
 USAGE_TOLERANCE = 0.0015  # seconds: usage is summed in milliseconds; float printing may round the last one
-SIMPLE = {"brains": gen.brain, "voices": gen.voice, "faces": gen.face, "knowledge_bases": gen.knowledge_base}
+SIMPLE = {kind: gen.BODIES[kind] for kind in PLAIN}
 
 
 def _scalar(item: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from contract_runner import ROOT, suite_command, suite_env  # type: ignore[import-not-found]
 
+from contract_tests.declared import MADE
 from mock_server.server import MockServer
 
 RESET_SIGINT = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                 "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); import pytest; "
                 "sys.exit(pytest.main(sys.argv[1:]))")
-KINDS = ("brains", "characters", "faces", "voices", "knowledge_bases")
+KINDS = tuple(r.name for r in MADE)  # every resource the suite makes and deletes
 
 
 def _tagged(server: MockServer, key: str, tag: str) -> dict[str, int]:
