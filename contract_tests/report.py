@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.assumptions import REGISTRY
 from mock_server.journal import mask_value
 from mock_server.runtime import mask_secret
+
+# Fingerprints are keyed (mask_secret takes a secret since fleet-guard): one key per run, never stored.
+_FINGERPRINT_SECRET = secrets.token_bytes(32)
 
 # Field names whose values are shown only as a fingerprint (besides the ones the journal masks).
 SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|apikey|credential|signature|private", re.I)
@@ -113,7 +117,7 @@ class Fidelity:
 def example(name: str, value: Any) -> str:
     """An example value for the report: JSON, short, and never a secret in clear."""
     if isinstance(value, str) and SECRET_NAME.search(name):
-        shown: Any = mask_secret(value)
+        shown: Any = mask_secret(value, _FINGERPRINT_SECRET)
     else:
         shown = mask_value(value, name)
     text = json.dumps(shown, sort_keys=True)
