@@ -24,6 +24,13 @@ sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
 
 def preload() -> None:
     """Everything a run imports, imported once before forking."""
+    from hypothesis import settings
+
+    # Module-level @given functions of the suite (e.g. _unknown_ids) are built at import, before a child's
+    # pytest loads its profile: without this they kept Hypothesis's 200 ms deadline and failed as
+    # "Unreliable test timings" on a loaded machine.
+    settings.register_profile("driver-import", deadline=None)
+    settings.load_profile("driver-import")
     import contract_mutants  # noqa: F401
     import contract_realities  # noqa: F401
     import hypothesis  # noqa: F401
