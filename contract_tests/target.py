@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from mock_server.runtime import mask_secret
+from mock_server.masking import mask_secret
 
 from . import contract
 from .options import RunOptions

@@ -18,6 +18,7 @@ from ..models.avatars import (
     UpdateEquosAvatarRequest,
 )
 from .common import get_operation, list_operation
+from .media import thumbnail_base
 from .operation import Call, Operation
 
 PATH, TAG = "/v1/avatars", "avatars"
@@ -31,7 +32,7 @@ def _populated(call: Call, record: AvatarRecord) -> EquosAvatar:
 
 OPERATIONS = (
     Operation("POST", PATH, "AvatarController_create_v1", "Create an avatar from a reference image.", TAG,
-              lambda call: avatars.create_avatar(call.runtime, call.org, call.body, str(call.request.base_url)),
+              lambda call: avatars.create_avatar(call.runtime, call.org, call.body, thumbnail_base(call.request)),
               status=201, body=CreateEquosAvatarRequest, response=EquosAvatar, max_body_bytes=IMAGE_BODY_BYTES),
     list_operation(path=PATH, tag=TAG, operation_id="AvatarController_list_v1", summary="List avatars.",
                    collection="avatars", key="avatars", response=ListEquosAvatarsResponse, shape=_populated),

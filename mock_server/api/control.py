@@ -20,11 +20,11 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from .. import errors, seed, state
+from .. import auth, errors, seed, state
 from ..assumptions import UnknownAssumption
 from ..clock import CLOCK_RANGE, Clock, iso
 from ..credentials import request_credentials
-from ..domain import conversations
+from ..domain import conversations, organizations
 from ..faults import FaultSpecError
 from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..models.control import ClockAdvanceBody
@@ -83,7 +83,7 @@ def organization_from(runtime: Runtime, request: Request, data: dict[str, Any]) 
     if (org := _by_id(runtime, request, data)) is not None:
         return org
     key = _text(data, "key") or request.query_params.get("key") or request_credentials(request.scope).api_key
-    return runtime.organization_for_key(key) if key else None
+    return auth.organization_for_key(runtime, key) if key else None
 
 
 def existing_organization(rt: Runtime, request: Request, data: dict[str, Any]) -> Organization | None:
@@ -174,9 +174,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     """Everything (default), or one organization's resources (``organization`` or ``key``)."""
     org = organization_from(rt, request, data)
     if org is not None:
-        fresh = Organization(org.id, org.name, org.settings)
-        fresh.pinned, fresh.created_at = org.pinned, org.created_at
-        rt.store.replace_organization(fresh)
+        organizations.reset(rt, org)
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
     rt.last_used.clear()

@@ -17,6 +17,7 @@ from ..models.resources import (
 )
 from ..runtime import Runtime
 from .common import get_operation, list_operation
+from .media import upload_base
 from .operation import JSON_TYPE, Call, Operation, count_body
 
 PATH, TAG = "/v3/knowledge-bases", "knowledge-base"
@@ -27,8 +28,7 @@ def _with_documents(call: Call, kb: EquosKnowledgeBase) -> EquosKnowledgeBase:
 
 
 def _add_document(call: Call) -> CreateDocumentResponse:
-    base_url = str(call.request.base_url)
-    return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, base_url)
+    return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, upload_base(call.request))
 
 
 OPERATIONS = (

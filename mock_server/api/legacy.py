@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import openapi
-from ..domain.avatars import THUMBNAIL_PATH
 from ..settings import Settings
 from . import agents, avatars, knowledge_bases_v1, limits, sessions
+from .media import THUMBNAIL_PATH
 from .operation import JSON_TYPE, Operation
 
 V1_OPERATIONS: tuple[Operation, ...] = (

@@ -16,6 +16,7 @@ from ..models.sessions import (
 )
 from .avatars import IMAGE_BODY_BYTES
 from .common import page_args
+from .media import thumbnail_base
 from .operation import Call, Operation
 
 PATH, TAG = "/v1/sessions", "sessions"
@@ -23,7 +24,7 @@ PASS_PATH, PASS_TAG = "/v1/session-passes", "session-passes"
 
 
 def _create(call: Call) -> CreateEquosSessionResponse:
-    record, consumer, remote = sessions.create(call.runtime, call.org, call.body, str(call.request.base_url))
+    record, consumer, remote = sessions.create(call.runtime, call.org, call.body, thumbnail_base(call.request))
     return CreateEquosSessionResponse(session=record.public(), consumerAccessToken=consumer,
                                       remoteAgentAccessToken=remote)
 
@@ -39,7 +40,7 @@ def _public(record: Any) -> EquosSession | None:
 
 
 def _create_pass(call: Call) -> CreateSessionPassResponse:
-    record, consumer, _ = sessions.create(call.runtime, call.org, call.body, str(call.request.base_url),
+    record, consumer, _ = sessions.create(call.runtime, call.org, call.body, thumbnail_base(call.request),
                                           via_pass=True)
     assert consumer is not None  # a pass always names its consumer and never has a host
     return CreateSessionPassResponse(session=record.public(), consumerAccessToken=consumer)

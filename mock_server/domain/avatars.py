@@ -15,7 +15,6 @@ from .resources import conflicting_identity
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # "5 MB max" (legacy Node SDK README), read as MiB
 # Where the mock serves the kept reference image, so thumbnailUrl works in an <img>.
-THUMBNAIL_PATH = "/_media/avatars"
 _DATA_URL = re.compile(r"^data:(?P<mime>image/[A-Za-z0-9.+-]+)(?:;[^,;]*=[^,;]*)*;base64,(?P<data>.*)$", re.S)
 
 
@@ -43,8 +42,8 @@ def _too_large() -> errors.ApiError:
     return errors.ApiError(413, f"refImage must not be larger than 5 MB ({MAX_IMAGE_BYTES} bytes)")
 
 
-def thumbnail_url(base_url: str, org: Organization, avatar_id: str) -> str:
-    return f"{base_url.rstrip('/')}{THUMBNAIL_PATH}/{org.id}/{avatar_id}"
+def thumbnail_url(thumbnail_base: str, org: Organization, avatar_id: str) -> str:
+    return f"{thumbnail_base.rstrip('/')}/{org.id}/{avatar_id}"
 
 
 def check_agent(org: Organization, agent_id: str | None) -> None:
@@ -62,7 +61,7 @@ def _check_identity(rt: Runtime, org: Organization, identity: str, except_id: st
                               f"({other.id}).")
 
 
-def create_avatar(rt: Runtime, org: Organization, body: CreateEquosAvatarRequest, base_url: str,
+def create_avatar(rt: Runtime, org: Organization, body: CreateEquosAvatarRequest, thumbnail_base: str,
                   image: tuple[str, bytes] | None = None) -> EquosAvatar:
     """``image``: ``body.refImage`` already decoded by a caller that checked it first."""
     mime, content = image or decode_image(body.refImage)
@@ -72,7 +71,7 @@ def create_avatar(rt: Runtime, org: Organization, body: CreateEquosAvatarRequest
     avatar_id = rt.new_id("avatar")
     record = AvatarRecord(
         id=avatar_id, organizationId=org.id, identity=body.identity, name=body.name, description="",
-        thumbnailUrl=thumbnail_url(base_url, org, avatar_id), client=body.client, agentId=body.agentId,
+        thumbnailUrl=thumbnail_url(thumbnail_base, org, avatar_id), client=body.client, agentId=body.agentId,
         createdAt=now, updatedAt=now, refImageMime=mime, refImageSize=len(content),
         refImageData=base64.b64encode(content).decode(),
     )

@@ -1,7 +1,8 @@
-"""Organization limits shared by legacy sessions and conversations: suspension and concurrency.
+"""Organization limits: suspension and a concurrent limit, checked when a legacy v1 session starts.
 
-A suspended organization starts nothing (403); an organization with a concurrent limit starts
-nothing while that many sessions and conversations are live (429).
+A suspended organization starts no session (403); an organization with a concurrent limit starts no
+session while that many avatar sessions are live (429), counting running v3 conversations with the
+sessions. Starting a v3 conversation checks neither: the v3 API publishes no limits.
 """
 
 from __future__ import annotations
@@ -12,20 +13,14 @@ from ..runtime import Runtime
 from ..store import Organization
 
 
-def live_count(rt: Runtime, org: Organization) -> int:
-    """Live avatar sessions of every kind: running conversations plus starting or running sessions."""
-    from . import conversations, sessions  # late: sessions imports this module
-
-    return len(conversations.running(rt, org)) + len(sessions.live(rt, org))
-
-
-def check_can_start(rt: Runtime, org: Organization) -> None:
+def check_can_start(org: Organization, live: int) -> None:
+    """Refuse a start when ``org`` is suspended or already has ``live`` sessions at its limit."""
     settings = org.settings
     if settings.suspended:
         reason = f": {settings.reason}" if settings.reason else ""
         raise errors.ApiError(403, f"Organization is suspended{reason}")
     limit = settings.concurrent_limit
-    if limit is not None and live_count(rt, org) >= limit:
+    if limit is not None and live >= limit:
         raise errors.ApiError(429, f"Concurrent session limit reached ({limit} live at once)")
 
 

@@ -25,7 +25,7 @@ from ..models.sessions import (
 )
 from ..runtime import Runtime
 from ..store import Organization
-from . import agents, avatars, limits, rooms
+from . import agents, avatars, conversations, limits, rooms
 from .usage import billed_ms
 
 STARTUP_SECONDS = 3
@@ -48,9 +48,10 @@ def _existing_avatar(org: Organization, ref: EquosResourceId) -> EquosAvatar:
 
 
 def create(rt: Runtime, org: Organization, body: CreateEquosSessionRequest | CreateSessionPassRequest,
-           base_url: str, *, via_pass: bool = False) -> tuple[SessionRecord, str | None, str | None]:
+           thumbnail_base: str, *, via_pass: bool = False) -> tuple[SessionRecord, str | None, str | None]:
     """Start a session: (record, consumer token, remote-agent token). Nothing is created if a check fails."""
-    limits.check_can_start(rt, org)
+    # Running conversations share the concurrent limit with live sessions.
+    limits.check_can_start(org, len(conversations.running(rt, org)) + len(live(rt, org)))
     max_duration = rooms.allowed_seconds(rt, org, body.maxDuration, "maxDuration")
     # Every check first, so a refused session leaves no agent or avatar made on the fly behind.
     agent_ref = body.agent if isinstance(body.agent, EquosResourceId) else None
@@ -67,7 +68,7 @@ def create(rt: Runtime, org: Organization, body: CreateEquosSessionRequest | Cre
     if isinstance(body.agent, CreateEquosAgentRequest):
         agent = agents.create_agent(rt, org, body.agent)
     if isinstance(body.avatar, CreateEquosAvatarRequest):
-        avatar = avatars.create_avatar(rt, org, body.avatar, base_url, image)
+        avatar = avatars.create_avatar(rt, org, body.avatar, thumbnail_base, image)
     assert avatar is not None
     if agent is None and avatar.agent is not None:
         agent = avatar.agent  # the avatar's linked agent speaks when the session names none

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server import create_app, state
+from mock_server import auth, create_app, state
 from mock_server.asgi_client import asgi_client
 from mock_server.clock import Clock
 from mock_server.control import ControlError, MockControl
@@ -126,7 +126,7 @@ def test_one_request_evicts_a_bounded_number_of_idle_organizations() -> None:
     rt = app.state.runtime
     with asgi_client(app) as client:
         for n in range(EVICT_PER_REQUEST * 2 + 5):
-            rt.organization_for_key(f"sk_{n}")
+            auth.organization_for_key(rt, f"sk_{n}")
         client.post("/_mock/clock/advance", json={"seconds": 11})
         _use(client, "sk_a")
         assert len(rt.store.organizations) == EVICT_PER_REQUEST + 5 + 1

@@ -8,11 +8,12 @@ import httpx
 import pytest
 from control_helpers import make_character, start_conversation
 
+from mock_server import auth
 from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
 from mock_server.control import ControlError
-from mock_server.journal import Journal, JournalFilter, mask_text
-from mock_server.runtime import mask_secret
+from mock_server.journal import Journal, JournalFilter
+from mock_server.masking import mask_secret, mask_text
 
 
 def test_records_request_and_response(api, control, key, server):
@@ -186,14 +187,13 @@ def test_clear_after_an_entry(api, control, key):
     assert [e["path"] for e in control.journal(key=key)] == ["/v3/faces"]
 
 
-def test_a_crash_is_journaled_as_500():
+def test_a_crash_is_journaled_as_500(monkeypatch):
     app = create_app()
-    runtime = app.state.runtime
 
-    def broken(key):
+    def broken(runtime, key):
         raise RuntimeError("boom")
 
-    runtime.organization_for_key = broken  # any authenticated route now crashes inside the app
+    monkeypatch.setattr(auth, "organization_for_key", broken)  # any authenticated route now crashes inside the app
     with asgi_client(app, "k") as client:
         response = client.get("/v3/faces")
         assert response.status_code == 500

@@ -12,7 +12,7 @@ import pytest
 from livekit import api as livekit_api
 from openapi_spec_validator import validate
 
-from mock_server import create_app
+from mock_server import auth, create_app
 from mock_server.cli import build_parser, settings_from
 from mock_server.domain.avatars import MAX_IMAGE_BYTES
 from mock_server.server import MockServer
@@ -94,17 +94,17 @@ def test_public_keys_come_from_seed_files_and_survive_state_export():
     seeding.load(rt, seed)
     org = rt.store.organizations["org_seeded"]
     assert rt.public_keys_of(org) == ["pk_seeded"]
-    assert rt.organization_for_public_key("Bearer pk_seeded") is org
+    assert auth.organization_for_public_key(rt, "Bearer pk_seeded") is org
     state = json.loads(json.dumps(export_state(rt)))
     assert state["organizations"][0]["publicKeys"] == ["pk_seeded"]
     other = create_app(Settings()).state.runtime
     import_state(other, state)
-    assert other.organization_for_public_key("bearer pk_seeded").id == "org_seeded"
+    assert auth.organization_for_public_key(other, "bearer pk_seeded").id == "org_seeded"
 
 
 def test_open_key_organizations_get_a_public_key_derived_from_their_api_key():
     first, second = (create_app(Settings()).state.runtime for _ in range(2))
-    keys = [rt.public_key_of(rt.organization_for_key("sk_same")) for rt in (first, second)]
+    keys = [rt.public_key_of(auth.organization_for_key(rt, "sk_same")) for rt in (first, second)]
     assert keys[0] == keys[1] and keys[0].startswith("pk_") and "sk_same" not in keys[0]
 
 
@@ -314,15 +314,15 @@ def test_state_export_keeps_legacy_collections(org):
     imported = import_state(copy, state)[0]
     assert [len(imported.collection(n)) for n in ("agents", "avatars", "sessions")] == [1, 1, 1]
     assert imported.avatars.get(avatar["id"]).refImageSize == len(PNG)
-    assert copy.organization_for_public_key(f"Bearer {org.public_key}") is imported
+    assert auth.organization_for_public_key(copy, f"Bearer {org.public_key}") is imported
 
 
 def test_a_configured_api_key_gets_its_organization_and_public_key():
     rt = create_app(Settings(api_keys=("sk_configured",))).state.runtime
-    org = rt.organization_for_key("sk_configured")
-    assert rt.organization_for_public_key(f"Bearer {rt.public_key_of(org)}") is org
+    org = auth.organization_for_key(rt, "sk_configured")
+    assert auth.organization_for_public_key(rt, f"Bearer {rt.public_key_of(org)}") is org
     with pytest.raises(Exception, match="Unauthorized"):
-        rt.organization_for_key("sk_not_configured")
+        auth.organization_for_key(rt, "sk_not_configured")
 
 
 def test_control_client_finds_the_public_key_of_an_api_key(legacy_server, org):

@@ -7,7 +7,7 @@ import hashlib
 
 from mock_server import create_app
 from mock_server.asgi_client import asgi_client
-from mock_server.runtime import FINGERPRINT_HEX
+from mock_server.masking import FINGERPRINT_HEX
 from mock_server.settings import Settings
 
 KEY = "sk_test_00042"
