@@ -11,7 +11,7 @@ def __getattr__(name: str):  # lazy, so `import mock_server` stays cheap for the
 
         return create_app
     if name in ("MockControl", "ControlError"):
-        from . import control  # noqa: PLC0415 - the control-plane client (httpx), only when asked for
+        from . import control_client  # noqa: PLC0415 - the control-plane client (httpx), only when asked for
 
-        return getattr(control, name)
+        return getattr(control_client, name)
     raise AttributeError(name)

@@ -9,15 +9,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from . import openapi, seed
-from .api import brains, characters, control, conversations, faces, knowledge_bases, legacy, organizations, voices
+from .api import brains, characters, control_plane, conversations, faces, knowledge_bases, organizations, voices
+from .api.legacy import routes as legacy
 from .api.media import UPLOAD_PATH
 from .api.operation import JSON_TYPE, Operation, endpoint
 from .clock import Clock
 from .credentials import CredentialGuard
-from .host_guard import HostGuard
 from .http.cors import Cors
 from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
 from .http.faults import FaultMiddleware
+from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
 from .http.persist import PersistOnReply
 from .persistence import open_data_dir
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     table += [("GET", "/docs/v3-json", openapi_json), ("GET", "/docs/v3", swagger),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
     if settings.control_plane:
-        table += control.routes()
+        table += control_plane.routes()
 
     app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime

@@ -11,8 +11,8 @@ from typing import Any
 import uvicorn
 
 from . import app as application  # looked up at start(): tests hand MockServer a wrapped create_app
-from .control import MockControl
-from .http_limits import limited_protocol
+from .control_client import MockControl
+from .http.limits import limited_protocol
 from .settings import Settings
 
 
@@ -35,7 +35,7 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
     """How every equos-mock server runs: one worker, no access log, no lifespan, and the HTTP limits of
-    ``settings`` (request head cap, read timeout: ``http_limits``).
+    ``settings`` (request head cap, read timeout: ``http/limits.py``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load

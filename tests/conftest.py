@@ -159,7 +159,7 @@ def _validated_create_app(violations: list[str]) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def equos_mock(request: pytest.FixtureRequest, response_violations: list[str]) -> Iterator[EquosMock]:
-    from mock_server.control import MockControl
+    from mock_server.control_client import MockControl
     from mock_server.server import MockServer
 
     url = request.config.getoption("--equos-mock-url")
@@ -331,7 +331,7 @@ class InProcessClient:
         import httpx
 
         self._loop = loop
-        # A loopback name: /_mock/ answers loopback or allowed hosts only (mock_server.host_guard).
+        # A loopback name: /_mock/ answers loopback or allowed hosts only (mock_server.http.host_guard).
         self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..runtime import Runtime
 from ..store import Organization
-from . import conversations, sessions
+from . import conversations
+from .legacy import sessions
 
 
 def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> float:

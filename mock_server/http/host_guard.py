@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import errors
+from .. import errors
 
 CONTROL_PREFIX = "/_mock/"
 GUARDED_PREFIXES = (CONTROL_PREFIX, "/docs/")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mock_server.control import MockControl
+from mock_server.control_client import MockControl
 from mock_server.server import MockServer
 
 

@@ -9,7 +9,7 @@ from control_helpers import make_character, start_conversation
 
 from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
-from mock_server.control import ControlError
+from mock_server.control_client import ControlError
 
 
 def test_org_clock_freeze_advance_set_unfreeze(api, control, key):

@@ -11,7 +11,7 @@ from equos.client.models import CreateEquosBrainRequest
 
 from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
-from mock_server.control import ControlError
+from mock_server.control_client import ControlError
 from mock_server.pytest_plugin import sdk_client
 from mock_server.settings import Settings
 

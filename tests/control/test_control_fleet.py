@@ -15,7 +15,7 @@ import pytest
 from mock_server import auth, create_app, state
 from mock_server.asgi_client import asgi_client
 from mock_server.clock import Clock
-from mock_server.control import ControlError, MockControl
+from mock_server.control_client import ControlError, MockControl
 from mock_server.journal import Journal, JournalFilter
 from mock_server.server import MockServer
 from mock_server.settings import Settings

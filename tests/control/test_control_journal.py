@@ -11,7 +11,7 @@ from control_helpers import make_character, start_conversation
 from mock_server import auth
 from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
-from mock_server.control import ControlError
+from mock_server.control_client import ControlError
 from mock_server.journal import Journal, JournalFilter
 from mock_server.masking import mask_secret, mask_text
 

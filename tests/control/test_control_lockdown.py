@@ -8,7 +8,7 @@ import pytest
 from mock_server.app import create_app
 from mock_server.asgi_client import asgi_client
 from mock_server.cli import build_parser, settings_from
-from mock_server.control import ControlError, MockControl
+from mock_server.control_client import ControlError, MockControl
 from mock_server.server import MockServer
 from mock_server.settings import Settings
 

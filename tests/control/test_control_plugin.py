@@ -12,7 +12,7 @@ import pytest
 # Imported here so pytester's in-process runs (which drop modules they import) share these modules.
 import mock_server.app
 import mock_server.asgi_client
-import mock_server.control
+import mock_server.control_client
 import mock_server.pytest_plugin  # noqa: F401
 from mock_server.server import MockServer
 

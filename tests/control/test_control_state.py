@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from control_helpers import make_character, start_conversation
 
-from mock_server.control import ControlError
+from mock_server.control_client import ControlError
 from mock_server.server import MockServer
 
 

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from mock_server import auth, create_app
 from mock_server.cli import build_parser, settings_from
-from mock_server.domain.avatars import MAX_IMAGE_BYTES
+from mock_server.domain.legacy.avatars import MAX_IMAGE_BYTES
 from mock_server.server import MockServer
 from mock_server.settings import Settings
 from mock_server.state import export_state, import_state

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mock_server.cli import build_parser, settings_from
-from mock_server.host_guard import split_host
+from mock_server.http.host_guard import split_host
 from mock_server.server import MockServer
 
 from .conftest import assert_envelope, client_for

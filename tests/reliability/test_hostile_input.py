@@ -129,7 +129,7 @@ CONTROL_QUERIES = ["", "?limit=-1", "?limit=99999999999999999999999", "?after=-5
 
 
 def test_every_control_route_survives_hostile_bodies(client: httpx.Client) -> None:
-    from mock_server.api.control import TABLE
+    from mock_server.api.control_plane import TABLE
 
     character = client.post("/v3/characters", headers=JSON, json={"name": "c", "livekitIdentity": "c-h"}).json()
     conversation = client.post("/v3/conversations", headers=JSON,

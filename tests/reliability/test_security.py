@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from mock_server import create_app
-from mock_server.api.control import TABLE
+from mock_server.api.control_plane import TABLE
 from mock_server.asgi_client import BASE_URL
 from mock_server.cli import banner, banner_key, build_parser, settings_from
 from mock_server.settings import Settings

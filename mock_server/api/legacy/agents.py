@@ -1,9 +1,9 @@
 """/v1/agents (legacy): CRUD, PUT update with id and organizationId in the body, DELETE archives."""
 
-from ..domain import agents
-from ..models.agents import CreateEquosAgentRequest, EquosAgent, ListEquosAgentsResponse, UpdateEquosAgentRequest
-from .common import get_operation, list_operation
-from .operation import Operation
+from ...domain.legacy import agents
+from ...models.agents import CreateEquosAgentRequest, EquosAgent, ListEquosAgentsResponse, UpdateEquosAgentRequest
+from ..common import get_operation, list_operation
+from ..operation import Operation
 
 PATH, TAG = "/v1/agents", "agents"
 

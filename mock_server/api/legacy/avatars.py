@@ -7,9 +7,9 @@ The kept image is served at ``thumbnailUrl`` (``/_media/avatars/{org}/{id}``, no
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import errors
-from ..domain import avatars
-from ..models.avatars import (
+from ... import errors
+from ...domain.legacy import avatars
+from ...models.avatars import (
     DATA_URL_MAX,
     AvatarRecord,
     CreateEquosAvatarRequest,
@@ -17,9 +17,9 @@ from ..models.avatars import (
     ListEquosAvatarsResponse,
     UpdateEquosAvatarRequest,
 )
-from .common import get_operation, list_operation
-from .media import thumbnail_base
-from .operation import Call, Operation
+from ..common import get_operation, list_operation
+from ..media import thumbnail_base
+from ..operation import Call, Operation
 
 PATH, TAG = "/v1/avatars", "avatars"
 # A 5 MB image is ~7 MB of base64: these bodies may exceed the app's default limit.

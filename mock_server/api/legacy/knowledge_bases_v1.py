@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import knowledge_bases
-from .operation import Operation
+from .. import knowledge_bases
+from ..operation import Operation
 
 V3_PREFIX, V1_PREFIX = "/v3/", "/v1/"
 

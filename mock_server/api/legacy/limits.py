@@ -1,10 +1,10 @@
 """/v1/limits and /v1/health (legacy)."""
 
-from ..domain import limits
-from ..models.common import HealthResponse
-from ..models.sessions import EquosLimitResponse
-from .operation import Operation
-from .organizations import health
+from ...domain.legacy import limits
+from ...models.common import HealthResponse
+from ...models.sessions import EquosLimitResponse
+from ..operation import Operation
+from ..organizations import health
 
 LIMITS = Operation("GET", "/v1/limits", "LimitsController_limit_v1",
                    "The organization's limits, or null if none set.", "limits",

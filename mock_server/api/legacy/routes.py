@@ -17,11 +17,11 @@ from dataclasses import replace
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from .. import openapi
-from ..settings import Settings
+from ... import openapi
+from ...settings import Settings
+from ..media import THUMBNAIL_PATH
+from ..operation import JSON_TYPE, Operation
 from . import agents, avatars, knowledge_bases_v1, limits, sessions
-from .media import THUMBNAIL_PATH
-from .operation import JSON_TYPE, Operation
 
 V1_OPERATIONS: tuple[Operation, ...] = (
     *sessions.OPERATIONS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import sessions
-from ..models.common import ListQuery
-from ..models.sessions import (
+from ...domain.legacy import sessions
+from ...models.common import ListQuery
+from ...models.sessions import (
     CreateEquosSessionRequest,
     CreateEquosSessionResponse,
     CreateSessionPassRequest,
@@ -14,10 +14,10 @@ from ..models.sessions import (
     EquosSession,
     ListEquosSessionsResponse,
 )
+from ..common import page_args
+from ..media import thumbnail_base
+from ..operation import Call, Operation
 from .avatars import IMAGE_BODY_BYTES
-from .common import page_args
-from .media import thumbnail_base
-from .operation import Call, Operation
 
 PATH, TAG = "/v1/sessions", "sessions"
 PASS_PATH, PASS_TAG = "/v1/session-passes", "session-passes"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .. import errors
-from ..models.agents import CreateEquosAgentRequest, EquosAgent, UpdateEquosAgentRequest
-from ..runtime import Runtime
-from ..store import Organization
+from ... import errors
+from ...models.agents import CreateEquosAgentRequest, EquosAgent, UpdateEquosAgentRequest
+from ...runtime import Runtime
+from ...store import Organization
 
 
 def create_agent(rt: Runtime, org: Organization, body: CreateEquosAgentRequest) -> EquosAgent:

@@ -6,12 +6,12 @@ import base64
 import binascii
 import re
 
-from .. import errors
-from ..models.avatars import AvatarRecord, CreateEquosAvatarRequest, EquosAvatar, UpdateEquosAvatarRequest
-from ..runtime import Runtime
-from ..store import Organization
+from ... import errors
+from ...models.avatars import AvatarRecord, CreateEquosAvatarRequest, EquosAvatar, UpdateEquosAvatarRequest
+from ...runtime import Runtime
+from ...store import Organization
+from ..resources import conflicting_identity
 from .agents import check_body_ids
-from .resources import conflicting_identity
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # "5 MB max" (legacy Node SDK README), read as MiB
 # Where the mock serves the kept reference image, so thumbnailUrl works in an <img>.

@@ -7,10 +7,10 @@ sessions. Starting a v3 conversation checks neither: the v3 API publishes no lim
 
 from __future__ import annotations
 
-from .. import errors
-from ..models.sessions import EquosLimitResponse
-from ..runtime import Runtime
-from ..store import Organization
+from ... import errors
+from ...models.sessions import EquosLimitResponse
+from ...runtime import Runtime
+from ...store import Organization
 
 
 def check_can_start(org: Organization, live: int) -> None:

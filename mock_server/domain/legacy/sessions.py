@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .. import errors
-from ..clock import plus_seconds, to_ms
-from ..models.agents import CreateEquosAgentRequest, EquosAgent
-from ..models.avatars import CreateEquosAvatarRequest, EquosAvatar
-from ..models.sessions import (
+from ... import errors
+from ...clock import plus_seconds, to_ms
+from ...models.agents import CreateEquosAgentRequest, EquosAgent
+from ...models.avatars import CreateEquosAvatarRequest, EquosAvatar
+from ...models.sessions import (
     CreateEquosSessionRequest,
     CreateSessionPassRequest,
     EquosResourceId,
@@ -23,10 +23,11 @@ from ..models.sessions import (
     SessionRecord,
     SessionStatus,
 )
-from ..runtime import Runtime
-from ..store import Organization
-from . import agents, avatars, conversations, limits, rooms
-from .usage import billed_ms
+from ...runtime import Runtime
+from ...store import Organization
+from .. import conversations, rooms
+from ..usage import billed_ms
+from . import agents, avatars, limits
 
 STARTUP_SECONDS = 3
 LIVE = (SessionStatus.starting, SessionStatus.running)
