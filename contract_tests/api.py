@@ -88,3 +88,18 @@ def page_through(target: Target, kind: str, take: int, client: str | None) -> tu
         skip += take
         if skip >= body["total"] or len(totals) > 1000:
             return items, totals
+
+
+def billed_seconds(conversations: list[dict[str, Any]], now_ms: int | None = None) -> float | None:
+    """What conversations cost: startedAt to endedAt, or to ``now_ms`` while running (None: one is
+    running and the time is not known)."""
+    total = 0
+    for conversation in conversations:
+        if conversation.get("endedAt"):
+            end = ms(conversation["endedAt"])
+        elif now_ms is None:
+            return None
+        else:
+            end = now_ms
+        total += max(end - ms(conversation["startedAt"]), 0)
+    return total / 1000

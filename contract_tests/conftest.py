@@ -27,6 +27,9 @@ settings.register_profile("ci", max_examples=12, stateful_step_count=15, deadlin
 # mutation: the ci profile without shrinking (the self-test only needs to know that a check fails).
 settings.register_profile("mutation", parent=settings.get_profile("ci"), max_examples=8,
                           phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# reality: the smallest useful run, for the project's tests against many alternate-reality targets.
+settings.register_profile("reality", parent=settings.get_profile("mutation"), max_examples=4,
+                          stateful_step_count=10)
 settings.register_profile("live", max_examples=4, stateful_step_count=10, deadline=None, derandomize=True,
                           database=None, suppress_health_check=_SLOW,
                           phases=[Phase.explicit, Phase.generate, Phase.shrink])
@@ -44,9 +47,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Probes first (on a live target they get the conversation budget before anything else); the state
-    machine last (it is the slowest check, and the direct ones name a bug more plainly)."""
-    items.sort(key=lambda item: -1 if "test_probes.py" in item.nodeid else int("test_stateful.py" in item.nodeid))
+    """Probes first, then expiry in real time (on a live target they get the conversation budget before
+    anything else); the state machine last (it is the slowest check, and the direct ones name a bug more
+    plainly)."""
+    def rank(item: pytest.Item) -> int:
+        if "test_probes.py" in item.nodeid:
+            return -2
+        if "test_expiry_in_real_time" in item.nodeid:
+            return -1
+        return int("test_stateful.py" in item.nodeid)
+
+    items.sort(key=rank)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

@@ -14,7 +14,12 @@ import pytest
 
 GROUP = "equos-contract"
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
-PROFILES = ("thorough", "ci", "live", "mutation")
+# The live budget: what one run may cost on a billable target unless told otherwise.
+LIVE_MAX_CONVERSATIONS = 5
+LIVE_MAX_SECONDS = 60  # cap on maxSeconds of every conversation started
+LIVE_RATE = 5.0  # requests per second
+LIVE_RUN_SECONDS = 300  # the live profile's run time at LIVE_RATE, kept by tests/contract/test_live_budget.py
+PROFILES = ("thorough", "ci", "live", "mutation", "reality")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,15 +42,16 @@ def register(parser: pytest.Parser) -> None:
         help="LiveKit API secret, to verify token signatures (default for a mock target: 'secret')")
     add("--equos-livekit-key", default=None, help="LiveKit API key expected as token issuer (mock: 'devkey')")
     add("--equos-max-conversations", type=int, default=None,
-        help="at most this many conversations started per run (default 5 when live, unlimited otherwise)")
+        help=f"at most this many conversations started per run (default {LIVE_MAX_CONVERSATIONS} when live, "
+             "unlimited otherwise)")
     add("--equos-max-seconds", type=int, default=None,
-        help="cap on maxSeconds of started conversations (default 60 when live)")
+        help=f"cap on maxSeconds of started conversations (default {LIVE_MAX_SECONDS} when live)")
     add("--equos-rate", type=float, default=None,
-        help="request rate cap per second (default 5 when live, none otherwise)")
+        help=f"request rate cap per second (default {LIVE_RATE:g} when live, none otherwise)")
     add("--equos-report", default=None, metavar="FILE", help="write the fidelity report as JSON to FILE")
     add("--equos-profile", default=None, choices=PROFILES,
         help="Hypothesis profile: thorough (mock default), ci (fast), live (small, derandomized), "
-             "mutation (ci without shrinking)")
+             "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
     add("--equos-run-id", default=None, help="run id used in the client tag of everything created")

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.assumptions import REGISTRY
+from mock_server.journal import mask_value
+from mock_server.runtime import mask_secret
+
+# Field names whose values are shown only as a fingerprint (besides the ones the journal masks).
+SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|apikey|credential|signature|private", re.I)
+EXAMPLE_CHARS = 80
 
 
 @dataclass
@@ -24,6 +31,7 @@ class Fidelity:
     published_differences: list[str] | None = None
     differential: list[str] = field(default_factory=list)
     cleanup: dict[str, Any] = field(default_factory=dict)
+    added_fields: dict[str, dict[str, str]] = field(default_factory=dict)  # schema -> field -> example
 
     def check(self, operation: str, ok: bool, failure: str = "") -> None:
         tally = self.operations.setdefault(operation, OperationTally())
@@ -33,10 +41,19 @@ class Fidelity:
         elif failure and failure not in tally.failures and len(tally.failures) < 5:
             tally.failures.append(failure)
 
+    def added(self, schema: str, name: str, value: Any) -> None:
+        """A property the record does not know: kept with its first example value, masked if secret."""
+        fields = self.added_fields.setdefault(schema, {})
+        if name not in fields:
+            fields[name] = example(name, value)
+
     def observe(self, name: str, observed: str | None, evidence: str) -> None:
-        default = next(a.default for a in REGISTRY if a.name == name)
-        self.assumptions[name] = {"default": default, "observed": observed, "matches_default": observed == default,
-                                  "evidence": evidence}
+        assumption = next(a for a in REGISTRY if a.name == name)
+        # A known alternative names the mock's switch that makes it behave like the target.
+        switch = f"--set {name}={observed}" if observed in assumption.alternatives else None
+        self.assumptions[name] = {"default": assumption.default, "observed": observed,
+                                  "matches_default": observed == assumption.default, "evidence": evidence,
+                                  "switch": switch}
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +64,8 @@ class Fidelity:
                                                                   "matches_default": None,
                                                                   "evidence": "not probed"})
                             for a in REGISTRY},
+            "fields_the_target_adds": {schema: dict(sorted(fields.items()))
+                                       for schema, fields in sorted(self.added_fields.items())},
             "published_differences": self.published_differences,
             "differential": self.differential,
             "cleanup": self.cleanup,
@@ -67,9 +86,17 @@ class Fidelity:
             out.append(f"{name:<34} {tally['run']:>7} {tally['passed']:>7}{mark}")
         out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
         for name, row in data["assumptions"].items():
-            switch = f"  <-- switch: --set {name}={row['observed']}"
-            flag = "" if row["matches_default"] in (True, None) or row["observed"] is None else switch
+            if row.get("switch"):
+                flag = f"  <-- switch: {row['switch']}"
+            elif row["matches_default"] is False and row["observed"] is not None:
+                flag = "  <-- none of the mock's alternatives"
+            else:
+                flag = ""
             out.append(f"{name:<28} {row['default']!s:<14} {row['observed']!s:<14}{flag}")
+        if data["fields_the_target_adds"]:
+            out.append("fields the target adds (not in the record; never a failure):")
+            for schema, fields in data["fields_the_target_adds"].items():
+                out += [f"  {schema}.{name} = {value}" for name, value in fields.items()]
         if data["published_differences"]:
             out.append(f"published /docs/v3-json differs in {len(data['published_differences'])} place(s):")
             out += ["  " + d for d in data["published_differences"][:20]]
@@ -81,3 +108,13 @@ class Fidelity:
         if data["cleanup"]:
             out.append("cleanup: " + ", ".join(f"{k}={v}" for k, v in data["cleanup"].items()))
         return out
+
+
+def example(name: str, value: Any) -> str:
+    """An example value for the report: JSON, short, and never a secret in clear."""
+    if isinstance(value, str) and SECRET_NAME.search(name):
+        shown: Any = mask_secret(value)
+    else:
+        shown = mask_value(value, name)
+    text = json.dumps(shown, sort_keys=True)
+    return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -21,8 +22,8 @@ import httpx
 
 from mock_server.masking import mask_secret
 
-from . import contract
-from .options import RunOptions
+from . import oracle
+from .options import LIVE_MAX_CONVERSATIONS, LIVE_MAX_SECONDS, LIVE_RATE, RunOptions
 from .report import Fidelity
 
 DEFAULT_KEY = object()
@@ -72,6 +73,7 @@ class Reply:
     headers: httpx.Headers
     content: bytes
     operation: str | None
+    schema: dict[str, Any] | None = None  # the record's schema of this reply (None: not an API operation)
 
     @property
     def content_type(self) -> str:
@@ -82,7 +84,21 @@ class Reply:
         return not self.content.strip()
 
     def json(self) -> Any:
+        """The body as the record sees it: properties the record does not know are left out, so a target
+        that adds fields (see ``added``) is judged on the record's fields only."""
+        return self._view[0]
+
+    def raw_json(self) -> Any:
         return json.loads(self.content) if not self.empty else None
+
+    @property
+    def added(self) -> list[oracle.Added]:
+        """(schema, field, value) of every property in the body that the record does not know."""
+        return self._view[1]
+
+    @cached_property
+    def _view(self) -> tuple[Any, list[oracle.Added]]:
+        return oracle.project(self.raw_json(), self.schema)
 
     @property
     def is_null(self) -> bool:
@@ -139,20 +155,26 @@ class Target:
         self.own_key = api_key is None and options.api_key is None
         self.api_key = api_key or options.api_key or f"sk_contract_{self.run_id}_{uuid.uuid4().hex[:8]}"
         self.max_conversations = options.max_conversations if options.max_conversations is not None else (
-            5 if self.live else None)
-        self.max_seconds_cap = options.max_seconds if options.max_seconds is not None else (60 if self.live else None)
-        self.rate = options.rate if options.rate is not None else (5.0 if self.live else None)
+            LIVE_MAX_CONVERSATIONS if self.live else None)
+        self.max_seconds_cap = options.max_seconds if options.max_seconds is not None else (
+            LIVE_MAX_SECONDS if self.live else None)
+        self.rate = options.rate if options.rate is not None else (LIVE_RATE if self.live else None)
         self.conversations_started = 0
+        self.requests_sent = 0  # what a live run costs in time: requests / rate
         self.calls: list[Call] = []
         self.secrets: set[str] = set()  # other keys the run made up: masked like the main one
         self._last_request = 0.0
         self._lock = threading.RLock()
         self._examples = itertools.count(1)
         self._open: list[Example] = []
+        self.probed: dict[str, tuple[str | None, str]] = {}  # assumption -> (observed, evidence)
         self.closed = False
+        self.assumptions_in_force: dict[str, str] = {}
         self.control = self._discover_control()
         self.assumptions_in_force = self._assumptions()
-        self.private = self.own_key and self.control
+        # A key the suite made up is accepted only by a mock with open keys, which gives it a fresh
+        # organization: no one else's usage or items in it, so counts and billing can be exact.
+        self.private = self.own_key
         self.livekit_secret = options.livekit_secret or ("secret" if self.control else None)
         self.livekit_key = options.livekit_key or ("devkey" if self.control else None)
 
@@ -168,6 +190,7 @@ class Target:
     def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Response:
         for attempt in range(4):
             self._throttle()
+            self.requests_sent += 1
             response = self.http.request(method, url, headers=headers, content=body)
             if response.status_code != 429 or attempt == 3:
                 return response
@@ -198,17 +221,26 @@ class Target:
         response = self._send(method, path + query, headers, body)
         call.status = response.status_code
         _note(self.curl(call))
-        op = contract.find_operation(method, urlsplit(path).path)
+        op = oracle.find_operation(method, urlsplit(path).path)
+        json_reply = "json" in response.headers.get("content-type", "")
         reply = Reply(method, path, response.status_code, response.headers, response.content,
-                      op.operation_id if op else None)
+                      op.operation_id if op else None,
+                      oracle.response_schema(op, response.status_code) if op and json_reply else None)
         if check and op is not None:
-            problems = contract.violations(method, urlsplit(path).path, reply.status, reply.content_type,
-                                           reply.content)
+            problems = oracle.violations(method, urlsplit(path).path, reply.status, reply.content_type,
+                                         reply.content, text_scalars=self.text_scalars)
             self.fidelity.check(op.operation_id, not problems, problems[0] if problems else "")
             if problems:
-                raise ContractViolation("response breaks the contract:\n  " + "\n  ".join(problems)
+                raise ContractViolation("response breaks the record of the real API:\n  " + "\n  ".join(problems)
                                         + "\n" + self.curl(call))
+            for owner, name, value in reply.added:
+                self.fidelity.added(owner, name, value)
         return reply
+
+    @property
+    def text_scalars(self) -> bool:
+        """Bare numbers may come as text until a probe (or the control plane) says they come as JSON."""
+        return self.assumptions_in_force.get("freemium_usage_type") != "json"
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)
@@ -257,18 +289,17 @@ class Target:
         return reply.json()
 
     def _assumptions(self) -> dict[str, str]:
+        """What a mock says is in force; nothing for a target without the control plane (the probes
+        find out, see ``probes.expected``)."""
         from mock_server.assumptions import REGISTRY
 
-        defaults = {a.name: a.default for a in REGISTRY}
         if not self.control:
-            return defaults
+            return {}
+        defaults = {a.name: a.default for a in REGISTRY}
         try:
             return {**defaults, **{a["name"]: a["value"] for a in self.control_call("GET", "assumptions")}}
         except AssertionError:
             return defaults
-
-    def assumption(self, name: str) -> str:
-        return self.assumptions_in_force[name]
 
     def clock(self, action: str, **body: Any) -> dict[str, Any]:
         """The clock of the suite's own organization (scoped by key: other users are never disturbed)."""
@@ -387,7 +418,8 @@ class Target:
         return {"url": self.base_url if not self.in_process else "in-process mock", "live": self.live,
                 "control_plane": self.control, "private_organization": self.private, "run_tag": self.run_tag,
                 "api_key": mask(self.api_key), "max_conversations": self.max_conversations,
-                "conversations_started": self.conversations_started}
+                "conversations_started": self.conversations_started, "requests_sent": self.requests_sent,
+                "rate": self.rate}
 
 
 def _note(text: str) -> None:

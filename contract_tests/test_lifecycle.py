@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from . import strategies as gen
-from .api import create, expect_null, ms, page_through
+from .api import billed_seconds, create, expect_null, ms, page_through
+from .probes import expected
 from .target import BudgetExhausted, Target
 
 
@@ -26,7 +29,7 @@ def test_pages_partition_the_list(equos_target: Target) -> None:
             items, totals = page_through(target, "brains", take, ex.tag)
             ids = [i["id"] for i in items]
             target.expect("listBrains", totals == [count] * len(totals), f"totals {totals}, created {count}")
-            order = made[::-1] if target.assumption("list_order") == "newest-first" else made
+            order = made[::-1] if expected(target, "list_order") == "newest-first" else made
             target.expect("listBrains", ids == order, f"pages of {take} hold {ids}, expected {order}")
 
     run()
@@ -52,6 +55,7 @@ def test_stop_ends_once_and_bills(equos_target: Target) -> None:
 
     def check(data: st.DataObject) -> None:
         with target.example() as ex:
+            total_before = freemium_usage(target)
             body = data.draw(gen.conversation(ex.tag, _character(target, ex)), label="conversation")
             body["maxSeconds"] = max(body["maxSeconds"], 60)
             wait = data.draw(st.integers(0, 50), label="seconds before stop") if target.control else 0
@@ -77,11 +81,94 @@ def test_stop_ends_once_and_bills(equos_target: Target) -> None:
                           f"read back as {got['status']} ended {got['endedAt']}")
             expect_null(target, "stopConversation", target.post(f"/v3/conversations/{conversation['id']}/stop"),
                         "double stop")
-            usage = float(target.get("/v3/organizations/user-usage", params={"client": ex.tag}).content)
-            target.expect("getUserUsage", abs(usage - seconds) < 0.0015, f"usage {usage}, the conversation ran "
-                                                                         f"{seconds}s")
+            usage = user_usage(target, ex.tag)
+            target.expect("getUserUsage", abs(usage - seconds) < USAGE_TOLERANCE, f"usage {usage}, the conversation "
+                                                                                  f"ran {seconds}s")
+            check_freemium_growth(target, total_before, seconds)
 
     run()
+
+
+USAGE_TOLERANCE = 0.0015  # seconds: usage is summed in milliseconds
+# Real time, without the control plane: the conversation must have ended by maxSeconds, at startedAt +
+# maxSeconds give or take this much (a real service may end it by a periodic job, or round).
+EXPIRY_TOLERANCE = 1.0
+EXPIRY_POLL = 10.0  # seconds past the deadline within which the target must show the conversation ended
+REAL_TIME_MAX_SECONDS = (1, 2)
+
+
+def user_usage(target: Target, client: str) -> float:
+    reply = target.get("/v3/organizations/user-usage", params={"client": client})
+    target.expect("getUserUsage", reply.status == 200, f"user usage answered {reply.status}")
+    return float(reply.content)
+
+
+def freemium_usage(target: Target) -> float:
+    reply = target.get("/v3/organizations/freemium-usage")
+    target.expect("getFreemiumUsage", reply.status == 200, f"freemium usage answered {reply.status}")
+    return float(reply.content)
+
+
+def check_freemium_growth(target: Target, before: float, seconds: float) -> None:
+    """The organization's usage grew by what ours ran: exactly in a private organization (where it is
+    also the sum over every listed conversation, none running), at least that much in a shared one
+    (others' conversations add to it)."""
+    total = freemium_usage(target)
+    grown = total - before
+    if target.private:
+        target.expect("getFreemiumUsage", abs(grown - seconds) < USAGE_TOLERANCE,
+                      f"freemium usage grew {grown}s, our conversations ran {seconds}s")
+        billed = billed_seconds(target.list_all("conversations"))
+        target.expect("getFreemiumUsage", billed is not None and abs(total - billed) < USAGE_TOLERANCE,
+                      f"freemium usage {total}, the organization's conversations ran {billed}s")
+    else:
+        target.expect("getFreemiumUsage", grown >= seconds - USAGE_TOLERANCE,
+                      f"freemium usage grew {grown}s, less than our conversations ran ({seconds}s)")
+
+
+def test_expiry_in_real_time(equos_target: Target) -> None:
+    """Without the control plane (as on the real API): short conversations end by themselves, at
+    startedAt + maxSeconds, and are billed for that long. Uses len(REAL_TIME_MAX_SECONDS) conversations
+    and about max(REAL_TIME_MAX_SECONDS) + 1 s of waiting."""
+    target = equos_target
+    if target.control:
+        pytest.skip("with the control plane, test_expiry_by_max_seconds checks expiry exactly on a moved clock")
+    with target.example() as ex:
+        total_before = freemium_usage(target)
+        character = _character(target, ex)
+        started = []
+        for max_seconds in REAL_TIME_MAX_SECONDS:
+            try:
+                reply = target.start_conversation(ex, {"name": "expiry", "characterId": character, "client": ex.tag,
+                                                       "maxSeconds": max_seconds})
+            except BudgetExhausted as exc:
+                pytest.skip(str(exc))
+            target.expect("startConversation", reply.status == 201, f"start answered {reply.status}")
+            started.append((reply.json()["conversation"], time.monotonic()))
+        ended = []
+        for conversation, sent in started:
+            deadline = sent + conversation["maxSeconds"] + EXPIRY_POLL
+            time.sleep(max(0.0, sent + conversation["maxSeconds"] + 0.2 - time.monotonic()))
+            while True:
+                got = target.get(f"/v3/conversations/{conversation['id']}").json()
+                if got["status"] == "ended" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            target.expect("getConversationById", got["status"] == "ended" and got["endedAt"] is not None,
+                          f"{conversation['maxSeconds']}s conversation still {got['status']} "
+                          f"{EXPIRY_POLL}s after its end")
+            ex.running.remove(conversation["id"])
+            ran = (ms(got["endedAt"]) - ms(got["startedAt"])) / 1000
+            target.expect("getConversationById", abs(ran - conversation["maxSeconds"]) <= EXPIRY_TOLERANCE,
+                          f"endedAt {got['endedAt']} is {ran}s after startedAt {got['startedAt']}, maxSeconds "
+                          f"{conversation['maxSeconds']} (tolerance {EXPIRY_TOLERANCE}s)")
+            stop = target.post(f"/v3/conversations/{conversation['id']}/stop")
+            expect_null(target, "stopConversation", stop, "stop of an expired conversation")
+            ended.append(ran)
+        usage = user_usage(target, ex.tag)
+        target.expect("getUserUsage", abs(usage - sum(ended)) < USAGE_TOLERANCE,
+                      f"user usage {usage}s, the expired conversations ran {ended}")
+        check_freemium_growth(target, total_before, sum(ended))
 
 
 def test_expiry_by_max_seconds(needs_control: Target) -> None:

@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from . import strategies as gen
-from .api import OPS, PATHS, expect_null, ms, page_through, ts
+from .api import OPS, PATHS, billed_seconds, expect_null, ms, page_through, ts
+from .probes import expected
 from .target import BudgetExhausted, Target
 from .tokens import check_livekit_token
 
 KINDS = ("brains", "voices", "faces", "knowledge_bases", "characters")
 REFS = {"faceId": "faces", "voiceId": "voices", "brainId": "brains", "knowledgeBaseId": "knowledge_bases"}
 NESTED = {"faceId": "face", "voiceId": "voice", "brainId": "brain", "knowledgeBaseId": "knowledgeBase"}
+USAGE_TOLERANCE = 0.0015  # seconds: usage is summed in milliseconds; float printing may round the last one
 SIMPLE = {"brains": gen.brain, "voices": gen.voice, "faces": gen.face, "knowledge_bases": gen.knowledge_base}
 
 
@@ -38,16 +40,20 @@ class ContractMachine(RuleBasedStateMachine):
         self.items: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in (*KINDS, "conversations")}
         self.seen_updated: dict[str, str] = {}
         self.gone: dict[str, list[str]] = {k: [] for k in KINDS}
-        self.newest_first = t.assumption("list_order") == "newest-first"
-        self.identity_409 = t.assumption("duplicate_livekit_identity") == "409"
+        self.newest_first = expected(t, "list_order") == "newest-first"
+        self.identity_409 = expected(t, "duplicate_livekit_identity") == "409"
         self.baseline: dict[str, set[str]] = {}
         self.taken: dict[str, set[str]] = {"faces": set(), "voices": set()}
         self.now = 0
         self.usage_before = 0.0
+        self.documents: dict[str, dict[str, tuple[str, str]]] = {}  # knowledge base -> doc id -> (name, description)
 
     # --- setup -------------------------------------------------------------------------------
-    @initialize()
-    def setup(self) -> None:
+    @initialize(data=st.data())
+    def setup(self, data: st.DataObject) -> None:
+        """Take stock of the organization, then start with a character (so conversation rules are enabled
+        from the first step) and a knowledge base holding a document (so every example checks a
+        documents list). One initialize rule: Hypothesis may run several in any order."""
         t = self.target
         if self.timed:
             t.clock("freeze")
@@ -57,18 +63,17 @@ class ContractMachine(RuleBasedStateMachine):
         if t.private:
             for kind in (*KINDS, "conversations"):
                 self.baseline[kind] = {i["id"] for i in t.list_all(kind)}
-            self.usage_before = self._usage(None)
-
-    @initialize(data=st.data())
-    def first_character(self, data: st.DataObject) -> None:
-        """Start with a character, so conversation rules are enabled from the first step."""
+        self.usage_before = self._usage(None)  # exact in a private organization, a floor in a shared one
         self.create_character(data)
+        self.create_simple(data, "knowledge_bases")
+        self.add_document(data)
 
     def teardown(self) -> None:
         try:
             if getattr(self, "now", None) is not None and self.items:
                 for kind in (*KINDS, "conversations"):
                     self._check_list(kind, 50, filtered=True)
+                self.usage()  # every example ends with its bill checked
         finally:
             try:
                 self._example.__exit__(None, None, None)
@@ -98,14 +103,31 @@ class ContractMachine(RuleBasedStateMachine):
         else:
             got = _scalar(item)
             t.expect(op, got == known, f"{kind} {item['id']} differs from the model:\n  model {known}\n  got   {got}")
+            if kind == "knowledge_bases":
+                self._check_documents(item, op)
             if kind == "characters":
                 for ref, nested in NESTED.items():
                     t.expect(op, (item.get(nested) or {}).get("id") == item.get(ref),
                              f"{nested} not populated for {ref}={item.get(ref)!r}")
+                if item.get("knowledgeBase"):
+                    self._check_documents(item["knowledgeBase"], op)
         last = self.seen_updated.get(item["id"])
         if last is not None:
             t.expect(op, ts(item["updatedAt"]) >= ts(last), f"updatedAt went back: {last} -> {item['updatedAt']}")
         self.seen_updated[item["id"]] = item["updatedAt"]
+
+    def _check_documents(self, knowledge_base: dict[str, Any], op: str) -> None:
+        """A knowledge base lists exactly the documents added to it and not deleted, once each."""
+        model = self.documents.get(knowledge_base["id"])
+        if model is None:
+            return
+        listed = knowledge_base.get("documents")
+        self.target.expect(op, isinstance(listed, list), f"knowledge base {knowledge_base['id']}: documents {listed!r}")
+        got = [d.get("id") for d in listed]
+        self.target.expect(op, len(got) == len(set(got)), f"knowledge base lists a document twice: {got}")
+        seen = {d["id"]: (d.get("name"), d.get("description")) for d in listed}
+        self.target.expect(op, seen == model, f"knowledge base {knowledge_base['id']} documents differ from the "
+                                              f"model: listed {seen}, added and not deleted {model}")
 
     def _remember(self, kind: str, item: dict[str, Any]) -> None:
         if kind == "conversations":
@@ -184,6 +206,9 @@ class ContractMachine(RuleBasedStateMachine):
         if self.timed:
             t.expect(op, ms(item["createdAt"]) == self.now, f"createdAt {item['createdAt']} is not the clock's now")
         self._remember(kind, item)
+        if kind == "knowledge_bases":
+            self.documents[item["id"]] = {}
+            self._check_documents(item, op)
 
     @rule(data=st.data())
     def create_character(self, data: st.DataObject) -> None:
@@ -269,6 +294,7 @@ class ContractMachine(RuleBasedStateMachine):
         t.expect(op, reply.status == 200 and not reply.is_null and reply.json()["id"] == item_id,
                  f"delete answered {reply.status} {reply.content[:120]!r}")
         del self.items[kind][item_id]
+        self.documents.pop(item_id, None)
         self.gone[kind].append(item_id)
         ref = next((r for r, k in REFS.items() if k == kind), None)
         if ref is not None:  # references to a deleted item are cleared
@@ -293,6 +319,32 @@ class ContractMachine(RuleBasedStateMachine):
           filtered=st.booleans())
     def list_pages(self, kind: str, take: int, filtered: bool) -> None:
         self._check_list(kind, take, filtered=filtered)
+
+    # --- knowledge base documents ---------------------------------------------------------------
+    @precondition(lambda self: self.items["knowledge_bases"])
+    @rule(data=st.data())
+    def add_document(self, data: st.DataObject) -> None:
+        t = self.target
+        kb_id = self._pick(data, "knowledge_bases")
+        body = data.draw(gen.document(), label="document")
+        self._tick()
+        reply = t.post(f"{PATHS['knowledge_bases']}/{kb_id}/documents", body)
+        t.expect("addDocument", reply.status == 201, f"add document answered {reply.status}: {reply.content[:200]!r}")
+        document = reply.json()["document"]
+        t.expect("addDocument", document["knowledgeBaseId"] == kb_id and document["name"] == body["name"]
+                 and document["description"] == body["description"], f"document {document} is not what was sent")
+        self.documents[kb_id][document["id"]] = (body["name"], body["description"])
+
+    @precondition(lambda self: any(self.documents.values()))
+    @rule(data=st.data())
+    def delete_document(self, data: st.DataObject) -> None:
+        t = self.target
+        kb_id = data.draw(st.sampled_from([k for k, docs in self.documents.items() if docs]), label="knowledge base")
+        doc_id = data.draw(st.sampled_from(list(self.documents[kb_id])), label="document")
+        reply = t.request("DELETE", f"{PATHS['knowledge_bases']}/{kb_id}/documents/{doc_id}")
+        t.expect("deleteDocument", reply.status == 200 and not reply.is_null and reply.json()["id"] == doc_id,
+                 f"delete document answered {reply.status} {reply.content[:120]!r}")
+        del self.documents[kb_id][doc_id]
 
     # --- conversations ------------------------------------------------------------------------
     @precondition(lambda self: self.items["characters"])
@@ -370,18 +422,36 @@ class ContractMachine(RuleBasedStateMachine):
 
     @rule()
     def usage(self) -> None:
+        """Billing against the model: the client tag's usage and the organization's freemium usage.
+
+        Exact when the suite owns the clock, or when nothing of ours is running; otherwise (running
+        conversations on real time) a lower bound: what has ended so far. The organization's total is
+        exact only in a private organization; in a shared one (the real API) others add to it, so only
+        its growth since setup is bounded below.
+        """
         t = self.target
-        running = [c for c in self.items["conversations"].values() if c["status"] == "running"]
-        if running and not self.timed:
-            return  # billing of running conversations moves with real time: only exact when we own the clock
+        conversations = self.items["conversations"].values()
+        exact = self.timed or all(c["status"] != "running" for c in conversations)
         expected = sum(((ms(c["endedAt"]) if c["endedAt"] else self.now) - ms(c["startedAt"]))
-                       for c in self.items["conversations"].values()) / 1000
+                       for c in conversations if exact or c["endedAt"]) / 1000
         used = self._usage(self.tag)
-        t.expect("getUserUsage", abs(used - expected) < 0.0015, f"user usage {used}, expected {expected}")
-        if t.private and self.timed:
-            total = self._usage(None)
-            t.expect("getFreemiumUsage", abs(total - self.usage_before - expected) < 0.0015,
+        if exact:
+            t.expect("getUserUsage", abs(used - expected) < USAGE_TOLERANCE, f"user usage {used}, expected {expected}")
+        else:
+            t.expect("getUserUsage", used >= expected - USAGE_TOLERANCE,
+                     f"user usage {used}, but conversations that ended already ran {expected}s")
+        total = self._usage(None)
+        if t.private and exact:
+            # Every conversation of a private organization is listed: its bill is theirs, exactly.
+            billed = billed_seconds(t.list_all("conversations"), self.now if self.timed else None)
+            t.expect("getFreemiumUsage", billed is not None and abs(total - billed) < USAGE_TOLERANCE,
+                     f"freemium usage {total}, the organization's conversations ran {billed}s")
+            t.expect("getFreemiumUsage", abs(total - self.usage_before - expected) < USAGE_TOLERANCE,
                      f"freemium usage {total}, expected {self.usage_before} + {expected}")
+        else:
+            t.expect("getFreemiumUsage", total - self.usage_before >= expected - USAGE_TOLERANCE,
+                     f"freemium usage {total} grew less than our conversations ran: {self.usage_before} + "
+                     f"{expected}")
 
 
 def _iso_ms(value: int) -> str:

@@ -17,8 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server import create_app
 from mock_server.domain import characters as characters_domain
 from mock_server.domain import conversations as conversations_domain
+from mock_server.domain import knowledge as knowledge_domain
 from mock_server.domain import resources as resources_domain
 from mock_server.models.characters import UpdateEquosCharacterRequest
+from mock_server.settings import Settings
 from mock_server.store import memory
 
 Rewrite = Callable[[Scope, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
@@ -261,6 +263,44 @@ def token_wrong_identity() -> Any:
     return _patch_token(identity=lambda kw: "someone-else")
 
 
+# --- breaks of the record (the official SDK's schemas) in fields no other check reads -------------------
+charge_by_second_as_string = _json_rewrite(lambda sc, body: _walk(body, lambda d: d.update(
+    chargeBySecond=str(d["chargeBySecond"])) if "chargeBySecond" in d else None))
+organization_id_missing = _json_rewrite(lambda sc, body: _walk(body, lambda d: d.pop("organizationId", None)))
+status_outside_record = _json_rewrite(lambda sc, body: _walk(body, lambda d: d.update(status="active")
+                                                              if d.get("status") == "running" else None))
+
+
+# --- billing and documents (held-out faults of issue 11) ---------------------------------------------
+def _usage_plus_one(sc: Scope, st: int, h: dict[str, str], b: bytes) -> tuple[int, dict[str, str], bytes]:
+    if sc["path"] == "/v3/organizations/freemium-usage" and st == 200:
+        b = str(float(b) + 1).encode()
+    return st, h, b
+
+
+def freemium_usage_off() -> Any:
+    return ResponseRewriter(create_app(), _usage_plus_one)
+
+
+def freemium_usage_off_without_control_plane() -> Any:
+    return ResponseRewriter(create_app(Settings(control_plane=False)), _usage_plus_one)
+
+
+documents_never_listed = _json_rewrite(lambda sc, body: _walk(body, lambda d: d.update(documents=[])
+                                                               if "documents" in d else None))
+
+
+def deleted_documents_still_listed() -> Any:
+    # Answers as if deleted, and keeps the document.
+    knowledge_domain.delete_document = knowledge_domain._document  # type: ignore[assignment]
+    return create_app()
+
+
+def never_expires_without_control_plane() -> Any:
+    conversations_domain.observe = lambda rt, org, conversation: conversation  # type: ignore[assignment]
+    return create_app(Settings(control_plane=False))
+
+
 # --- isolation --------------------------------------------------------------------------------------------
 def lost_isolation() -> Any:
     def rewrite(scope: Scope) -> Scope:
@@ -278,4 +318,8 @@ MUTANTS = [
     "update_clears_unsent_fields", "created_at_moves_on_update", "updated_at_goes_back", "stop_does_not_end",
     "never_expires", "usage_doubled", "token_wrong_room", "token_bad_signature", "token_expired",
     "token_wrong_identity", "lost_isolation",
+    "charge_by_second_as_string", "organization_id_missing", "status_outside_record",
+    "freemium_usage_off", "freemium_usage_off_without_control_plane", "documents_never_listed",
+    "deleted_documents_still_listed", "never_expires_without_control_plane",
 ]
+RECORD_MUTANTS = ["charge_by_second_as_string", "organization_id_missing", "status_outside_record"]

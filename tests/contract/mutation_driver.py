@@ -1,7 +1,8 @@
 """Run the contract suite against many mutants fast: import once, then fork one child per mutant.
 
 ``python mutation_driver.py [--workers N] [NAME ...]`` prints one JSON object: for every mutant its
-exit code, the first failing check, and seconds taken. ``unbroken`` (the real mock) must pass.
+exit code, the first failing check, seconds taken and the fidelity report. ``unbroken`` (the real
+mock) must pass. A NAME with a colon is MODULE:CALLABLE (the alternate realities).
 Each child owns its mutant's monkeypatches, so mutants never contaminate each other (Linux: fork).
 """
 
@@ -24,6 +25,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
 def preload() -> None:
     """Everything a run imports, imported once before forking."""
     import contract_mutants  # noqa: F401
+    import contract_realities  # noqa: F401
     import hypothesis  # noqa: F401
     import jsonschema  # noqa: F401
     import pytest  # noqa: F401
@@ -37,12 +39,12 @@ def preload() -> None:
     import contract_tests.test_probes
     import contract_tests.test_stateful
     import contract_tests.test_tokens  # noqa: F401
-    from contract_tests import contract
+    from contract_tests import oracle
 
-    contract.operations()
+    oracle.operations()
 
 
-def child(name: str, log: str, profile: str) -> None:
+def child(name: str, log: str, profile: str, report: str) -> None:
     import pytest
 
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -51,12 +53,25 @@ def child(name: str, log: str, profile: str) -> None:
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", 0), write_through=True)
     sys.stderr = sys.stdout
     args = ["--pyargs", "contract_tests", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings",
-            "--equos-profile", profile]
-    if name != "unbroken":
-        args += ["--equos-app", f"contract_mutants:{name}"]
+            "--equos-profile", profile, "--equos-report", report]
+    if name != "unbroken":  # NAME (a mutant) or MODULE:NAME (e.g. contract_realities:extra_fields)
+        args += ["--equos-app", name if ":" in name else f"contract_mutants:{name}"]
     code = pytest.main(args)
     sys.stdout.flush()
     os._exit(int(code))
+
+
+def _first_failure(output: str) -> str:
+    """The start of the failures section: a mutant's kill is expected, a reality's is not and must say why."""
+    start = output.find("= FAILURES =")
+    return output[start:start + 4000] if start >= 0 else output[-1500:]
+
+
+def _report(path: str) -> dict[str, object] | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def main() -> int:
@@ -76,10 +91,10 @@ def main() -> int:
         while todo or running:
             while todo and len(running) < args.workers:
                 name = todo.pop(0)
-                log = os.path.join(tmp, f"{name}.log")
+                log = os.path.join(tmp, f"{len(results) + len(running)}.log")
                 pid = os.fork()
                 if pid == 0:
-                    child(name, log, args.profile)
+                    child(name, log, args.profile, log + ".report.json")
                 running[pid] = (name, log, time.monotonic())
             pid, status = os.wait()
             name, log, started = running.pop(pid)
@@ -87,7 +102,9 @@ def main() -> int:
             failed = re.findall(r"^FAILED (\S+)", output, re.MULTILINE)
             results[name] = {"exit": os.waitstatus_to_exitcode(status), "seconds": round(time.monotonic() - started, 1),
                              "killed_by": failed[0] if failed else None,
-                             "tail": output[-1500:] if not failed else ""}
+                             "record_violation": "breaks the record of the real API" in output,
+                             "tail": output[-1500:] if not failed else _first_failure(output),
+                             "report": _report(log + ".report.json")}
     print(json.dumps(results))
     return 0
 

@@ -1,7 +1,7 @@
 """Mutation self-test: the contract suite must fail against every deliberately broken mock.
 
 The driver imports the suite once and forks one child per mutant (see mutation_driver.py), so the
-24 mutants plus the unbroken mock fit in CI time. The kill rate is printed (run with -s to see it).
+32 mutants plus the unbroken mock fit in CI time. The kill rate is printed (run with -s to see it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-from contract_mutants import MUTANTS  # type: ignore[import-not-found]
+from contract_mutants import MUTANTS, RECORD_MUTANTS  # type: ignore[import-not-found]
 from contract_runner import HERE, ROOT, suite_env  # type: ignore[import-not-found]
 
 
@@ -29,3 +29,5 @@ def test_suite_kills_every_mutant_and_passes_the_real_mock() -> None:
     for name, r in results.items():
         print(f"  {name:<30} {'killed' if r['exit'] == 1 else 'SURVIVED'} in {r['seconds']}s by {r['killed_by']}")
     assert not survivors, {name: (r["exit"], r["tail"]) for name, r in survivors.items()}
+    # Breaks of the record in fields no other check reads are found by the record itself.
+    assert {name: results[name]["record_violation"] for name in RECORD_MUTANTS} == dict.fromkeys(RECORD_MUTANTS, True)
