@@ -1,4 +1,4 @@
-"""tests/contract: make the mutant and runner helpers importable by their plain names."""
+"""tests/contract_tests: make the mutant and runner helpers importable by their plain names."""
 
 import sys
 from pathlib import Path

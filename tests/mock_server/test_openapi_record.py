@@ -19,7 +19,7 @@ from contract_tests import record
 from mock_server import docdiff, extensions
 
 RECORD = record.load()
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 KEY = {"x-api-key": "sk_record"}
 
 

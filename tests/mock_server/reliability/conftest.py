@@ -16,7 +16,7 @@ from mock_server import create_app
 from mock_server.asgi_client import asgi_client
 from mock_server.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def load_script(name: str) -> Any:

@@ -272,7 +272,7 @@ def test_xdist_sample_suite_on_one_shared_server(pytester: pytest.Pytester) -> N
 def test_readme_example_runs(pytester: pytest.Pytester) -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Testing your app with equos-mock", 1)[1].split("\n## ", 1)[0]
     blocks = [textwrap.dedent(b.split("\n", 1)[1]) for b in section.split("```python")[1:]]
     files = {b.split("\n", 1)[0].removeprefix("# ").split(" ")[0].rstrip(":"): b.split("```", 1)[0] for b in blocks}
