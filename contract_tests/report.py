@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ from mock_server.masking import mask_secret, mask_value
 # Field names whose values are shown only as a fingerprint (besides the ones the journal masks).
 SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|apikey|credential|signature|private", re.I)
 EXAMPLE_CHARS = 80
+# Keys the fingerprints the suite prints: a fresh secret per run, so a printed fingerprint cannot be
+# tested against guessed keys.
+RUN_SECRET = secrets.token_bytes(32)
 
 
 @dataclass
@@ -112,8 +116,8 @@ class Fidelity:
 def example(name: str, value: Any) -> str:
     """An example value for the report: JSON, short, and never a secret in clear."""
     if isinstance(value, str) and SECRET_NAME.search(name):
-        shown: Any = mask_secret(value)
+        shown: Any = mask_secret(value, RUN_SECRET)
     else:
-        shown = mask_value(value, name)
+        shown = mask_value(value, RUN_SECRET, name)
     text = json.dumps(shown, sort_keys=True)
     return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"

@@ -6,7 +6,6 @@ import contextlib
 import importlib
 import itertools
 import json
-import secrets
 import shlex
 import sys
 import threading
@@ -24,7 +23,7 @@ from mock_server.masking import mask_secret
 
 from . import oracle
 from .options import LIVE_MAX_CONVERSATIONS, LIVE_MAX_SECONDS, LIVE_RATE, RunOptions
-from .report import Fidelity
+from .report import RUN_SECRET, Fidelity
 
 DEFAULT_KEY = object()
 IN_PROCESS_URL = "http://127.0.0.1"
@@ -47,16 +46,11 @@ class BudgetExhausted(Exception):
     pass
 
 
-# Keys the printed fingerprints: a fresh secret per run, so a printed fingerprint cannot be tested
-# against guessed keys.
-_FINGERPRINT_SECRET = secrets.token_bytes(32)
-
-
 def mask(value: str | None) -> str:
     """What the suite may print of a key or token: never the value, only a keyed fingerprint."""
     if not value:
         return "<none>"
-    return f"<{len(value)} chars {mask_secret(value, _FINGERPRINT_SECRET)}>"
+    return f"<{len(value)} chars {mask_secret(value, RUN_SECRET)}>"
 
 
 def mask_token(token: str | None) -> str:

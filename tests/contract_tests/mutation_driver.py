@@ -22,8 +22,16 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent.parent)]
 
 
-def preload() -> None:
+def preload(profile: str) -> None:
     """Everything a run imports, imported once before forking."""
+    from hypothesis import settings
+
+    import contract_tests.conftest
+
+    # Module-level @given functions of the suite (e.g. _unknown_ids) take their settings when built, at
+    # import: load the run's profile first, or they keep Hypothesis's defaults (a 200 ms deadline, that
+    # failed the realities on a loaded machine as "Unreliable test timings").
+    settings.load_profile(profile)
     import contract_mutants  # noqa: F401
     import contract_realities  # noqa: F401
     import hypothesis  # noqa: F401
@@ -31,7 +39,6 @@ def preload() -> None:
     import pytest  # noqa: F401
     import starlette.testclient  # noqa: F401
 
-    import contract_tests.conftest
     import contract_tests.test_conformance
     import contract_tests.test_differential
     import contract_tests.test_lifecycle
@@ -80,7 +87,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", default="mutation")
     args = parser.parse_args()
-    preload()
+    preload(args.profile)
     from contract_mutants import MUTANTS
 
     names = args.names or ["unbroken", *MUTANTS]
