@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mock_server import create_app  # noqa: E402
+from mock_server import auth, create_app  # noqa: E402
 from mock_server.clock import Clock  # noqa: E402
 from mock_server.settings import Settings  # noqa: E402
 
@@ -148,7 +148,7 @@ def probe_organizations(n: int, used: bool) -> dict[str, Any]:
         asyncio.run(drive())
     else:
         for i in range(n):
-            rt.organization_for_key(f"sk_test_{i:032x}")  # what a key's first request does
+            auth.organization_for_key(rt, f"sk_test_{i:032x}")  # what a key's first request does
     return {"n": n, "bytes_each": (settled_rss() - before) / n}
 
 
@@ -160,7 +160,7 @@ def probe_conversations(n: int) -> dict[str, Any]:
 
     app = _app(journal_entries=1)
     rt = app.state.runtime
-    org = rt.organization_for_key("sk_conversations")
+    org = auth.organization_for_key(rt, "sk_conversations")
     brain = create(rt, org, rt.resources["brains"], CreateEquosBrainRequest(**BRAIN))
     asyncio.run(call(app, "POST", "/v3/characters", {"name": "G", "livekitIdentity": "g", "brainId": brain.id},
                      "sk_conversations"))
@@ -227,7 +227,7 @@ def populate(app: Any, n: int, spare: int) -> None:
     """``n`` organizations as keys' first requests make them, plus named ones the calls use up."""
     rt = app.state.runtime
     for i in range(n):
-        rt.organization_for_key(f"sk_filler_{i:08d}")
+        auth.organization_for_key(rt, f"sk_filler_{i:08d}")
     for i in range(spare):
         for role in ("victim", "byid", "seedinto"):
             rt.create_organization([f"sk_{role}_{i}"], org_id=f"org-{role}-{i}")
@@ -351,7 +351,7 @@ def datadir(small: int, large: int, reps: int) -> dict[str, Any]:
             app = create_app(Settings(data_dir=f"{tmp}/{size}"))
             rt = app.state.runtime
             for i in range(size):
-                org = rt.organization_for_key(f"sk_filler_{i:08d}")
+                org = auth.organization_for_key(rt, f"sk_filler_{i:08d}")
                 org.settings.duration_limit = 60 + i % 100  # every organization has its own settings
             app.state.persistence.flush()  # setup: one transaction
             apps[size] = app

@@ -64,12 +64,12 @@ def _time(loop: asyncio.AbstractEventLoop, app: Any, method: str, targets: list[
 
 
 def measure_size(n: int, samples: int = 200, seed: int = 7) -> dict[str, Any]:
-    from mock_server import create_app
+    from mock_server import auth, create_app
     from mock_server.settings import Settings
 
     app = create_app(Settings(seed=seed))
     runtime = app.state.runtime
-    org = runtime.organization_for_key(KEY)
+    org = auth.organization_for_key(runtime, KEY)
     loop = asyncio.new_event_loop()
     try:
         characters = _fill_characters(runtime, org, n)
@@ -109,12 +109,12 @@ def _create_characters(loop: asyncio.AbstractEventLoop, app: Any, count: int) ->
 
 def conversation_memory(n: int, seed: int = 7) -> dict[str, float]:
     """Bytes Python allocates (tracemalloc) to hold ``n`` conversations started through the domain rules."""
-    from mock_server import create_app
+    from mock_server import auth, create_app
     from mock_server.settings import Settings
 
     app = create_app(Settings(seed=seed))
     runtime = app.state.runtime
-    org = runtime.organization_for_key(KEY)
+    org = auth.organization_for_key(runtime, KEY)
     character = _fill_characters(runtime, org, 1)[0]
     gc.collect()
     tracemalloc.start()
@@ -136,6 +136,7 @@ _PAUSES = r"""
 import gc, json, sys, time
 sys.path.insert(0, sys.argv[1])
 from benchmarks.scale import KEY, _fill_characters, _fill_conversations
+from mock_server import auth
 from mock_server import create_app
 pauses, started = [], [0.0]
 def timer(phase, info):
@@ -147,7 +148,7 @@ gc.callbacks.insert(0, timer)
 runtime = create_app().state.runtime
 if sys.argv[3] == "cli":
     gc.freeze()  # what equos-mock serve does once at start-up
-org = runtime.organization_for_key(KEY)
+org = auth.organization_for_key(runtime, KEY)
 _fill_conversations(runtime, org, _fill_characters(runtime, org, 1)[0], int(sys.argv[2]))
 full = [p for g, p in pauses if g == 2]
 print(json.dumps({"collections": len(pauses), "full_collections": len(full),

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.assumptions import REGISTRY
-from mock_server.journal import mask_value
-from mock_server.runtime import mask_secret
+from mock_server.masking import mask_secret, mask_value
 
 # Field names whose values are shown only as a fingerprint (besides the ones the journal masks).
 SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|apikey|credential|signature|private", re.I)

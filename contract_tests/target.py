@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from mock_server.runtime import mask_secret
+from mock_server.masking import mask_secret
 
 from . import oracle
 from .declared import DELETE_ORDER, LIST_KEYS, PATHS  # referring resources first in DELETE_ORDER

@@ -6,16 +6,19 @@ the ``Catalog`` it is created with: ``create_app(settings, resources=DEFAULT_RES
 
 import importlib
 
-__version__ = "0.1.0"
+from .version import __version__
 
-__all__ = ["DEFAULT_RESOURCES", "Catalog", "Reference", "Resource", "__version__", "create_app"]
+__all__ = ["DEFAULT_RESOURCES", "Catalog", "ControlError", "MockControl", "Reference", "Resource", "__version__",
+           "create_app"]
 
+# Loaded on first use, so `import mock_server` stays cheap for the CLI and the plugin.
 _LAZY = {"create_app": (".app", "create_app"), "Catalog": (".resource", "Catalog"),
          "Reference": (".resource", "Reference"), "Resource": (".resource", "Resource"),
-         "DEFAULT_RESOURCES": (".catalog", "DEFAULT")}
+         "DEFAULT_RESOURCES": (".catalog", "DEFAULT"), "MockControl": (".control_client", "MockControl"),
+         "ControlError": (".control_client", "ControlError")}
 
 
-def __getattr__(name: str):  # lazy, so `import mock_server` stays cheap for the CLI and plugin
+def __getattr__(name: str):
     if name in _LAZY:
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module, __name__), attribute)

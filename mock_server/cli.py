@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import __version__
 from .assumptions import UnknownAssumption, parse_pairs
 from .settings import Settings
+from .version import __version__
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -159,13 +160,13 @@ def banner_key(runtime: Any) -> str:
 
 
 def serve(settings: Settings, log_level: str = "warning") -> None:
-    import gc
+    # The serve command's stack, loaded by it alone: `equos-mock contract` and `drift` start without it.
+    import uvicorn  # noqa: PLC0415
 
-    import uvicorn
-
-    from .app import create_app
-    from .errors import ApiError
-    from .server import listening_socket, uvicorn_config
+    from . import auth  # noqa: PLC0415
+    from .app import create_app  # noqa: PLC0415
+    from .errors import ApiError  # noqa: PLC0415
+    from .server import listening_socket, uvicorn_config  # noqa: PLC0415
 
     app = create_app(settings)
     runtime = app.state.runtime
@@ -173,7 +174,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     sock, base_url = listening_socket(settings.host, settings.port)
     # The key's organization exists from the start, so its public key can be shown.
     try:
-        public_key: str | None = runtime.public_key_of(runtime.organization_for_key(key))
+        public_key: str | None = runtime.public_key_of(auth.organization_for_key(runtime, key))
     except ApiError:
         public_key = None
     print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
@@ -195,12 +196,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["contract"]:
         # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
-        import pytest
+        import pytest  # noqa: PLC0415 - a test extra, needed by this subcommand only
 
         return int(pytest.main(["--pyargs", "contract_tests", *argv[1:]]))
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
-        from contract_tests import drift_cli
+        from contract_tests import drift_cli  # noqa: PLC0415 - optional (test extras); drift only
 
         return drift_cli.main(argv[1:])
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
@@ -211,8 +212,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         settings = settings_from(args)
     except UnknownAssumption as exc:
         parser.error(str(exc))
-    from .seed import SeedError
-    from .store.integrity import DataDirError
+    from .seed import SeedError  # noqa: PLC0415 - the serve stack (models, domain), as above
+    from .store.integrity import DataDirError  # noqa: PLC0415 - ditto
 
     try:
         serve(settings, args.log_level)

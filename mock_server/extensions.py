@@ -1,7 +1,7 @@
 """What the mock's /docs/v3-json says on purpose beyond the real contract (the official SDK's record).
 
 Every structural difference between the served document and ``contract_tests/contract/equos-v3.record.json``
-(as ``docdiff.differences`` names it) must match one entry here, or tests/test_openapi_record.py fails.
+(as ``docdiff.differences`` names it) must match one entry here, or tests/mock_server/test_openapi_record.py fails.
 The README's table "Declared extensions" is ``markdown_table()`` of this tuple (a test keeps them equal).
 """
 

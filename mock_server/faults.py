@@ -4,7 +4,7 @@ A rule matches by organization (``key`` or ``organization``), method and path (g
 and fires for its next ``times`` matches or with ``probability`` p (drawn from the app's own
 seeded generator). It can delay, answer a status and body (the NestJS envelope by default),
 answer 429 with ``Retry-After``, or drop the connection. Rules apply before routing, and
-never to the ``/_mock/`` control plane.
+never to the ``/_mock/`` control plane (the middleware is ``http/faults.py``).
 """
 
 from __future__ import annotations
@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-import anyio
 from pydantic import ValidationError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import errors
-from .journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, caller
 from .models.control import FaultSpecBody
-from .runtime import Runtime
 
 FAULT_HEADER = "x-mock-fault"
 THROTTLE_MESSAGE = "ThrottlerException: Too Many Requests"  # what NestJS's throttler answers
@@ -171,33 +167,3 @@ def _scoped(rule: FaultRule, key: str | None, organization: str | None) -> bool:
     if key is None and organization is None:
         return True
     return (key is not None and rule.key == key) or (organization is not None and rule.organization == organization)
-
-
-class FaultMiddleware:
-    def __init__(self, app: ASGIApp, runtime: Runtime):
-        self.app = app
-        self.runtime = runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        faults: Faults = self.runtime.faults
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX) or faults.empty:
-            await self.app(scope, receive, send)
-            return
-        key, org = caller(self.runtime, scope)
-        rule = faults.pick(scope["method"], scope["path"], key, org.id if org is not None else None)
-        if rule is None:
-            await self.app(scope, receive, send)
-            return
-        scope[FAULT_SCOPE_KEY] = {"id": rule.id, "dropped": rule.drop}
-        if rule.delay_ms:
-            await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
-        if rule.drop:
-            # Promise a body, then return without it: the server closes the connection mid-response and
-            # the client sees a transport error (httpx.RemoteProtocolError), as with a reset connection.
-            await send({"type": "http.response.start", "status": 502,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
-            return
-        if rule.status is None and rule.retry_after is None:
-            await self.app(scope, receive, send)  # a pure delay
-            return
-        await rule.response()(scope, receive, send)

@@ -1,7 +1,7 @@
 """The request journal: every API request and response, bounded, filterable, with secrets masked.
 
-A pure ASGI middleware records each call (not ``/_mock/`` control calls) into a ring buffer
-on the runtime. When a request hits no route, the entry carries near-miss hints (the closest
+The middleware (``http/journal.py``) records each call (not ``/_mock/`` control calls) into this
+ring buffer on the runtime. When a request hits no route, the entry carries near-miss hints (the closest
 routes by method and path) and the 404 gets an ``x-mock-near-miss`` header; the 404 body
 stays the API's own envelope.
 """
@@ -11,10 +11,8 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import json
-import re
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,12 +20,8 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any
 
-from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from .clock import from_ms, iso, to_ms
-from .credentials import request_credentials
-from .runtime import Runtime, mask_secret
+from .masking import mask_secret, mask_text, mask_value
 
 DEFAULT_CAPACITY = 10_000  # entries; the oldest fall off first
 BODY_LIMIT = 16 * 1024  # bytes of each body kept in an entry
@@ -38,32 +32,6 @@ KEY_MASKS_KEPT = 4096  # keys whose fingerprint is remembered (a test suite make
 CONTROL_PREFIX = "/_mock/"
 NEAR_MISS_HEADER = "x-mock-near-miss"
 FAULT_SCOPE_KEY = "equos_mock.fault"  # set by the fault middleware, read here
-
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-# Names of query parameters (and form fields) whose value is a secret: the upload signature, and what
-# clients put keys and tokens in (?key=, ?api_key=, ?x-api-key=, ?token=, ?access_token=, ...).
-SECRET_PARAMETERS = ("x-api-key", "x-mock-token", "api[-_]?key", "key", "access[-_]?token", "token", "auth",
-                     "authorization", "signature", "secret", "password", "client[-_]?secret")
-_PARAMETER = re.compile(r"(?i)(?<![\w-])((?:" + "|".join(SECRET_PARAMETERS) + r")=)([^&\s\"'#]+)")
-_SECRET_FIELDS = {"consumerAccessToken", "remoteAgentAccessToken", "token", "apiKey", "x-api-key", "signature"}
-
-
-# --- masking: the one helper ------------------------------------------------------
-def mask_text(text: str, secret: bytes) -> str:
-    """JWTs anywhere, and the values of secret-named parameters (``?key=sk_...``), become fingerprints."""
-    text = _JWT.sub(lambda m: mask_secret(m.group(0), secret), text)
-    return _PARAMETER.sub(lambda m: m.group(1) + mask_secret(m.group(2), secret), text)
-
-
-def mask_value(value: Any, secret: bytes, field: str | None = None) -> Any:
-    if isinstance(value, str):
-        return mask_secret(value, secret) if field in _SECRET_FIELDS else mask_text(value, secret)
-    if isinstance(value, dict):
-        return {k: mask_value(v, secret, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value(v, secret) for v in value]
-    return value
-
 
 def _body_for_journal(raw: bytes, truncated: bool, secret: bytes) -> Any:
     if not raw:
@@ -78,14 +46,6 @@ def _body_for_journal(raw: bytes, truncated: bool, secret: bytes) -> Any:
     except UnicodeDecodeError:
         return f"<{len(raw)}{'+' if truncated else ''} bytes>"
     return mask_text(text, secret) + ("…" if truncated else "")
-
-
-def caller(runtime: Runtime, scope: Scope) -> tuple[str | None, Any]:
-    """The caller's key (x-api-key, else a bearer public key) and its organization; never creates one."""
-    credentials = request_credentials(scope)
-    if credentials.api_key is not None:
-        return credentials.api_key, runtime.store.organization_for_key(credentials.api_key)
-    return runtime.bearer_organization(credentials.authorization)
 
 
 # --- near misses -----------------------------------------------------------------
@@ -301,95 +261,3 @@ def _shown(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
     shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)
     shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)), secret)
     return shown
-
-
-class JournalMiddleware:
-    """Records every non-control HTTP exchange; adds near-miss hints to a 404 that hit no route."""
-
-    def __init__(self, app: ASGIApp, runtime: Runtime, routes: Iterable[tuple[str, str]]):
-        self.app = app
-        self.runtime = runtime
-        self.routes = [(method, path) for method, path in routes if not path.startswith(CONTROL_PREFIX)]
-        self._patterns = [compile_path(path)[0] for _, path in self.routes]
-
-    def _routed(self, path: str) -> bool:
-        return any(pattern.match(path) for pattern in self._patterns)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        body_limit = self.runtime.journal.body_limit
-        request_body = bytearray()
-        response_body = bytearray()
-        sizes = {"request": 0, "response": 0}
-        status: list[int] = []
-        hints: list[dict[str, Any]] | None = None
-
-        async def receive_recorded() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                sizes["request"] += len(chunk)
-                request_body.extend(chunk[: max(body_limit - len(request_body), 0)])
-            return message
-
-        async def send_recorded(message: Message) -> None:
-            nonlocal hints
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-                # Near misses only for a 404 that hit no route (not for the API's own null/404 replies).
-                if message["status"] == 404 and not self._routed(scope["path"]):
-                    hints = near_misses(scope["method"], scope["path"], self.routes)
-                if hints:
-                    hint = "; ".join(f"{h['method']} {h['path']}" for h in hints)
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (NEAR_MISS_HEADER.encode(), hint.encode())]}
-            elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                sizes["response"] += len(chunk)
-                response_body.extend(chunk[: max(body_limit - len(response_body), 0)])
-            await send(message)
-
-        error = None
-        try:
-            await self.app(scope, receive_recorded, send_recorded)
-        except Exception as exc:
-            error = type(exc).__name__  # the server error handler outside answers 500
-            raise
-        finally:
-            self._record(scope, bytes(request_body), bytes(response_body), sizes, status, hints,
-                         (time.perf_counter() - started) * 1000, error)
-
-    def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
-                status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float,
-                error: str | None = None) -> None:
-        key, org = caller(self.runtime, scope)
-        journal = self.runtime.journal
-        query = scope.get("query_string", b"")
-        fault = scope.get(FAULT_SCOPE_KEY)
-        # Only what filters read is worked out here; the time is printed when an entry is read.
-        entry: dict[str, Any] = {
-            "method": scope["method"],
-            "path": scope["path"],
-            "query": mask_text(query.decode("latin-1"), journal.secret) if query else "",
-            "organization": org.id if org is not None else None,
-            "key": journal.masked_key(key) if key else None,
-            "status": status[0] if status and not (fault and fault["dropped"]) else None,
-            "_request": (request_body, sizes["request"] > journal.body_limit),
-            "_response": (response_body, sizes["response"] > journal.body_limit),
-            "requestBytes": sizes["request"],
-            "responseBytes": sizes["response"],
-            "durationMs": round(duration_ms, 3),
-            "_at_ms": self.runtime.clock_for(org).now_ms(),
-        }
-        if fault is not None:
-            entry["fault"] = fault["id"]
-            entry["dropped"] = fault["dropped"]
-        if hints is not None:
-            entry["nearMisses"] = hints
-        if error is not None:
-            entry["error"] = error
-            entry["status"] = entry["status"] or 500
-        journal.record(entry)

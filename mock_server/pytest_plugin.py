@@ -66,7 +66,7 @@ class EquosMock:
 
 @pytest.fixture(scope="session")
 def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
-    from .control import MockControl
+    from .control_client import MockControl
 
     url = request.config.getoption("--equos-mock-url")
     if url:
@@ -124,7 +124,7 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
         for name in marker.args:
             equos_mock.control.load_seed(name, key=key)
     yield key
-    from .control import ControlError
+    from .control_client import ControlError
 
     try:
         if _leak_mode(request) != "off":
@@ -141,7 +141,7 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
 
 def _delete_organization(equos_mock: EquosMock, key: str) -> None:
     """The test is over: its organization goes, so a server shared by any number of runs stays flat."""
-    from .control import ControlError
+    from .control_client import ControlError
 
     try:
         equos_mock.control.delete_organization(key=key)
@@ -153,7 +153,7 @@ def _delete_organization(equos_mock: EquosMock, key: str) -> None:
 @pytest.fixture
 def equos_org(equos_mock: EquosMock, equos_api_key: str) -> dict[str, Any]:
     """The test's organization, created now if the key was not used yet (id, name, settings, counts)."""
-    from .control import ControlError
+    from .control_client import ControlError
 
     try:
         return equos_mock.control.create_organization([equos_api_key])

@@ -1,4 +1,4 @@
-"""Everything one app owns: settings, clock, ids, assumptions, store.
+"""What a request needs: settings, clock, ids, assumptions, store, journal and faults.
 
 Hung off ``app.state.runtime``; nothing lives at module level, so two apps in one
 process never see each other.
@@ -7,16 +7,16 @@ process never see each other.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import random
-import secrets
 from collections import OrderedDict
 from datetime import datetime
 
-from . import errors
 from .assumptions import Assumptions
 from .clock import Clock
+from .domain import organizations
+from .faults import Faults
 from .ids import IdGenerator
+from .journal import Journal
+from .masking import fingerprint_secret, mask_secret
 from .resource import Catalog
 from .settings import Settings
 from .store import MemoryStore, Organization
@@ -39,9 +39,6 @@ class Runtime:
         self.fingerprint_secret = fingerprint_secret(settings.seed)
         # With no keys configured, any non-empty key gets its own organization.
         self.configured_keys: set[str] = set(settings.api_keys)
-        from .faults import Faults  # imported here: both modules import this one
-        from .journal import Journal
-
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
@@ -74,23 +71,6 @@ class Runtime:
     def open_keys(self) -> bool:
         return not self.configured_keys
 
-    def organization_for_key(self, key: str | None) -> Organization:
-        # A public (session-pass) key never opens the backend routes, not even with open keys.
-        if not key or key in self.store.public_keys:
-            raise errors.unauthorized(int(self.assumptions["auth_failure"]))
-        org = self.store.organization_for_key(key)
-        if org is not None:
-            self.touch(org)
-            return org
-        # A configured key (--api-key) without an organization yet gets one, like an open key.
-        if not self.open_keys and key not in self.configured_keys:
-            raise errors.unauthorized(int(self.assumptions["auth_failure"]))
-        org = self.create_organization([key], name=f"org-{fingerprint(key, self.fingerprint_secret)[:8]}")
-        org.pinned = key in self.settings.api_keys
-        self.set_public_keys(org, [])
-        self.touch(org)
-        return org
-
     def organization(self, org_id: str) -> Organization | None:
         """The organization with this id (a use of it, for the idle limit), or None."""
         org = self.store.organizations.get(org_id)
@@ -100,10 +80,8 @@ class Runtime:
 
     def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None
                             ) -> Organization:
-        org_id = org_id or self.new_id("organization")
-        org = self.new_organization(org_id, name or org_id)
-        org.created_at = self.clock.now()
-        return self.store.add_organization(org, keys)
+        """Kept as a name for seed files and tests; the one way is ``domain.organizations.create``."""
+        return organizations.create(self, keys, name=name, org_id=org_id)
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""
@@ -178,40 +156,3 @@ class Runtime:
 
     def public_key_of(self, org: Organization) -> str:
         return (self.public_keys_of(org) or self.set_public_keys(org, []))[0]
-
-    def bearer_organization(self, authorization: str | None) -> tuple[str | None, Organization | None]:
-        """The token of ``Authorization: Bearer <token>`` and the organization whose public key it is."""
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None, None
-        org_id = self.store.public_keys.get(token)
-        return token, self.organization(org_id) if org_id is not None else None
-
-    def organization_for_public_key(self, authorization: str | None) -> Organization:
-        """``Authorization: Bearer <public key>``; an API key, or anything else, is refused."""
-        org = self.bearer_organization(authorization)[1]
-        if org is None:
-            raise errors.unauthorized(int(self.assumptions["auth_failure"]))
-        return org
-
-
-FINGERPRINT_HEX = 16  # 64 bits: no collisions among a fleet's keys
-
-
-def fingerprint(value: str, secret: bytes) -> str:
-    """HMAC-SHA256 under a per-server secret: without the secret, no key can be tested against it
-    (an unkeyed 32-bit hash gave a test key away to a 100k-candidate brute force)."""
-    return hmac.new(secret, value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
-
-
-def mask_secret(value: str, secret: bytes) -> str:
-    """What may be shown of a key or token: a keyed fingerprint, never the value."""
-    return f"****{fingerprint(value, secret)}" if value else ""
-
-
-def fingerprint_secret(seed: int | None) -> bytes:
-    """Made at app start: from the app's seed when it has one (reproducible runs), else at random."""
-    if seed is None:
-        return secrets.token_bytes(32)
-    return random.Random(f"fingerprints:{seed}").randbytes(32)  # its own stream: ids do not shift

@@ -5,8 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
+import uvicorn
+
+from . import app as application  # looked up at start(): tests hand MockServer a wrapped create_app
+from .control_client import MockControl
+from .http.limits import limited_protocol
 from .settings import Settings
 
 
@@ -29,16 +35,12 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
     """How every equos-mock server runs: one worker, no access log, no lifespan, and the HTTP limits of
-    ``settings`` (request head cap, read timeout: ``http_limits``).
+    ``settings`` (request head cap, read timeout: ``http/limits.py``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load
     (p99 several times higher at 32 connections). ``benchmarks/http_stack.py`` measures all three.
     """
-    import uvicorn
-
-    from .http_limits import limited_protocol
-
     limits = settings or Settings()
     protocol: Any = (limited_protocol(limits.max_header_bytes, limits.read_timeout_seconds)
                      if http == "httptools" else http)
@@ -50,8 +52,6 @@ class MockServer:
     """``with MockServer() as mock: EquosClient(key, EquosOptions(endpoint=mock.url))``."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any):
-        from dataclasses import replace
-
         base = settings or Settings(port=0)
         self.settings = replace(base, **overrides) if overrides else base
         self._thread: threading.Thread | None = None
@@ -65,16 +65,10 @@ class MockServer:
 
     @property
     def control(self) -> Any:
-        from .control import MockControl
-
         return MockControl(self.url, token=self.settings.control_token)
 
     def start(self, timeout: float = 10.0) -> MockServer:
-        import uvicorn
-
-        from .app import create_app
-
-        self.app = create_app(self.settings)
+        self.app = application.create_app(self.settings)
         sock, self.url = listening_socket(self.settings.host, self.settings.port)
         self._server = uvicorn.Server(uvicorn_config(self.app, settings=self.settings))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},

@@ -21,7 +21,7 @@ class Settings:
     # Host names besides loopback and ``host`` that may reach /_mock/ and /docs/ (DNS rebinding guard).
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
-    max_header_bytes: int = 64 * 1024  # request line plus headers; larger: 431 (http_limits)
+    max_header_bytes: int = 64 * 1024  # request line plus headers; larger: 431 (http/limits.py)
     read_timeout_seconds: float = 30.0  # to send a request head, or between two reads of a body
     upload_ttl_seconds: int = 3600
     upload_limit_bytes: int = 100 * 1024 * 1024

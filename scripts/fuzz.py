@@ -2,7 +2,7 @@
 
     python scripts/fuzz.py --max-examples 200 --seed 1
 
-The test suite runs the same function with a small budget (tests/reliability/test_fuzz.py).
+The test suite runs the same function with a small budget (tests/mock_server/reliability/test_fuzz.py).
 Exit status 0 means no failure: no 5xx and no reply outside its documented schema.
 """
 
@@ -27,7 +27,7 @@ FUZZ_KEY = "sk_fuzz_reliability"
 # (with open keys every key is valid by design). `null_result=404` because the default `empty`
 # reply (200, no body, no Content-Type: NestJS's answer for a null result) cannot be written next
 # to a JSON 200 reply in one OpenAPI response, and `use_after_free` wants a 404 after a delete;
-# the default is pinned by tests/reliability/test_fuzz_regressions.py instead.
+# the default is pinned by tests/mock_server/reliability/test_fuzz_regressions.py instead.
 PROFILES: dict[str, dict[str, str]] = {
     "null-404": {"null_result": "404"},
     # page_limit=clamp is not fuzzed: it accepts by design the out-of-range take/skip the document forbids.
@@ -89,7 +89,7 @@ def run(profile: str = "null-404", *, max_examples: int = 10, seed: int = 1, max
     schema = schemathesis.openapi.from_asgi("/docs/v3-json", app, config=config(max_examples, seed, max_time),
                                             headers={"host": "localhost"})
     # The deprecated legacy aliases (/v3/sessions, /v3/agents, ...) carry rules a JSON schema cannot state
-    # (refImage must decode to an image, a PUT body's id must match its path); tests/legacy covers them.
+    # (refImage must decode to an image, a PUT body's id must match its path); tests/mock_server/api/legacy covers them.
     schema = schema.exclude(deprecated=True)
 
     @schema.hook

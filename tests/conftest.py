@@ -1,7 +1,7 @@
 """Suite-wide fixtures: every response the mock sends is checked against its own OpenAPI document.
 
-``equos_mock`` (the plugin's session server) is overridden so its ASGI app is wrapped by
-``ValidatingApp``; in-process apps and throwaway servers made through ``validated_app`` /
+``equos_mock`` is the plugin's own session server, started while ``MockServer`` builds wrapped apps so
+its ASGI app is a ``ValidatingApp``; in-process apps and throwaway servers made through ``validated_app`` /
 ``validated_server`` are wrapped the same way. Violations are collected per session: the test
 during which one happened fails at teardown, and the session fixture fails again at the end.
 """
@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
 from mock_server import pytest_plugin
+from mock_server.asgi_client import asgi_client
 from mock_server.pytest_plugin import EquosMock
 from mock_server.settings import Settings
 
@@ -158,21 +160,21 @@ def _validated_create_app(violations: list[str]) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def equos_mock(request: pytest.FixtureRequest, response_violations: list[str]) -> Iterator[EquosMock]:
-    from mock_server.control import MockControl
-    from mock_server.server import MockServer
+def _wrap_the_session_server(response_violations: list[str]) -> Iterator[ExitStack]:
+    """Wraps the apps MockServer builds until closed: requested just before the plugin's ``equos_mock``."""
+    with ExitStack() as stack:
+        stack.enter_context(_validated_create_app(response_violations))
+        yield stack
 
-    url = request.config.getoption("--equos-mock-url")
-    if url:  # an already running mock (the plugin's option): its responses cannot be wrapped here
-        yield EquosMock(url.rstrip("/"), MockControl(url))
-        return
-    with _validated_create_app(response_violations):
-        server = MockServer().start()
-    assert isinstance(server.app, ValidatingApp)
-    try:
-        yield EquosMock(server.url, server.control, server)
-    finally:
-        server.stop()
+
+@pytest.fixture(scope="session")
+def equos_mock(_wrap_the_session_server: ExitStack, equos_mock: EquosMock,
+               response_violations: list[str]) -> Iterator[EquosMock]:
+    """The plugin's session server (or ``--equos-mock-url``), its responses validated when it runs here."""
+    _wrap_the_session_server.close()  # the plugin's server has started: later apps are wrapped only on request
+    if equos_mock.server is not None:
+        assert isinstance(equos_mock.server.app, ValidatingApp)
+    yield equos_mock
     if response_violations:
         pytest.fail(f"{len(response_violations)} responses violated the OpenAPI document:\n"
                     + "\n".join(response_violations), pytrace=False)
@@ -321,54 +323,16 @@ def livekit_check() -> Callable[..., Any]:
     return check_livekit_token
 
 
-class InProcessClient:
-    """A synchronous HTTP client calling an ASGI app directly (httpx.ASGITransport on a private loop).
-
-    About three times faster than starlette's TestClient: what the property tests need.
-    """
-
-    def __init__(self, app: Any, loop: Any):
-        import httpx
-
-        self._loop = loop
-        # A loopback name: /_mock/ answers loopback or allowed hosts only (mock_server.host_guard).
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> Any:
-        return self.request("POST", url, **kwargs)
-
-    def patch(self, url: str, **kwargs: Any) -> Any:
-        return self.request("PATCH", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> Any:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> Any:
-        return self.request("DELETE", url, **kwargs)
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-
-
 @pytest.fixture
-def inprocess(validated_app: Callable[..., ValidatingApp]) -> Iterator[Callable[..., InProcessClient]]:
-    """``inprocess(settings=None)``: a sync client on a fresh, validated, in-process app."""
-    import asyncio
+def inprocess(validated_app: Callable[..., ValidatingApp]) -> Iterator[Callable[..., httpx.Client]]:
+    """``inprocess(settings=None)``: ``mock_server.asgi_client`` on a fresh, validated, in-process app
+    (app exceptions raise in the test, to show the traceback)."""
+    clients: list[httpx.Client] = []
 
-    loop = asyncio.new_event_loop()
-    clients: list[InProcessClient] = []
-
-    def make(settings: Settings | None = None) -> InProcessClient:
-        clients.append(InProcessClient(validated_app(settings), loop))
+    def make(settings: Settings | None = None) -> httpx.Client:
+        clients.append(asgi_client(validated_app(settings), raise_app_exceptions=True))
         return clients[-1]
 
     yield make
     for client in clients:
         client.close()
-    loop.close()

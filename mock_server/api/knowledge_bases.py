@@ -16,14 +16,14 @@ from ..models.resources import (
     EquosDocument,
 )
 from ..runtime import Runtime
+from .media import upload_base
 from .operation import JSON_TYPE, Call, Operation, count_body
 
 PATH, TAG = "/v3/knowledge-bases", "knowledge-base"
 
 
 def _add_document(call: Call) -> CreateDocumentResponse:
-    base_url = str(call.request.base_url)
-    return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, base_url)
+    return knowledge.add_document(call.runtime, call.org, call.params["id"], call.body, upload_base(call.request))
 
 
 DOCUMENT_OPERATIONS = (

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .. import errors
+from .. import auth, errors
 from ..credentials import request_credentials
 from ..models.common import PAGE_MAX, js_number
 from ..runtime import Runtime
@@ -212,9 +212,9 @@ def endpoint(operation: Operation) -> Callable[[Request], Any]:
         try:
             credentials = request_credentials(request.scope)
             if operation.bearer:
-                org = runtime.organization_for_public_key(credentials.authorization)
+                org = auth.organization_for_public_key(runtime, credentials.authorization)
             else:
-                org = runtime.organization_for_key(credentials.api_key) if operation.auth else None
+                org = auth.organization_for_key(runtime, credentials.api_key) if operation.auth else None
             call = Call(runtime, org, request, request.path_params)  # type: ignore[arg-type]
             if operation.query is not None:
                 call.query = parse_query(request, operation.query, runtime)

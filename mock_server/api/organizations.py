@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..domain import conversations
+from ..domain import organization_usage
 from ..models.common import ClientTag, HealthResponse
 from .operation import Call, Operation
 
@@ -24,9 +24,9 @@ OPERATIONS = (
               response=HealthResponse, auth=False),
     Operation("GET", "/v3/organizations/freemium-usage", "getFreemiumUsage",
               "Seconds used by the organization's conversations.", "organization",
-              lambda call: conversations.seconds_used(call.runtime, call.org), response=USAGE_SCHEMA),
+              lambda call: organization_usage.seconds_used(call.runtime, call.org), response=USAGE_SCHEMA),
     Operation("GET", "/v3/organizations/user-usage", "getUserUsage",
               "Get per-user billing cycle usage: seconds used by one client tag.", "organization",
-              lambda call: conversations.seconds_used(call.runtime, call.org, call.query.client),
+              lambda call: organization_usage.seconds_used(call.runtime, call.org, call.query.client),
               query=UserUsageQuery, response=USAGE_SCHEMA),
 )

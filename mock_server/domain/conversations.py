@@ -125,13 +125,9 @@ def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
     return [c for c in (observe(rt, org, c) for c in org.conversations.values()) if c.status == RUNNING]
 
 
-def seconds_used(rt: Runtime, org: Organization, client: str | None = None) -> float:
-    """Seconds from startedAt to endedAt (or to now while running), summed exactly in milliseconds."""
-    now_ms = rt.clock_for(org).now_ms()
-    total_ms = billed_ms(org.conversations.values(), lambda c: observe(rt, org, c), now_ms, client)
-    from .sessions import milliseconds_used  # legacy v1 sessions are billed with conversations
-
-    return (total_ms + milliseconds_used(rt, org, client)) / 1000
+def milliseconds_used(rt: Runtime, org: Organization, client: str | None = None) -> int:
+    """Conversation time from startedAt to endedAt (or to now while running), in milliseconds."""
+    return billed_ms(org.conversations.values(), lambda c: observe(rt, org, c), rt.clock_for(org).now_ms(), client)
 
 
 def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRequest) -> CreateEquosTokenResponse:

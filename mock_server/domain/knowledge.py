@@ -20,7 +20,6 @@ from ..store import Organization
 
 # Document status values of the mock (the API publishes none).
 PENDING, UPLOADED, READY = "pending", "uploaded", "ready"
-UPLOAD_PATH = "/_uploads"
 
 
 def create_knowledge_base(rt: Runtime, org: Organization, body: CreateKnowledgeBaseRequest
@@ -44,7 +43,7 @@ def _sign(rt: Runtime, org_id: str, doc_id: str, expires_ms: int) -> str:
     return hmac.new(rt.upload_secret, message, hashlib.sha256).hexdigest()
 
 
-def add_document(rt: Runtime, org: Organization, kb_id: str, body: CreateDocumentRequest, base_url: str
+def add_document(rt: Runtime, org: Organization, kb_id: str, body: CreateDocumentRequest, upload_base: str
                  ) -> CreateDocumentResponse:
     if kb_id not in org.knowledge_bases:
         raise errors.not_found(f"knowledge base {kb_id} not found in this organization")
@@ -54,7 +53,7 @@ def add_document(rt: Runtime, org: Organization, kb_id: str, body: CreateDocumen
     org.documents.add(doc)
     expire_at = now + timedelta(seconds=rt.settings.upload_ttl_seconds)
     expires_ms = to_ms(expire_at)
-    url = (f"{base_url.rstrip('/')}{UPLOAD_PATH}/{org.id}/{doc.id}"
+    url = (f"{upload_base.rstrip('/')}/{org.id}/{doc.id}"
            f"?expires={expires_ms}&signature={_sign(rt, org.id, doc.id, expires_ms)}")
     return CreateDocumentResponse(document=doc, uploadUrl=url, expireAt=expire_at)
 

@@ -4,7 +4,7 @@ Memory stays the read path. Collections tell their listener of every changed rec
 its listener which organizations, keys and public keys changed, and which organizations a request
 used (their settings or clock may have moved). ``flush()`` writes exactly that, in one transaction,
 so a request costs what it changed, not what the server holds; a read writes nothing. The app flushes
-before the first byte of each reply (``PersistOnReply``), so an acknowledged write is on disk and a
+before the first byte of each reply (``http/persist.py``), so an acknowledged write is on disk and a
 request's writes land together or not at all. WAL journal, ``synchronous=FULL``.
 
 Opening refuses a data directory another server holds (``lock.py``) and a damaged database or WAL
@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from ..ids import IdGenerator
 from .integrity import DataDirError, check_files
 from .lock import DataDirLock
 from .memory import Organization
@@ -126,11 +123,10 @@ class SqlitePersistence:
     def has_state(self) -> bool:
         return self.connection.execute("SELECT 1 FROM meta WHERE key='format'").fetchone() is not None
 
-    def load(self) -> None:
-        """Put the stored state into the runtime's (empty) store: four queries, not four per organization."""
-        from ..state import FORMAT, import_state
-
-        rt = self.runtime
+    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The stored state as a state document (``state.py``'s format, without its ``format`` key; each
+        organization's clock state under ``_clock``) and the meta table: four queries, not four per
+        organization. The caller (``persistence.py``) puts it into the runtime, then calls ``loaded()``."""
         db = self.connection
         meta = dict(db.execute("SELECT key, value FROM meta"))
         specs: dict[str, dict[str, Any]] = {}
@@ -138,7 +134,7 @@ class SqlitePersistence:
                 "SELECT id, name, settings, clock, pinned FROM organizations ORDER BY rowid"):
             specs[org_id] = {"id": org_id, "name": name, "keys": [], "publicKeys": [], "pinned": bool(pinned),
                              "settings": json.loads(settings), "clock": None,
-                             "collections": {c: [] for c in rt.resources.names}, "_clock": clock}
+                             "collections": {c: [] for c in self.runtime.resources.names}, "_clock": clock}
         for org_id, collection, data in db.execute("SELECT org_id, collection, data FROM records ORDER BY rowid"):
             if org_id in specs:
                 specs[org_id]["collections"][collection].append(json.loads(data))
@@ -146,12 +142,12 @@ class SqlitePersistence:
             for key, org_id in db.execute(f"SELECT key, org_id FROM {table} ORDER BY rowid"):
                 if org_id in specs:
                     specs[org_id][field_name].append(key)
-        import_state(rt, {"format": FORMAT, "organizations": list(specs.values())})
-        if rt.settings.seed is not None:
-            # A seeded generator would repeat the ids of the first run: go on from a seed of its own.
-            restored = sum(len(records) for spec in specs.values() for records in spec["collections"].values())
-            rt.ids = IdGenerator(f"{rt.settings.seed}/after/{restored}")
-        for spec in specs.values():
+        return {"organizations": list(specs.values())}, meta
+
+    def restore(self, state: dict[str, Any], meta: dict[str, str]) -> None:
+        """After the state was imported: the clocks, assumptions and configured keys stored beside it."""
+        rt = self.runtime
+        for spec in state["organizations"]:
             if spec["_clock"]:
                 org = rt.store.organizations[spec["id"]]
                 org.clock = type(rt.clock)()
@@ -163,10 +159,11 @@ class SqlitePersistence:
             rt.configured_keys = set(json.loads(meta["configured_keys"]))
         # What was just read is what is stored: remember it instead of writing it back.
         self._changes = _Changes()
+        stored_public = {spec["id"]: spec["publicKeys"] for spec in state["organizations"]}
         for org in rt.store.organizations.values():
             self._written[org.id] = (org, _org_row(org))
             self._listen(org)
-            if not specs[org.id]["publicKeys"]:  # stored by an earlier version, which kept none
+            if not stored_public[org.id]:  # stored by an earlier version, which kept none
                 self._changes.public_keys.update(rt.public_keys_of(org))
         self._meta = self._meta_now()
 
@@ -346,43 +343,3 @@ class SqlitePersistence:
                 self._data_lock.release()
                 self._data_lock = None
             self.runtime.store.listener = None
-
-
-def open_data_dir(runtime: Runtime, data_dir: str) -> SqlitePersistence:
-    """Open (or create) the database in ``data_dir``; load its state if it has any.
-
-    Raises DataDirError (one line naming the file) when another server holds the directory or the
-    database or its WAL is damaged.
-    """
-    persistence = SqlitePersistence(runtime, Path(data_dir) / DB_NAME)
-    try:
-        persistence.loaded = persistence.has_state()
-        if persistence.loaded:
-            persistence.load()
-        runtime.upload_secret = persistence.upload_secret(
-            runtime.settings.upload_secret.encode() if runtime.settings.upload_secret else None)
-    except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
-        persistence.abandon()
-        raise DataDirError(f"{persistence.path} cannot be read as an equos-mock database: "
-                           f"{type(exc).__name__}: {exc}") from None
-    return persistence
-
-
-class PersistOnReply:
-    """Flush the store to SQLite before a reply starts, so nothing is acknowledged before it is on disk."""
-
-    def __init__(self, app: ASGIApp, persistence: SqlitePersistence):
-        self.app = app
-        self.persistence = persistence
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_after_flush(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                self.persistence.flush()
-            await send(message)
-
-        await self.app(scope, receive, send_after_flush)

@@ -1,0 +1,1 @@
+"""Domain rules of the legacy v1 API: agents, avatars, sessions and their limits."""
