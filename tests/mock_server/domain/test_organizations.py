@@ -5,7 +5,7 @@ from __future__ import annotations
 from mock_server import create_app
 from mock_server.asgi_client import asgi_client
 from mock_server.domain import organizations
-from mock_server.domain.resources import create_brain
+from mock_server.domain.resources import create
 from mock_server.models.resources import CreateEquosBrainRequest
 
 
@@ -17,7 +17,7 @@ def test_create_stamps_the_app_clock_and_reset_keeps_identity_but_not_resources(
     org = organizations.create(rt, ["sk_orgs"], name="Acme")
     assert (org.name, org.created_at) == ("Acme", created)
     assert rt.store.organization_for_key("sk_orgs") is org
-    create_brain(rt, org, CreateEquosBrainRequest(instructions="i", greetingMessage="g"))
+    create(rt, org, rt.resources["brains"], CreateEquosBrainRequest(instructions="i", greetingMessage="g"))
     assert len(org.brains) == 1
     rt.clock.advance(3600)
     fresh = organizations.reset(rt, org)
