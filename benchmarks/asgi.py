@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 Headers = list[tuple[bytes, bytes]]
 
 
-async def call(app: Any, method: str, target: str, key: str | None = None, body: Any = None
-               ) -> tuple[int, bytes]:
+async def call(app: Any, method: str, target: str, key: str | None = None, body: Any = None,
+               chunk_times: list[float] | None = None) -> tuple[int, bytes]:
+    """One request; ``chunk_times``, when given, gets when (perf_counter) each body chunk was sent."""
     path, _, query = target.partition("?")
     headers: Headers = [(b"host", b"127.0.0.1")]
     raw = b""
@@ -28,7 +31,10 @@ async def call(app: Any, method: str, target: str, key: str | None = None, body:
     chunks: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # connected until the reply is done, as a real client is
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status
@@ -36,6 +42,8 @@ async def call(app: Any, method: str, target: str, key: str | None = None, body:
             status = message["status"]
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
+            if chunk_times is not None:
+                chunk_times.append(time.perf_counter())
 
     await app(scope, receive, send)
     return status, b"".join(chunks)

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import asgi  # noqa: E402
 from mock_server import auth, create_app  # noqa: E402
 from mock_server.clock import Clock  # noqa: E402
 from mock_server.settings import Settings  # noqa: E402
@@ -50,38 +51,9 @@ Call = tuple[str, str, Any]  # method, target, JSON body
 async def call(app: Any, method: str, target: str, body: Any = None, key: str | None = None
                ) -> tuple[int, bytes, list[float]]:
     """One request; returns status, body, and when (perf_counter) each body chunk was sent."""
-    path, _, query = target.partition("?")
-    headers = [(b"host", b"127.0.0.1")]
-    raw = b""
-    if key:
-        headers.append((b"x-api-key", key.encode()))
-    if body is not None:
-        raw = json.dumps(body).encode()
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-             "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80)}
-    messages = [{"type": "http.request", "body": raw, "more_body": False}]
-    status = 0
-    chunks: list[bytes] = []
     times: list[float] = []
-
-    async def receive() -> dict[str, Any]:
-        if messages:
-            return messages.pop(0)
-        await asyncio.Event().wait()  # connected until the reply is done, as a real client is
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-            times.append(time.perf_counter())
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks), times
+    status, raw = await asgi.call(app, method, target, key, body, chunk_times=times)
+    return status, raw, times
 
 
 def rss_bytes() -> int:
