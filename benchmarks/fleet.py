@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
 from benchmarks import asgi  # noqa: E402
 from mock_server import auth, create_app  # noqa: E402
 from mock_server.clock import Clock  # noqa: E402
+from mock_server.domain import organizations  # noqa: E402
 from mock_server.settings import Settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -202,7 +203,7 @@ def populate(app: Any, n: int, spare: int) -> None:
         auth.organization_for_key(rt, f"sk_filler_{i:08d}")
     for i in range(spare):
         for role in ("victim", "byid", "seedinto"):
-            rt.create_organization([f"sk_{role}_{i}"], org_id=f"org-{role}-{i}")
+            organizations.create(rt, [f"sk_{role}_{i}"], org_id=f"org-{role}-{i}")
 
 
 def _control_calls(rep: int, talk: str, cursor: str) -> dict[str, Call]:

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from .assumptions import Assumptions
 from .clock import Clock
-from .domain import organizations
 from .faults import Faults
 from .ids import IdGenerator
 from .journal import Journal
@@ -77,11 +76,6 @@ class Runtime:
         if org is not None:
             self.touch(org)
         return org
-
-    def create_organization(self, keys: list[str], *, name: str | None = None, org_id: str | None = None
-                            ) -> Organization:
-        """Kept as a name for seed files and tests; the one way is ``domain.organizations.create``."""
-        return organizations.create(self, keys, name=name, org_id=org_id)
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import errors
-from .domain import resources
+from .domain import organizations, resources
 from .resource import Resource
 from .runtime import Runtime
 from .store import Organization
@@ -117,7 +117,7 @@ def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinn
         org_id = spec.get("id")
         if org_id in rt.store.organizations:
             raise SeedError(f"{where}: organization {org_id} already exists")
-        org = rt.create_organization([], name=spec.get("name"), org_id=org_id)
+        org = organizations.create(rt, [], name=spec.get("name"), org_id=org_id)
         org.pinned = pinned
         rt.add_keys(org, keys, configure=configure_keys)
         try:

@@ -16,6 +16,7 @@ from mock_server import auth, create_app, state
 from mock_server.asgi_client import asgi_client
 from mock_server.clock import Clock
 from mock_server.control_client import ControlError, MockControl
+from mock_server.domain import organizations
 from mock_server.journal import Journal, JournalFilter
 from mock_server.server import MockServer
 from mock_server.settings import Settings
@@ -190,7 +191,7 @@ def test_the_default_page_holds_100_and_mock_control_reads_every_page() -> None:
     with MockServer() as server:
         control = MockControl(server.url)
         for n in range(105):
-            server.runtime.create_organization([f"sk_{n}"], org_id=f"org-{n:03d}")
+            organizations.create(server.runtime, [f"sk_{n}"], org_id=f"org-{n:03d}")
         page, cursor = control.organizations_page()
         assert len(page) == 100 and cursor is not None
         assert [o["id"] for o in control.organizations()] == [f"org-{n:03d}" for n in range(105)]
@@ -325,7 +326,7 @@ def test_the_full_state_export_streams_and_lets_other_requests_through() -> None
     app = _app()
     rt = app.state.runtime
     for n in range(300):
-        rt.create_organization([f"sk_{n}"])
+        organizations.create(rt, [f"sk_{n}"])
     events: list[str] = []
 
     async def call(path: str, name: str) -> bytes:
