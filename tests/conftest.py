@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from chromium import chromium  # noqa: F401  (the headless browser fixture, for the page tests)
 from jsonschema import Draft202012Validator
 
 from mock_server import pytest_plugin
