@@ -6,7 +6,7 @@ import json
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from . import openapi, seed
 from .api import control_plane, knowledge_bases, organizations
@@ -14,6 +14,7 @@ from .api.common import catalog_operations
 from .api.legacy import routes as legacy
 from .api.media import UPLOAD_PATH
 from .api.operation import JSON_TYPE, Operation, endpoint
+from .api.swagger_ui import SwaggerUi
 from .catalog import DEFAULT
 from .clock import Clock
 from .credentials import CredentialGuard
@@ -34,6 +35,8 @@ def v3_operations(resources: Catalog) -> tuple[Operation, ...]:
     """The route table: every v3 operation, in the order the OpenAPI document lists them."""
     return (*organizations.OPERATIONS, *catalog_operations(resources))
 
+
+DOCS_TITLE = "equos-mock: Equos API v3"
 
 # The default app's v3 operations (the declared resources' and health/usage).
 V3_OPERATIONS: tuple[Operation, ...] = v3_operations(DEFAULT)
@@ -61,13 +64,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     async def openapi_json(request: Request) -> Response:
         return Response(document_bytes, media_type=JSON_TYPE)
 
-    async def swagger(request: Request) -> Response:
-        return HTMLResponse(openapi.SWAGGER_PAGE)
-
     table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op))
                                               for op in (*operations, *legacy.V1_OPERATIONS, *legacy_v3)]
-    table += legacy.docs_routes()
-    table += [("GET", "/docs/v3-json", openapi_json), ("GET", "/docs/v3", swagger),
+    swagger_ui = SwaggerUi()
+    table += legacy.docs_routes(swagger_ui)
+    table += swagger_ui.routes()
+    table += [("GET", "/docs/v3-json", openapi_json),
+              ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", DOCS_TITLE)),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
     if settings.control_plane:
         table += control_plane.routes()

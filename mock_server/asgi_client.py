@@ -33,7 +33,8 @@ class SyncASGITransport(httpx.BaseTransport):
             except AssertionError as exc:  # the app returned without finishing its response: a dropped connection
                 raise httpx.RemoteProtocolError("the mock closed the connection without a complete response",
                                                 request=request) from exc
-            body = await response.aread()
+            # Raw: the outer Response below decodes a Content-Encoding itself (decoding twice fails).
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
             return response.status_code, response.headers.raw, body
 
         status, headers, body = asyncio.run_coroutine_threadsafe(exchange(), self._loop).result()

@@ -125,13 +125,3 @@ def build(operations: Iterable[Operation], *, title: str = "Equos API (equos-moc
         },
     }
 
-
-SWAGGER_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>equos-mock API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="swagger-ui">Swagger UI loads from unpkg.com; offline, read the document at
-<a href="/docs/v3-json">/docs/v3-json</a>.</div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/docs/v3-json", dom_id: "#swagger-ui"});</script>
-</body></html>
-"""

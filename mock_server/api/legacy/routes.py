@@ -1,4 +1,4 @@
-"""The legacy API assembled: /v1 operations, their deprecated /v3 aliases, /docs/v1-json, avatar images.
+"""The legacy API assembled: /v1 operations, their deprecated /v3 aliases, /docs/v1-json and its page, avatar images.
 
 /v1/knowledge-bases are the v3 knowledge-base operations under /v1 (see ``knowledge_bases_v1``); they get
 no /v3 alias, as /v3/knowledge-bases is the current API itself.
@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from ... import openapi
 from ...settings import Settings
 from ..media import THUMBNAIL_PATH
 from ..operation import JSON_TYPE, Operation
+from ..swagger_ui import SwaggerUi
 from . import agents, avatars, knowledge_bases_v1, limits, sessions
 
 V1_OPERATIONS: tuple[Operation, ...] = (
@@ -47,10 +48,9 @@ def v3_aliases(settings: Settings) -> tuple[Operation, ...]:
     return V3_ALIASES if settings.legacy_v3_routes else ()
 
 
-def docs_routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
+def docs_routes(swagger_ui: SwaggerUi) -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
     # Built on first request, not in create_app(): a third of an app's start-up, for a page few open.
     built: list[bytes] = []
-    page = openapi.SWAGGER_PAGE.replace("/docs/v3-json", "/docs/v1-json")
 
     async def v1_json(request: Request) -> Response:
         if not built:
@@ -58,8 +58,6 @@ def docs_routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response
             built.append(json.dumps(document).encode())
         return Response(built[0], media_type=JSON_TYPE)
 
-    async def v1_page(request: Request) -> Response:
-        return HTMLResponse(page)
-
-    return [("GET", "/docs/v1-json", v1_json), ("GET", "/docs/v1", v1_page),
+    return [("GET", "/docs/v1-json", v1_json),
+            ("GET", "/docs/v1", swagger_ui.page("/docs/v1-json", "equos-mock: Equos API v1 (legacy)")),
             ("GET", THUMBNAIL_PATH + "/{org}/{avatar}", avatars.thumbnail)]
