@@ -61,7 +61,8 @@ class Browser:
                 self._seen.append({"url": message["params"].get("requestId"), "failed":
                                    message["params"].get("errorText"), "bytes": 0})
             elif message["method"] == "Network.requestWillBeSent":
-                self._seen.append({"url": message["params"]["request"]["url"], "sent": True, "bytes": 0})
+                self._seen.append({"url": message["params"]["request"]["url"], "sent": True, "bytes": 0,
+                                   "id": message["params"]["requestId"]})
             elif message["method"] == "Network.loadingFinished":
                 self._seen.append({"url": None, "finished": message["params"]["requestId"],
                                    "bytes": message["params"].get("encodedDataLength", 0)})
@@ -75,6 +76,18 @@ class Browser:
         """Bytes on the wire for every finished load so far (headers included)."""
         self._drain()
         return sum(entry["bytes"] for entry in self._seen if entry.get("finished"))
+
+    def bytes_by_url(self, prefix: str = "") -> dict[str, int]:
+        """Bytes on the wire (headers included) of each finished load whose URL starts with ``prefix``;
+        a load served from the browser's cache counts 0."""
+        self._drain()
+        urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
+        loaded: dict[str, int] = {}
+        for entry in self._seen:
+            url = urls.get(entry.get("finished"))
+            if url is not None and url.startswith(prefix):
+                loaded[url] = loaded.get(url, 0) + entry["bytes"]
+        return loaded
 
     def foreign_requests(self) -> list[str]:
         """Requests to any host but loopback (data:, blob: and the browser's own chrome: URLs stay local)."""
