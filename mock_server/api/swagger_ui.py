@@ -138,7 +138,9 @@ class SwaggerUi:
             headers["Vary"] = "Accept-Encoding"
         if zipped:
             headers["Content-Encoding"] = "gzip"
-        if etag in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
+        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x"; * matches any.
+        known = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+        if etag in known or "*" in known:
             return Response(status_code=304, headers=headers)
         body = asset.gzipped if zipped and asset.gzipped is not None else asset.body
         return Response(body, media_type=asset.media_type, headers=headers)

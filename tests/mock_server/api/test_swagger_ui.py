@@ -120,6 +120,9 @@ def test_a_known_etag_gets_a_304_without_a_body(http: httpx.Client) -> None:
                                                                "if-none-match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == first.headers["etag"]
+    weak = http.get(f"{ASSETS_PATH}/swagger-ui.css", headers={"accept-encoding": "gzip",
+                                                              "if-none-match": f'"x", W/{first.headers["etag"]}'})
+    assert weak.status_code == 304
     changed = http.get(f"{ASSETS_PATH}/swagger-ui.css", headers={"accept-encoding": "gzip",
                                                                  "if-none-match": '"0000"'})
     assert changed.status_code == 200 and changed.content == package_file("swagger-ui.css")
