@@ -36,8 +36,6 @@ def v3_operations(resources: Catalog) -> tuple[Operation, ...]:
     return (*organizations.OPERATIONS, *catalog_operations(resources))
 
 
-DOCS_TITLE = "equos-mock: Equos API v3"
-
 # The default app's v3 operations (the declared resources' and health/usage).
 V3_OPERATIONS: tuple[Operation, ...] = v3_operations(DEFAULT)
 
@@ -70,7 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     table += legacy.docs_routes(swagger_ui)
     table += swagger_ui.routes()
     table += [("GET", "/docs/v3-json", openapi_json),
-              ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", DOCS_TITLE)),
+              ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", "equos-mock: Equos API v3")),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
     if settings.control_plane:
         table += control_plane.routes()

@@ -127,8 +127,8 @@ class SwaggerUi:
             return errors.route_not_found(request.method, request.url.path).response()
         try:
             asset = (await self.assets())[name]
-        except OSError as exc:
-            return errors.ApiError(404, f"Swagger UI's {name} cannot be read ({exc}): "
+        except OSError as exc:  # strerror, not the file's path: the reply says what, not where
+            return errors.ApiError(404, f"Swagger UI's {name} cannot be read ({exc.strerror or exc}): "
                                         "pip install swagger-ui-py").response()
         zipped = asset.gzipped is not None and accepts_gzip(request)
         etag = f'"{asset.version}{"-gz" if zipped else ""}"'

@@ -168,7 +168,13 @@ def test_a_missing_package_leaves_a_page_that_says_where_the_document_is(tmp_pat
         page = http.get("/docs/v3")
         assert page.status_code == 200 and "/docs/v3-json" in page.text and "did not start" in page.text
         body = envelope(http.get(f"{ASSETS_PATH}/swagger-ui.css"), 404)
-        assert "pip install swagger-ui-py" in body["message"]
+        assert "pip install swagger-ui-py" in body["message"] and "not installed" not in body["message"]
+        assert str(tmp_path) not in body["message"]
+    ui = SwaggerUi()
+    with pytest.MonkeyPatch.context() as patch, asgi_client(_app_with(ui)) as http:
+        patch.setattr("importlib.util.find_spec", lambda name, *args: None)
+        body = envelope(http.get(f"{ASSETS_PATH}/swagger-ui.css"), 404)
+        assert "swagger-ui-py) is not installed" in body["message"]
 
 
 def _app_with(ui: SwaggerUi) -> Any:
