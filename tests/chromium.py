@@ -79,7 +79,7 @@ class Browser:
 
     def bytes_by_url(self, prefix: str = "") -> dict[str, int]:
         """Bytes on the wire (headers included) of each finished load whose URL starts with ``prefix``;
-        a load served from the browser's cache counts 0."""
+        a load served from the browser's cache counts 0 or is not there."""
         self._drain()
         urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
         loaded: dict[str, int] = {}
