@@ -47,9 +47,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
     parser.add_argument("--random-seed", type=int, default=_int(_env(environ, "RANDOM_SEED")),
                         help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
-    parser.add_argument("--livekit-url", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"))
-    parser.add_argument("--livekit-api-key", default=_env(environ, "LIVEKIT_API_KEY", "devkey"))
-    parser.add_argument("--livekit-api-secret", default=_env(environ, "LIVEKIT_API_SECRET", "secret"))
+    parser.add_argument("--livekit-url", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"),
+                        help="serverUrl of conversations and sessions (default: livekit-server --dev's) "
+                             "[EQUOS_MOCK_LIVEKIT_URL]")
+    parser.add_argument("--livekit-api-key", default=_env(environ, "LIVEKIT_API_KEY", "devkey"),
+                        help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
+    parser.add_argument("--livekit-api-secret", default=_env(environ, "LIVEKIT_API_SECRET", "secret"),
+                        help="HS256 secret of the LiveKit tokens (default: livekit-server --dev's) "
+                             "[EQUOS_MOCK_LIVEKIT_API_SECRET]")
     parser.add_argument("--set", action="append", dest="assumptions", default=list(env_sets),
                         metavar="NAME=VALUE", help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
     parser.add_argument("--no-control", action="store_true",
@@ -77,7 +82,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         default=_env(environ, "READ_TIMEOUT", "30"),
                         help="seconds a client may take to send a request head, or stall in a body, before "
                              "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
-    parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
+    parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"),
+                        help="uvicorn's log level: critical, error, warning, info, debug or trace "
+                             "[EQUOS_MOCK_LOG_LEVEL]")
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
