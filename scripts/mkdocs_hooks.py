@@ -135,7 +135,7 @@ def serve_options_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001 (MkDocs' hook signature)
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri != PAGE:
         return markdown
     if MARKER not in markdown:

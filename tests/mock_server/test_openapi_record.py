@@ -91,8 +91,8 @@ def test_the_docs_show_the_declared_extensions_table():
     shown = re.search(r"<!-- extensions:start -->\n(.*?)<!-- extensions:end -->", text, re.S)
     assert shown is not None
     assert shown.group(1) == extensions.markdown_table(), (
-        "docs/contract-kit.md's table is stale: paste `python -c 'from mock_server.extensions import markdown_table as t; "
-        "print(t(), end=\"\")'` between the extensions markers")
+        "docs/contract-kit.md's table is stale: paste `python -c 'from mock_server.extensions import "
+        "markdown_table as t; print(t(), end=\"\")'` between the extensions markers")
 
 
 # -- the six known differences, gone -------------------------------------------------------------
