@@ -202,3 +202,11 @@ def test_the_site_works_offline_in_chromium(chromium, served_site: str) -> None:
     chromium.get(served_site + "/index.html")
     assert "equos-mock" in chromium.driver.title
     assert chromium.foreign_requests() == []
+
+
+def test_the_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first, second = re.findall(r"```bash\n(.*?)\n```", readme, re.S)[:2]
+    assert readme.index(first) < readme.index("## ")  # both before any section
+    assert first == "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/equos-mock serve"
+    assert second in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
