@@ -273,7 +273,7 @@ def beyond(changes: list[Change], known: list[Change]) -> list[Change]:
     """``changes`` with those also in ``known`` marked declared: quiet and not breaking.
 
     For the mock: its differences from the record are all declared extensions (a test holds them to
-    the README's table), so against a published document only the others are news.
+    the table of docs/contract-kit.md), so against a published document only the others are news.
     """
     known_set = set(known)
     return [replace(c, breaking=False, quiet=True, declared=True) if c in known_set else c for c in changes]

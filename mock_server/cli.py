@@ -40,24 +40,29 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="address to bind (default 127.0.0.1, loopback only) [EQUOS_MOCK_HOST]")
     parser.add_argument("--port", type=int, default=int(_env(environ, "PORT", "8787") or 8787),
                         help="port (default 8787; 0 picks a free one) [EQUOS_MOCK_PORT]")
-    parser.add_argument("--api-key", action="append", dest="api_keys", default=list(env_keys),
+    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY", default=list(env_keys),
                         help="accept only this key (repeatable); none: any key gets its own organization "
                              "[EQUOS_MOCK_API_KEYS, comma separated]")
-    parser.add_argument("--seed", dest="seed_file", default=_env(environ, "SEED"),
+    parser.add_argument("--seed", dest="seed_file", metavar="FILE", default=_env(environ, "SEED"),
                         help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
-    parser.add_argument("--random-seed", type=int, default=_int(_env(environ, "RANDOM_SEED")),
+    parser.add_argument("--random-seed", type=int, metavar="N", default=_int(_env(environ, "RANDOM_SEED")),
                         help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
-    parser.add_argument("--livekit-url", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"))
-    parser.add_argument("--livekit-api-key", default=_env(environ, "LIVEKIT_API_KEY", "devkey"))
-    parser.add_argument("--livekit-api-secret", default=_env(environ, "LIVEKIT_API_SECRET", "secret"))
+    parser.add_argument("--livekit-url", metavar="URL", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"),
+                        help="serverUrl of conversations and sessions (default: livekit-server --dev's) "
+                             "[EQUOS_MOCK_LIVEKIT_URL]")
+    parser.add_argument("--livekit-api-key", metavar="KEY", default=_env(environ, "LIVEKIT_API_KEY", "devkey"),
+                        help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
+    parser.add_argument("--livekit-api-secret", metavar="SECRET", default=_env(environ, "LIVEKIT_API_SECRET", "secret"),
+                        help="HS256 secret of the LiveKit tokens (default: livekit-server --dev's) "
+                             "[EQUOS_MOCK_LIVEKIT_API_SECRET]")
     parser.add_argument("--set", action="append", dest="assumptions", default=list(env_sets),
                         metavar="NAME=VALUE", help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
     parser.add_argument("--no-control", action="store_true",
                         default=(_env(environ, "NO_CONTROL", "") or "").lower() in ("1", "true", "yes"),
                         help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
-    parser.add_argument("--control-token", default=_env(environ, "CONTROL_TOKEN"),
+    parser.add_argument("--control-token", metavar="TOKEN", default=_env(environ, "CONTROL_TOKEN"),
                         help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
-    parser.add_argument("--allowed-host", action="append", dest="allowed_hosts",
+    parser.add_argument("--allowed-host", action="append", dest="allowed_hosts", metavar="NAME",
                         default=[h.strip() for h in (_env(environ, "ALLOWED_HOSTS") or "").split(",") if h.strip()],
                         help="a Host name (besides loopback and --host) that may reach /_mock/ and /docs/, "
                              "e.g. behind a proxy (repeatable) [EQUOS_MOCK_ALLOWED_HOSTS, comma separated]")
@@ -65,19 +70,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
                         help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
                              "session passes and limits (default on) [EQUOS_MOCK_LEGACY_V3]")
-    parser.add_argument("--data-dir", default=_env(environ, "DATA_DIR") or None,
+    parser.add_argument("--data-dir", metavar="DIR", default=_env(environ, "DATA_DIR") or None,
                         help="keep all state in SQLite in this directory (default: memory only) "
                              "[EQUOS_MOCK_DATA_DIR]")
     add_fleet_arguments(parser, environ)
-    parser.add_argument("--max-header-bytes", type=_positive(int),
+    parser.add_argument("--max-header-bytes", type=_positive(int), metavar="N",
                         default=_env(environ, "MAX_HEADER_BYTES", "65536"),
                         help="request line plus headers of one request, at most (default 65536); larger: 431 "
                              "[EQUOS_MOCK_MAX_HEADER_BYTES]")
-    parser.add_argument("--read-timeout", type=_positive(float),
+    parser.add_argument("--read-timeout", type=_positive(float), metavar="SECONDS",
                         default=_env(environ, "READ_TIMEOUT", "30"),
                         help="seconds a client may take to send a request head, or stall in a body, before "
                              "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
-    parser.add_argument("--log-level", default=_env(environ, "LOG_LEVEL", "warning"))
+    parser.add_argument("--log-level", metavar="LEVEL", default=_env(environ, "LOG_LEVEL", "warning"),
+                        help="uvicorn's log level: critical, error, warning, info, debug or trace "
+                             "[EQUOS_MOCK_LOG_LEVEL]")
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -100,14 +107,14 @@ def add_fleet_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     parser.add_argument("--org-idle-ttl", type=_positive(float), default=_env(environ, "ORG_IDLE_TTL"),
                         metavar="SECONDS", help="delete organizations nobody used for this long, by the mock's "
                         "clock (default: never); --api-key and seed-file ones stay [EQUOS_MOCK_ORG_IDLE_TTL]")
-    parser.add_argument("--journal-entries", type=_positive(int),
+    parser.add_argument("--journal-entries", type=_positive(int), metavar="N",
                         default=_env(environ, "JOURNAL_ENTRIES", str(defaults.journal_entries)),
                         help="journal entries kept (default %(default)s) [EQUOS_MOCK_JOURNAL_ENTRIES]")
-    parser.add_argument("--journal-body-bytes", type=_positive(int),
+    parser.add_argument("--journal-body-bytes", type=_positive(int), metavar="N",
                         default=_env(environ, "JOURNAL_BODY_BYTES", str(defaults.journal_body_bytes)),
                         help="bytes kept of each journaled body (default %(default)s) "
                              "[EQUOS_MOCK_JOURNAL_BODY_BYTES]")
-    parser.add_argument("--journal-max-bytes", type=_positive(int),
+    parser.add_argument("--journal-max-bytes", type=_positive(int), metavar="N",
                         default=_env(environ, "JOURNAL_MAX_BYTES", str(defaults.journal_max_bytes)),
                         help="bytes of all journaled bodies together (default %(default)s) "
                              "[EQUOS_MOCK_JOURNAL_MAX_BYTES]")

@@ -2,7 +2,8 @@
 
 Every structural difference between the served document and ``contract_tests/contract/equos-v3.record.json``
 (as ``docdiff.differences`` names it) must match one entry here, or tests/mock_server/test_openapi_record.py fails.
-The README's table "Declared extensions" is ``markdown_table()`` of this tuple (a test keeps them equal).
+The table of declared extensions in docs/contract-kit.md is ``markdown_table()`` of this tuple (a test keeps
+them equal).
 """
 
 from __future__ import annotations

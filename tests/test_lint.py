@@ -1,4 +1,4 @@
-"""The code base stays ruff clean: part of the suite so the README's one command checks it."""
+"""The code base stays ruff clean: part of the suite so the README's test command checks it."""
 
 import shutil
 import subprocess

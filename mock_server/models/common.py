@@ -29,7 +29,7 @@ Number = Annotated[
     WithJsonSchema({"type": "number"}),
 ]
 
-# Limits the sources do not state; generous, and documented in the README.
+# Limits the sources do not state; generous, and documented in docs/conversations-and-tokens.md.
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 Text = Annotated[str, Field(min_length=1, max_length=100_000)]
 OptionalText = Annotated[str, Field(max_length=100_000)]

@@ -1,7 +1,7 @@
 """Bodies of the /_mock/ control plane that carry numbers: every number has a stated range.
 
 The ranges keep every later computation finite (datetimes before year 9999, JSON without Infinity)
-and are listed in the README (Control plane: ranges).
+and are listed in docs/control-plane.md (Ranges of control-plane numbers).
 """
 
 from __future__ import annotations

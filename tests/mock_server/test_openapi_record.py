@@ -1,6 +1,6 @@
 """The served /docs/v3-json against the record of the real contract (contract_tests/contract/equos-v3.record.json).
 
-Every difference is either gone or declared in mock_server/extensions.py, whose table the README shows.
+Every difference is either gone or declared in mock_server/extensions.py, whose table docs/contract-kit.md shows.
 The wire behaviour the document now describes is checked too: optional timeline fields are absent,
 not null; paging numbers are whole numbers typed as numbers; an absent PUT body is still accepted.
 """
@@ -19,7 +19,7 @@ from contract_tests import record
 from mock_server import docdiff, extensions
 
 RECORD = record.load()
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "contract-kit.md"
 KEY = {"x-api-key": "sk_record"}
 
 
@@ -86,13 +86,13 @@ def _refs(node: object, document: dict, seen: set[str] | None = None) -> set[str
     return seen
 
 
-def test_the_readme_shows_the_declared_extensions_table():
-    text = README.read_text(encoding="utf-8")
+def test_the_docs_show_the_declared_extensions_table():
+    text = DOCS_PAGE.read_text(encoding="utf-8")
     shown = re.search(r"<!-- extensions:start -->\n(.*?)<!-- extensions:end -->", text, re.S)
     assert shown is not None
     assert shown.group(1) == extensions.markdown_table(), (
-        "README's table is stale: paste `python -c 'from mock_server.extensions import markdown_table as t; "
-        "print(t(), end=\"\")'` between the extensions markers")
+        "docs/contract-kit.md's table is stale: paste `python -c 'from mock_server.extensions import "
+        "markdown_table as t; print(t(), end=\"\")'` between the extensions markers")
 
 
 # -- the six known differences, gone -------------------------------------------------------------

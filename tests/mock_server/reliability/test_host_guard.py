@@ -50,7 +50,7 @@ def test_a_rebound_page_cannot_read_or_fault_the_mock() -> None:
 
 @pytest.mark.parametrize("path", ["/_mock/reset", "/_mock/seed", "/_mock/state", "/_mock/clock/advance"])
 def test_no_web_page_can_reset_or_reseed_without_a_control_token(path: str) -> None:
-    """README: "no web page can reset or reseed a mock", now without --control-token."""
+    """docs/reliability-and-security.md: "no web page can reset or reseed a mock", now without --control-token."""
     with client_for() as client:
         assert client.post("/v3/faces", headers=KEY, json={"identity": "tommy"}).status_code == 201
         for host, origin in (("evil.example:8787", None), ("evil.example:8787", "http://evil.example:8787"),

@@ -269,11 +269,12 @@ def test_xdist_sample_suite_on_one_shared_server(pytester: pytest.Pytester) -> N
         assert control.clock()["frozen"] is False  # nobody moved the shared clock
 
 
-def test_readme_example_runs(pytester: pytest.Pytester) -> None:
+def test_the_docs_example_runs(pytester: pytest.Pytester) -> None:
+    """The complete example of docs/pytest-plugin.md (app.py and test_kiosk.py) passes as written."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Testing your app with equos-mock", 1)[1].split("\n## ", 1)[0]
+    page = (Path(__file__).resolve().parents[4] / "docs" / "pytest-plugin.md").read_text(encoding="utf-8")
+    section = page.split("## A complete example", 1)[1].split("\n## ", 1)[0]
     blocks = [textwrap.dedent(b.split("\n", 1)[1]) for b in section.split("```python")[1:]]
     files = {b.split("\n", 1)[0].removeprefix("# ").split(" ")[0].rstrip(":"): b.split("```", 1)[0] for b in blocks}
     assert {"app.py", "test_kiosk.py"} <= set(files), files.keys()

@@ -1,0 +1,143 @@
+"""MkDocs hooks (``hooks:`` in mkdocs.yml): the configuration reference is generated from the CLI's parser.
+
+``docs/configuration.md`` holds the marker ``<!-- serve-options -->``; at build time it becomes a table
+of every ``equos-mock serve`` option, its ``EQUOS_MOCK_*`` variable, default and help, read from
+``mock_server.cli.build_parser`` itself, so the page cannot drift from the code.
+
+Which variable feeds which option is found by asking the parser, not by parsing help texts: the parser
+is built once with an empty environment (recording every variable it reads), then once per variable
+with a probe value, and the option whose default moved is the one that variable sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from mkdocs.exceptions import PluginError
+
+from mock_server import cli
+
+MARKER = "<!-- serve-options -->"
+PAGE = "configuration.md"
+# Tried in order until the option's default moves: a number, a "false", a "true", a list.
+PROBES = ("7", "0", "1", "a,b")
+
+
+class RecordingEnviron(Mapping[str, str]):
+    """An environment that remembers every variable the parser looked up."""
+
+    def __init__(self, values: Mapping[str, str] | None = None):
+        self.values = dict(values or {})
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.read.add(name)
+        return self.values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class Option:
+    flags: tuple[str, ...]
+    metavar: str | None
+    repeatable: bool
+    variable: str | None
+    variable_form: str  # how the variable is written: "NAME", "NAME=1", "NAME (comma separated)"
+    default: str
+    help: str
+
+
+def serve_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = cli.build_parser(environ)
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return subcommands.choices["serve"]
+
+
+def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+
+
+def _variables(base: dict[str, object], names: set[str]) -> dict[str, tuple[str, str]]:
+    """dest -> (variable, the probe value that moved its default)."""
+    found: dict[str, tuple[str, str]] = {}
+    for name in sorted(names):
+        for value in PROBES:
+            try:
+                parser = serve_parser(RecordingEnviron({name: value}))
+            except (ValueError, TypeError, SystemExit, argparse.ArgumentError):
+                continue  # this probe is not a valid value for it (an int option given "a,b")
+            moved = [a.dest for a in _options(parser) if a.default != base[a.dest]]
+            if moved:
+                for dest in moved:
+                    found[dest] = (name, value)
+                break
+    return found
+
+
+def _shown_default(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value in (None, [], ()):
+        return "none"
+    return f"`{value}`"
+
+
+def serve_options() -> list[Option]:
+    """Every option of ``equos-mock serve``, in the parser's order."""
+    environ = RecordingEnviron()
+    parser = serve_parser(environ)
+    actions = _options(parser)
+    base = {a.dest: a.default for a in actions}
+    variables = _variables(base, environ.read)
+    options = []
+    for action in actions:
+        variable, probe = variables.get(action.dest, (None, ""))
+        form = ""
+        if variable:
+            if isinstance(action.default, bool):
+                form = f"`{variable}={probe}`"
+            elif isinstance(action.default, list):
+                form = f"`{variable}` (comma separated)"
+            else:
+                form = f"`{variable}`"
+        text = action.help or ""
+        if text:
+            text = text % {**vars(action), "prog": parser.prog}
+        if variable:  # the help may end with "[EQUOS_MOCK_X, comma separated]": the table has its own column
+            text = text.split(f" [{variable}")[0]
+        options.append(Option(
+            flags=tuple(action.option_strings),
+            metavar=None if action.nargs == 0 else (action.metavar or action.dest.upper()),
+            repeatable=isinstance(action, argparse._AppendAction),
+            variable=variable, variable_form=form, default=_shown_default(action.default), help=text))
+    return options
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def serve_options_table() -> str:
+    rows = ["| option | variable | default | meaning |", "|---|---|---|---|"]
+    for option in serve_options():
+        flags = " / ".join(f"`{flag}{' ' + option.metavar if option.metavar else ''}`" for flag in option.flags)
+        if option.repeatable:
+            flags += " (repeatable)"
+        rows.append(f"| {_cell(flags)} | {_cell(option.variable_form) or '-'} | {_cell(option.default)} "
+                    f"| {_cell(option.help)} |")
+    return "\n".join(rows) + "\n"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    if page.file.src_uri != PAGE:
+        return markdown
+    if MARKER not in markdown:
+        raise PluginError(f"{PAGE} lost its {MARKER} marker: the option table would not be generated")
+    return markdown.replace(MARKER, serve_options_table())
