@@ -61,7 +61,8 @@ class Browser:
                 self._seen.append({"url": message["params"].get("requestId"), "failed":
                                    message["params"].get("errorText"), "bytes": 0})
             elif message["method"] == "Network.requestWillBeSent":
-                self._seen.append({"url": message["params"]["request"]["url"], "sent": True, "bytes": 0})
+                self._seen.append({"url": message["params"]["request"]["url"], "sent": True, "bytes": 0,
+                                   "id": message["params"]["requestId"]})
             elif message["method"] == "Network.loadingFinished":
                 self._seen.append({"url": None, "finished": message["params"]["requestId"],
                                    "bytes": message["params"].get("encodedDataLength", 0)})
@@ -72,9 +73,12 @@ class Browser:
         return [entry["url"] for entry in self._seen if entry.get("sent")]
 
     def transferred_bytes(self) -> int:
-        """Bytes on the wire for every finished load so far (headers included)."""
+        """Bytes on the wire for every finished http(s) load so far (headers included). The browser's own
+        chrome:// pages (its new-tab page, before the first navigation: some 500 KB) are not counted."""
         self._drain()
-        return sum(entry["bytes"] for entry in self._seen if entry.get("finished"))
+        urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
+        return sum(entry["bytes"] for entry in self._seen if entry.get("finished")
+                   and urllib.parse.urlsplit(urls.get(entry["finished"], "")).scheme in ("http", "https"))
 
     def foreign_requests(self) -> list[str]:
         """Requests to any host but loopback (data:, blob: and the browser's own chrome: URLs stay local)."""

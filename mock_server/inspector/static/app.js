@@ -14,7 +14,7 @@ const VIEWS = ["conversations", "journal", "clock", "faults", "organizations", "
 const $ = (id) => document.getElementById(id);
 const S = {
   token: "", view: "conversations", org: "", revision: null, dirty: false, lastRefresh: 0, busy: false,
-  orgs: [], orgsAt: 0, appClock: null,
+  orgs: [], orgsAt: -Infinity, appClock: null,
   conv: { status: "", total: 0, running: 0, pages: new Map(), loading: new Set(), selected: null, detail: null, gen: 0 },
   j: { items: [], total: 0, done: false, loading: false, selected: null, gen: 0 },
   marks: new Set(),
@@ -167,6 +167,9 @@ async function loadOrgs() {
   S.orgTotal = Number(headers.get("x-mock-total") || data.length);
   const select = $("org");
   const current = S.org;
+  const signature = JSON.stringify([current, data.map((o) => [o.id, o.name])]);
+  if (signature === S.orgSignature) return;
+  S.orgSignature = signature;
   const options = [h("option", { value: "" }, "All organizations")];
   for (const org of data) options.push(h("option", { value: org.id }, org.name === org.id ? org.id : `${org.name} · ${org.id}`));
   if (current && !data.some((o) => o.id === current)) options.push(h("option", { value: current }, current));
@@ -199,6 +202,10 @@ function tick() {
     node.textContent = fmtDuration(left);
     node.classList.toggle("low", left < 60);
     if (left <= 0) S.dirty = true; // the server ends it when read: read again
+  }
+  for (const node of document.querySelectorAll("[data-clock]")) {
+    const elapsed = node.dataset.frozen === "true" ? 0 : performance.now() - Number(node.dataset.at);
+    node.textContent = fmtDate(new Date(Date.parse(node.dataset.clock) + elapsed).toISOString());
   }
   for (const node of document.querySelectorAll("[data-billed]")) {
     const elapsed = node.dataset.frozen === "true" ? 0 : (performance.now() - Number(node.dataset.at)) / 1000;
@@ -345,36 +352,44 @@ function sendEvent(event) {
     body: { organization: sel.organization, ...event } }));
 }
 
+function convActions() {
+  return h("div", { class: "actions" },
+    h("button", { id: "ev-joined", onclick: () => sendEvent({ type: "joined" }) }, "Joined"),
+    h("button", { id: "ev-stop", onclick: () => sendEvent({ type: "stop" }) }, "Stop"),
+    h("button", { id: "ev-error", class: "danger", onclick: () => sendEvent({ type: "error", content: "error sent from the inspector" }) }, "Error"),
+    h("button", { id: "ev-blocked", class: "danger", onclick: () => sendEvent({ type: "blocked", content: "blocked from the inspector" }) }, "Blocked"),
+    h("form", { id: "utterance-form", onsubmit: (e) => {
+      e.preventDefault();
+      const text = $("utterance-text").value;
+      if (!text) return;
+      $("utterance-text").value = "";
+      sendEvent({ type: "utterance", author: $("utterance-author").value, content: text });
+    } },
+    h("select", { id: "utterance-author", "aria-label": "author" }, h("option", { value: "user" }, "user says"), h("option", { value: "character" }, "character says")),
+    h("input", { id: "utterance-text", placeholder: "An utterance…", autocomplete: "off" }),
+    h("button", { type: "submit", class: "primary", id: "utterance-send" }, "Send")));
+}
+
+// The action bar is built once per conversation (a redraw must not eat a click or a half-typed line);
+// what it shows above and below is redrawn with each read.
 function renderConvDetail(d, at) {
   const c = d.conversation;
   const running = c.status === "running";
   const pane = $("conv-detail");
-  const typed = pane.querySelector("#utterance-text");
-  const draft = typed ? typed.value : "";
-  const author = pane.querySelector("#utterance-author");
+  const shape = `${c.id}:${running}`;
+  if (pane.dataset.shape !== shape) {
+    pane.dataset.shape = shape;
+    clear(pane, h("div", { id: "conv-top" }), running ? convActions() : null, h("div", { id: "conv-body" }));
+  }
   const claims = Object.entries(d.tokenClaims || {});
-  clear(pane,
+  clear($("conv-top"),
     h("div", { class: "dhead" }, h("span", { class: `badge ${c.status}`, id: "conv-status-badge" }, c.status), h("h1", {}, c.name)),
     h("div", { class: "sub" }, h("span", { class: "mono" }, c.id), ` · ${d.organizationName} `, h("span", { class: "mono" }, d.organization)),
     h("div", { class: "stats" },
       h("div", { class: `stat${running ? " on" : ""}` }, h("b", {}, running ? countdown(d, at) : "0:00"), h("span", {}, `left of ${fmtDuration(c.maxSeconds)} (maxSeconds)`)),
       h("div", { class: "stat" }, h("b", {}, billed(d, at)), h("span", {}, c.charge ? `billed · ${c.chargeBySecond}/s` : "used (not charged)")),
-      h("div", { class: "stat" }, h("b", {}, String((c.transcript || []).length)), h("span", {}, "utterances"))),
-    running ? h("div", { class: "actions" },
-      h("button", { id: "ev-joined", onclick: () => sendEvent({ type: "joined" }) }, "Joined"),
-      h("button", { id: "ev-stop", onclick: () => sendEvent({ type: "stop" }) }, "Stop"),
-      h("button", { id: "ev-error", class: "danger", onclick: () => sendEvent({ type: "error", content: "error sent from the inspector" }) }, "Error"),
-      h("button", { id: "ev-blocked", class: "danger", onclick: () => sendEvent({ type: "blocked", content: "blocked from the inspector" }) }, "Blocked"),
-      h("form", { id: "utterance-form", onsubmit: (e) => {
-        e.preventDefault();
-        const text = $("utterance-text").value;
-        if (!text) return;
-        $("utterance-text").value = "";
-        sendEvent({ type: "utterance", author: $("utterance-author").value, content: text });
-      } },
-      h("select", { id: "utterance-author", "aria-label": "author" }, h("option", { value: "user" }, "user says"), h("option", { value: "character" }, "character says")),
-      h("input", { id: "utterance-text", placeholder: "An utterance…", autocomplete: "off" }),
-      h("button", { type: "submit", class: "primary", id: "utterance-send" }, "Send"))) : null,
+      h("div", { class: "stat" }, h("b", {}, String((c.transcript || []).length)), h("span", {}, "utterances"))));
+  clear($("conv-body"),
     h("dl", { class: "kv" },
       h("dt", {}, "Started"), h("dd", { class: "mono", id: "conv-started" }, fmtDate(c.startedAt)),
       h("dt", {}, "Ended"), h("dd", { class: "mono", id: "conv-ended" }, fmtDate(c.endedAt)),
@@ -396,10 +411,6 @@ function renderConvDetail(d, at) {
     claims.length ? claims.map(([role, value]) => [h("div", { class: "dim" }, role === "remoteAgent" ? "remote agent token" : "consumer token"),
       h("pre", {}, json(value))]) : h("p", { class: "dim" }, "No participant was named, so no token was minted."),
     h("p", { class: "dim" }, "Decoded from the claims the tokens carry; the signing secret is never shown."));
-  if (running) {
-    $("utterance-text").value = draft;
-    if (author) $("utterance-author").value = author.value;
-  }
 }
 
 // --- journal -----------------------------------------------------------------------------------------
@@ -531,18 +542,17 @@ function renderEntry(e) {
 
 // --- clock -------------------------------------------------------------------------------------------
 async function refreshClock() {
-  const [{ data: clock }] = await Promise.all([api("/_mock/clock", { query: { organization: S.org } }),
-    S.orgs.length ? null : loadOrgs()]);
-  $("clock-scope-name").textContent = S.org ? `· ${S.org}` : "· the app clock";
-  clear($("clock-now"), `${fmtDate(clock.now)} `, h("span", { class: `badge ${clock.frozen ? "blocked" : "running"}` }, clock.frozen ? "frozen" : "running"));
-  $("clock-now").dataset.frozen = String(clock.frozen);
+  const [{ data: clock }] = await Promise.all([api("/_mock/clock", { query: { organization: S.org } }), loadOrgs()]);
+  $("clock-scope-name").textContent = S.org ? `· ${orgName(S.org)}` : "· the app clock";
+  clear($("clock-now"), h("span", { "data-clock": clock.now, "data-frozen": String(clock.frozen), "data-at": String(performance.now()) },
+    fmtDate(clock.now)), " ", h("span", { class: `badge ${clock.frozen ? "blocked" : "running"}` }, clock.frozen ? "frozen" : "running"));
   const rows = [h("tr", {}, h("th", {}, "Clock"), h("th", {}, "Now"), h("th", {}, "State"), h("th", {}, "Offset"))];
   const app = S.appClock || {};
   rows.push(h("tr", {}, h("td", {}, h("b", {}, "app")), h("td", { class: "mono" }, fmtDate(app.now)),
     h("td", {}, app.frozen ? "frozen" : "running"), h("td", {}, fmtOffset(app.offsetMs))));
   for (const org of S.orgs.slice(0, 100)) {
     const c = org.clock || {};
-    rows.push(h("tr", {}, h("td", { class: "mono" }, org.id, c.scope === "app" ? h("span", { class: "dim" }, " (app clock)") : ""),
+    rows.push(h("tr", {}, h("td", {}, orgName(org.id), " ", h("span", { class: "mono dim" }, c.scope === "app" ? "(app clock)" : "(own clock)")),
       h("td", { class: "mono" }, fmtDate(c.now)), h("td", {}, c.frozen ? "frozen" : "running"), h("td", {}, fmtOffset(c.offsetMs))));
   }
   clear($("clock-table"), rows);
@@ -693,6 +703,7 @@ function wire() {
     S.org = $("org").value;
     S.conv.selected = null; S.conv.pages = new Map(); S.j.items = []; S.j.selected = null;
     clear($("conv-detail"), h("p", { class: "empty" }, "Select a conversation."));
+    delete $("conv-detail").dataset.shape;
     clear($("j-detail"), h("p", { class: "empty" }, "Select a request."));
     poll(true);
   });
