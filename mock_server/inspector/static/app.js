@@ -114,8 +114,9 @@ function showLogin(message) {
 }
 
 async function open() {
+  let first;
   try {
-    await api("/_mock/changes");
+    first = (await api("/_mock/changes")).data;
   } catch (error) {
     if (error instanceof AuthError) return showLogin(error.message);
     $("login").hidden = true; $("app").hidden = false;
@@ -124,15 +125,15 @@ async function open() {
   $("login").hidden = true;
   $("app").hidden = false;
   $("logout").hidden = !S.token;
-  await poll(true);
+  await poll(true, first);
 }
 
 // --- polling ---------------------------------------------------------------------------------------
-async function poll(force = false) {
+async function poll(force = false, known = null) {
   if (S.busy && !force) return;
   S.busy = true;
   try {
-    const { data } = await api("/_mock/changes");
+    const data = known || (await api("/_mock/changes")).data;
     $("live").classList.remove("off");
     S.appClock = { ...data.clock, at: performance.now() };
     const changed = data.revision !== S.revision;
@@ -140,8 +141,9 @@ async function poll(force = false) {
     if (force || changed || S.dirty || performance.now() - S.lastRefresh > SLOW_REFRESH_MS) {
       S.dirty = false;
       S.lastRefresh = performance.now();
-      await refreshHeader(changed || force);
-      await refreshView();
+      // The header and the view load side by side; the faults view draws what the header fetched.
+      await Promise.all([refreshHeader(changed || force), S.view === "faults" ? null : refreshView()]);
+      if (S.view === "faults") renderFaults();
     }
   } catch (error) {
     if (error instanceof AuthError) showLogin(error.message);
