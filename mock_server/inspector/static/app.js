@@ -546,6 +546,7 @@ function renderEntry(e) {
 async function refreshClock() {
   const [{ data: clock }] = await Promise.all([api("/_mock/clock", { query: { organization: S.org } }), loadOrgs()]);
   $("clock-scope-name").textContent = S.org ? `· ${orgName(S.org)}` : "· the app clock";
+  $("clock-scope-name").dataset.org = S.org;
   clear($("clock-now"), h("span", { "data-clock": clock.now, "data-frozen": String(clock.frozen), "data-at": String(performance.now()) },
     fmtDate(clock.now)), " ", h("span", { class: `badge ${clock.frozen ? "blocked" : "running"}` }, clock.frozen ? "frozen" : "running"));
   const rows = [h("tr", {}, h("th", {}, "Clock"), h("th", {}, "Now"), h("th", {}, "State"), h("th", {}, "Offset"))];
@@ -652,7 +653,7 @@ async function refreshResources() {
   const { data } = await api(`/_mock/organizations/${encodeURIComponent(org)}/resources`);
   const name = (x) => (x ? (x.name || x.identity || x.id) : "—");
   const characters = data.characters.items.map((c) => h("div", { class: "card" },
-    h("h3", {}, c.name, " ", h("span", { class: "mono dim" }, c.id)),
+    h("h3", {}, c.name), h("div", { class: "mono dim sub" }, c.id),
     h("dl", { class: "kv" },
       h("dt", {}, "LiveKit identity"), h("dd", { class: "mono" }, c.livekitIdentity || "—"),
       h("dt", {}, "Face"), h("dd", {}, name(c.face)),
@@ -660,7 +661,7 @@ async function refreshResources() {
       h("dt", {}, "Brain"), h("dd", {}, c.brain ? (c.brain.name || c.brain.instructions || c.brain.id) : "—"),
       h("dt", {}, "Knowledge base"), h("dd", {}, name(c.knowledgeBase)))));
   const bases = data.knowledge_bases.items.map((kb) => h("div", { class: "card" },
-    h("h3", {}, kb.name, " ", h("span", { class: "mono dim" }, kb.id)),
+    h("h3", {}, kb.name), h("div", { class: "mono dim sub" }, kb.id),
     kb.documents.length ? h("table", { class: "table" }, h("tr", {}, h("th", {}, "Document"), h("th", {}, "Size"), h("th", {}, "Upload")),
       kb.documents.map((doc) => h("tr", {}, h("td", {}, doc.name), h("td", { class: "num" }, `${doc.size} B`),
         h("td", {}, h("span", { class: `badge ${doc.status === "ready" ? "s2" : doc.status === "uploaded" ? "s3" : "blocked"}` }, doc.status)))))

@@ -125,7 +125,7 @@ def test_advancing_the_clock_from_the_page_ends_it_at_started_plus_max_seconds(v
     chromium.get(f"{server.url}/_mock/ui")
     pick_organization(chromium, org_id)
     tab(chromium, "clock")
-    wait(chromium, lambda d: org_id in css(chromium, "#clock-scope-name").text)
+    wait(chromium, lambda d: css(chromium, "#clock-scope-name").get_attribute("data-org") == org_id)
     field = css(chromium, "#clock-advance")
     field.clear()
     field.send_keys("180")
