@@ -25,6 +25,16 @@ def test_the_page_and_its_two_files(inprocess):
     assert sum(len(http.get(path).content) for path in FILES) < 200_000
 
 
+def test_the_files_are_sent_compressed_to_who_accepts_it(inprocess):
+    http = inprocess()
+    for path in FILES:
+        plain = http.get(path, headers={"accept-encoding": "identity"})
+        packed = http.get(path, headers={"accept-encoding": "gzip, deflate"})
+        assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
+        assert packed.content == plain.content  # httpx unpacks it
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2
+
+
 def test_an_unchanged_file_is_a_304(inprocess):
     http = inprocess()
     etag = http.get("/_mock/ui/app.js").headers["etag"]
