@@ -571,7 +571,7 @@ function renderFaults() {
     rows.push(h("tr", { "data-id": f.id },
       h("td", { class: "mono" }, f.id, f.active ? "" : h("span", { class: "dim" }, " (spent)")),
       h("td", { class: "mono" }, `${f.method || "any"} ${f.pathRegex ? `~${f.pathRegex}` : f.path}`),
-      h("td", { class: "mono" }, f.organization ? `org ${f.organization}` : f.key ? `key ${f.key}` : "everyone"),
+      h("td", { title: f.organization || f.key || "" }, f.organization ? orgName(f.organization) : f.key ? h("span", { class: "mono" }, `key ${f.key}`) : "everyone"),
       h("td", {}, does),
       h("td", {}, `${f.hits} hit${f.hits === 1 ? "" : "s"}${f.times ? ` of ${f.times}` : ""}${f.probability < 1 ? ` · p=${f.probability}` : ""}`),
       h("td", {}, h("button", { class: "danger", "data-remove": f.id, onclick: () => act(() => api(`/_mock/faults/${f.id}`, { method: "DELETE" })) }, "Remove"))));

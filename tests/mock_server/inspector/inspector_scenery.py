@@ -81,4 +81,8 @@ def world(base: str, token: str | None = None) -> tuple[Org, Org]:
     httpx.get(f"{base}/v3/voices", headers={"x-api-key": globex.key})
     httpx.get(f"{base}/v3/characters?take=10", headers={"x-api-key": acme.key})
     assert fault["id"]
+    for rule in ({"method": "POST", "path": "/v3/conversations", "retryAfter": 30, "probability": 0.25,
+                  "organization": globex.id},
+                 {"path": "/v3/knowledge-bases/*", "delayMs": 1500, "times": 5}):
+        _ok(httpx.post(f"{base}/_mock/faults", headers=headers, json=rule))
     return acme, globex
