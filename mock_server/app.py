@@ -8,8 +8,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import openapi, seed
-from .api import control_plane, knowledge_bases, organizations
+from . import inspector, openapi, seed
+from .api import control_plane, control_views, knowledge_bases, organizations
 from .api.common import catalog_operations
 from .api.legacy import routes as legacy
 from .api.media import UPLOAD_PATH
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
               ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", "equos-mock: Equos API v3")),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
     if settings.control_plane:
-        table += control_plane.routes()
+        table += control_plane.routes() + control_views.routes() + inspector.routes()
 
     app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime

@@ -146,6 +146,9 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
                        "any non-empty x-api-key; each key gets its own empty organization"),
         f"  control plane: {'off' if not settings.control_plane else base_url + '/_mock/'}",
     ]
+    if settings.control_plane:
+        lines.append(f"  inspector: {base_url}/_mock/ui" + ("  (asks for the --control-token)"
+                                                            if settings.control_token else ""))
     if public_key:
         lines.append(f"  public key (legacy session passes, Authorization: Bearer): {public_key}")
 

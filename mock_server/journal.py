@@ -81,6 +81,7 @@ class JournalFilter:
     status: str | None = None  # 404, or a class: 4xx
     since: datetime | None = None
     after: int | None = None  # entries with a larger id (incremental reads)
+    before: int | None = None  # entries with a smaller id (reading back, newest first: the inspector)
 
     def matches(self, entry: dict[str, Any]) -> bool:
         if self.method and entry["method"] != self.method.upper():
@@ -96,6 +97,8 @@ class JournalFilter:
         if self.status and not _status_matches(entry["status"], self.status):
             return False
         if self.since is not None and entry["_at_ms"] < to_ms(self.since):
+            return False
+        if self.before is not None and entry["id"] >= self.before:
             return False
         return not (self.after is not None and entry["id"] <= self.after)
 
@@ -191,6 +194,34 @@ class Journal:
         """Entries with an id above ``after``, found by bisection (ids rise; a filtered clear leaves gaps)."""
         if after is None:
             return iter(self._entries)
+        return itertools.islice(self._entries, self._index_after(after), None)
+
+    def find(self, where: JournalFilter, limit: int | None = None, *, bodies: bool = True) -> list[dict[str, Any]]:
+        """The last ``limit`` matching entries (all with None), oldest first; without their bodies
+        when ``bodies`` is false (a list of summaries: nothing decoded or masked)."""
+        with self._lock:
+            candidates = self._candidates(where)
+            if limit is None:
+                found = [e for e in candidates if where.matches(e)]
+            else:
+                found = []
+                newest = candidates if isinstance(candidates, list) else self._up_to(where.before)
+                for entry in reversed(newest):
+                    if len(found) >= limit or (where.after is not None and entry["id"] <= where.after):
+                        break
+                    if where.matches(entry):
+                        found.append(entry)
+                found.reverse()
+        return [_shown(e, self.secret, bodies=bodies) for e in found]
+
+    def _up_to(self, before: int | None) -> list[dict[str, Any]] | deque[dict[str, Any]]:
+        """Entries with an id below ``before`` (all with None), found by bisection."""
+        if before is None:
+            return self._entries
+        return list(itertools.islice(self._entries, 0, self._index_after(before - 1)))
+
+    def _index_after(self, after: int) -> int:
+        """The position of the first entry with an id above ``after`` (ids rise; a clear leaves gaps)."""
         low, high = 0, len(self._entries)
         while low < high:
             middle = (low + high) // 2
@@ -198,23 +229,21 @@ class Journal:
                 low = middle + 1
             else:
                 high = middle
-        return itertools.islice(self._entries, low, None)
+        return low
 
-    def find(self, where: JournalFilter, limit: int | None = None) -> list[dict[str, Any]]:
-        """The last ``limit`` matching entries (all with None), oldest first."""
+    def entry(self, entry_id: int) -> dict[str, Any] | None:
+        """One entry by id, with its bodies (masked), or None once it fell off or was cleared."""
         with self._lock:
-            candidates = self._candidates(where)
-            if limit is None:
-                found = [e for e in candidates if where.matches(e)]
-            else:
-                found = []
-                for entry in reversed(candidates if isinstance(candidates, list) else self._entries):
-                    if len(found) >= limit or (where.after is not None and entry["id"] <= where.after):
-                        break
-                    if where.matches(entry):
-                        found.append(entry)
-                found.reverse()
-        return [_shown(e, self.secret) for e in found]
+            position = self._index_after(entry_id - 1)
+            found = self._entries[position] if position < len(self._entries) else None
+            if found is None or found["id"] != entry_id:
+                return None
+        return _shown(found, self.secret)
+
+    @property
+    def last_id(self) -> int:
+        """The id of the latest entry ever recorded (0: none): it grows with every API request."""
+        return self._next_id - 1
 
     def count(self, where: JournalFilter) -> int:
         with self._lock:
@@ -253,11 +282,13 @@ def _body_bytes(entry: dict[str, Any]) -> int:
     return len(entry.get("_request", (b"",))[0]) + len(entry.get("_response", (b"",))[0])
 
 
-def _shown(entry: dict[str, Any], secret: bytes) -> dict[str, Any]:
+def _shown(entry: dict[str, Any], secret: bytes, *, bodies: bool = True) -> dict[str, Any]:
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
     shown = {"time": iso(from_ms(entry["_at_ms"]))}
     shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
+    if not bodies:
+        return shown
     shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)
     shown["responseBody"] = _body_for_journal(*entry.get("_response", (b"", False)), secret)
     return shown

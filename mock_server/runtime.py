@@ -41,6 +41,9 @@ class Runtime:
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
+        # Control-plane calls that may have changed something; with the journal's last id, what the
+        # inspector polls to learn cheaply whether anything changed (GET /_mock/changes).
+        self.control_changes = 0
         # --org-idle-ttl: organization id -> when it was last used (app clock, ms), least recent first.
         self.last_used: OrderedDict[str, int] = OrderedDict()
 

@@ -11,7 +11,7 @@ import jwt
 TOKEN_MARGIN_SECONDS = 300
 LIVEKIT_DEFAULT_TTL_SECONDS = 6 * 3600
 
-def _hs256(claims: dict[str, object], secret: str) -> str:
+def sign(claims: dict[str, object], secret: str) -> str:
     with warnings.catch_warnings():
         # "secret" (livekit-server --dev's value) is shorter than PyJWT recommends; that is the point.
         warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
@@ -35,18 +35,18 @@ class Grant:
         }
 
 
+def livekit_claims(*, api_key: str, identity: str, name: str, grant: Grant, not_before: int,
+                   expires: int) -> dict[str, object]:
+    """What a LiveKit JWT says: iss = API key, sub = identity, nbf/exp in epoch seconds."""
+    return {"iss": api_key, "sub": identity, "name": name, "nbf": not_before, "exp": expires,
+            "video": grant.claims()}
+
+
 def livekit_token(*, api_key: str, api_secret: str, identity: str, name: str, grant: Grant,
                   not_before: int, expires: int) -> str:
-    """An HS256 LiveKit JWT: iss = API key, sub = identity, nbf/exp in epoch seconds."""
-    claims = {
-        "iss": api_key,
-        "sub": identity,
-        "name": name,
-        "nbf": not_before,
-        "exp": expires,
-        "video": grant.claims(),
-    }
-    return _hs256(claims, api_secret)
+    """An HS256 LiveKit JWT with ``livekit_claims``."""
+    return sign(livekit_claims(api_key=api_key, identity=identity, name=name, grant=grant,
+                               not_before=not_before, expires=expires), api_secret)
 
 
 def client_token(*, secret: str, issuer: str, organization_id: str, user: str, client: str | None,
@@ -63,4 +63,4 @@ def client_token(*, secret: str, issuer: str, organization_id: str, user: str, c
         "nbf": issued_at,
         "exp": expires,
     }
-    return _hs256(claims, secret)
+    return sign(claims, secret)

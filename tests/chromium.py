@@ -73,9 +73,12 @@ class Browser:
         return [entry["url"] for entry in self._seen if entry.get("sent")]
 
     def transferred_bytes(self) -> int:
-        """Bytes on the wire for every finished load so far (headers included)."""
+        """Bytes on the wire for every finished http(s) load so far (headers included). The browser's own
+        chrome:// pages (its new-tab page, before the first navigation: some 500 KB) are not counted."""
         self._drain()
-        return sum(entry["bytes"] for entry in self._seen if entry.get("finished"))
+        urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
+        return sum(entry["bytes"] for entry in self._seen if entry.get("finished")
+                   and urllib.parse.urlsplit(urls.get(entry["finished"], "")).scheme in ("http", "https"))
 
     def bytes_by_url(self, prefix: str = "") -> dict[str, int]:
         """Bytes on the wire (headers included) of each finished load whose URL starts with ``prefix``;

@@ -95,3 +95,19 @@ def test_the_fleet_benchmark_runs(tmp_path: Path) -> None:
     assert set(figures["control"]["calls"]) >= {"GET /_mock/organizations", "DELETE /_mock/organizations?key"}
     assert figures["datadir"]["write_ratio"] > 0
     assert (tmp_path / "fleet.md").read_text().startswith("Run: ")
+
+
+@pytest.mark.slow
+def test_the_inspector_render_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/inspector_render.py with tiny sizes: both views draw, figures are written (no thresholds)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from chromium import missing_reason
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    done = subprocess.run([sys.executable, "-m", "benchmarks.inspector_render", "--smoke", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "inspector_render.json").read_text())
+    assert figures["filled"]["conversations"] == 20 and figures["filled"]["journal_entries"] >= 200
+    assert all(figures["render_ms"][view]["median"] > 0 for view in ("conversations", "journal"))

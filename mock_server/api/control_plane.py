@@ -142,7 +142,7 @@ def _reachable(clock: Clock, delta_ms: float) -> None:
 
 
 def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    seconds = ClockAdvanceBody.model_validate(data).seconds  # a ValidationError is a 400 (see _wrap)
+    seconds = ClockAdvanceBody.model_validate(data).seconds  # a ValidationError is a 400 (see wrap)
     clock = _clock(request, rt, data)
     _reachable(clock, seconds * 1000)
     clock.advance(seconds)
@@ -192,6 +192,7 @@ def _describe_org(rt: Runtime, org: Organization) -> dict[str, Any]:
     keys = [rt.mask(k) for k in rt.store.keys_of(org.id)]
     return {"id": org.id, "name": org.name, "keys": keys, "publicKeys": [rt.public_key_of(org)],
             "settings": org.settings.to_json(),
+            "clock": {**rt.clock_for(org).describe(), "scope": "app" if org.clock is None else "organization"},
             "counts": {name: len(collection) for name, collection in org.collections.items()}}
 
 
@@ -199,8 +200,8 @@ ORG_PAGE = 100  # organizations per page when the caller names no limit
 MAX_ORG_PAGE = 1000
 
 
-def _page_size(request: Request, name: str, default: int, most: int) -> int:
-    size = _int_query(request, name)
+def page_size(request: Request, name: str, default: int, most: int) -> int:
+    size = int_query(request, name)
     if size is None:
         return default
     if not 1 <= size <= most:
@@ -216,8 +217,8 @@ def organizations_list(request: Request, rt: Runtime, data: dict[str, Any]) -> A
     if key:  # the organization of one key, if it has one
         org = rt.store.organization_for_key(key)
         return [_describe_org(rt, org)] if org is not None else []
-    limit = _page_size(request, "limit", ORG_PAGE, MAX_ORG_PAGE)
-    after = _int_query(request, "after") or 0
+    limit = page_size(request, "limit", ORG_PAGE, MAX_ORG_PAGE)
+    after = int_query(request, "after") or 0
     orgs, cursor = rt.store.page(after, limit)
     headers = {"x-mock-total": str(len(rt.store.organizations))}
     if cursor is not None:
@@ -353,7 +354,7 @@ def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     return {"organizations": [org.id for org in loaded]}
 
 
-def _int_query(request: Request, name: str) -> int | None:
+def int_query(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
@@ -374,21 +375,24 @@ def journal_filter(request: Request, rt: Runtime) -> JournalFilter:
     return JournalFilter(method=query.get("method") or None, path=query.get("path") or None,
                          organization=org_id or None, key_fingerprint=rt.mask(key) if key else None,
                          status=query.get("status") or None,
-                         since=_moment(since, "since") if since else None, after=_int_query(request, "after"))
+                         since=_moment(since, "since") if since else None, after=int_query(request, "after"),
+                         before=int_query(request, "before"))
 
 
 def journal_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    """``?limit=N``: the last N matching entries. Otherwise one page, oldest first, of ``?pageSize=``
-    entries (default 100) after ``?after=``; ``next`` is the ``after`` of the next page (null: the end)."""
+    """``?limit=N``: the last N matching entries (before ``?before=`` when given; ``?bodies=0`` leaves the
+    bodies out). Otherwise one page, oldest first, of ``?pageSize=`` entries (default 100) after
+    ``?after=``; ``next`` is the ``after`` of the next page (null: the end)."""
     journal = rt.journal
     where = journal_filter(request, rt)
-    limit = _int_query(request, "limit")
+    limit = int_query(request, "limit")
     if limit is not None:
         if not 0 <= limit <= MAX_PAGE:
             raise errors.bad_request([f"limit must be between 0 and {MAX_PAGE}"])
-        entries, after = journal.find(where, limit), None
+        bodies = request.query_params.get("bodies", "1") not in ("0", "false")
+        entries, after = journal.find(where, limit, bodies=bodies), None
     else:
-        entries, after = journal.page(where, _page_size(request, "pageSize", PAGE_SIZE, MAX_PAGE))
+        entries, after = journal.page(where, page_size(request, "pageSize", PAGE_SIZE, MAX_PAGE))
     return {"capacity": journal.capacity, "maxBytes": journal.max_bytes, "size": len(journal),
             "evicted": journal.evicted, "entries": entries, "next": after}
 
@@ -455,7 +459,7 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
-def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         try:
@@ -466,6 +470,8 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 if not hmac.compare_digest(given.encode(), token.encode()):
                     raise errors.unauthorized()
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
+            if request.method != "GET":
+                runtime.control_changes += 1  # before the handler: a change that fails half-way still counts
             result = handler(request, runtime, data)
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:
@@ -478,5 +484,5 @@ def _wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 def routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
-    return [(method, path, _wrap(handler)) for method, path, handler in TABLE]
+    return [(method, path, wrap(handler)) for method, path, handler in TABLE]
 

@@ -141,7 +141,7 @@ def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRe
 
 
 def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dict[str, Any]) -> EquosConversation:
-    """Control-plane events: joins, utterances, timeline entries, and error/blocked endings."""
+    """Control-plane events: joins, utterances, timeline entries, and error/blocked/stop endings."""
     conversation = get(rt, org, conversation_id)
     if conversation is None:
         raise errors.not_found(f"conversation {conversation_id} not found")
@@ -168,13 +168,15 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
             raise errors.bad_request(["entryType must be a string"])
         entry = _entry(entry_type, now, author=event.get("author"), content=event.get("content"))
         update = {"timeline": [*(conversation.timeline or []), entry]}
-    elif kind in ("error", "blocked"):
+    elif kind in ("error", "blocked", "stop"):
         if conversation.status != RUNNING:
             raise errors.conflict(f"conversation {conversation_id} is {conversation.status.value}, not running")
+        if kind == "stop":  # as POST /v3/conversations/{id}/stop does, without the caller's key
+            return _end(org, conversation, max(now, conversation.startedAt), reason=event.get("content") or "stopped")
         return _end(org, conversation, now, reason=event.get("content") or kind,
                     status=EquosConversationStatus(kind))
     else:
         raise errors.bad_request(["type must be one of the following values: joined, utterance, timeline, "
-                                  "error, blocked"])
+                                  "error, blocked, stop"])
     update["updatedAt"] = now
     return org.conversations.replace(conversation.model_copy(update=update))

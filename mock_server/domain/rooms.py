@@ -9,7 +9,7 @@ from .. import errors
 from ..clock import to_ms
 from ..runtime import Runtime
 from ..store import Organization
-from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_token
+from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_claims, sign
 
 
 def allowed_seconds(rt: Runtime, org: Organization, requested: float | None, field: str) -> float:
@@ -29,14 +29,16 @@ def mints_tokens(rt: Runtime, host: Any) -> bool:
     return host is None or rt.assumptions["tokens_with_host"] == "mint"
 
 
-def room_token(rt: Runtime, room: str, started_at: datetime, max_seconds: float, identity: str, name: str) -> str:
-    """Minted at start by the organization's clock, valid until well past the moment the room must end.
-
-    Everyone may publish data: the remote agent forwards audio over the data channel.
-    """
+def room_claims(rt: Runtime, room: str, started_at: datetime, max_seconds: float, identity: str, name: str
+                ) -> dict[str, object]:
+    """A room token's claims: from the start by the organization's clock, valid until well past the moment
+    the room must end. Everyone may publish data: the remote agent forwards audio over the data channel.
+    The inspector shows these (never the secret); ``room_token`` signs them."""
     start_s = to_ms(started_at) // 1000
     expires = max(start_s + int(max_seconds) + TOKEN_MARGIN_SECONDS, start_s + LIVEKIT_DEFAULT_TTL_SECONDS)
-    settings = rt.settings
-    return livekit_token(api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret,
-                         identity=identity, name=name, grant=Grant(room=room, can_publish_data=True),
-                         not_before=start_s, expires=expires)
+    return livekit_claims(api_key=rt.settings.livekit_api_key, identity=identity, name=name,
+                          grant=Grant(room=room, can_publish_data=True), not_before=start_s, expires=expires)
+
+
+def room_token(rt: Runtime, room: str, started_at: datetime, max_seconds: float, identity: str, name: str) -> str:
+    return sign(room_claims(rt, room, started_at, max_seconds, identity, name), rt.settings.livekit_api_secret)

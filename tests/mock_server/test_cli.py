@@ -94,6 +94,7 @@ def test_serve_with_no_flags_answers_health_quickly_and_stops_on_ctrl_c(record_p
     assert code == 0, err
     assert "Traceback" not in out + err  # a clean stop, not a KeyboardInterrupt dump
     assert f"http://127.0.0.1:{DEFAULT_PORT}" in out  # the banner names the base URL
+    assert f"http://127.0.0.1:{DEFAULT_PORT}/_mock/ui" in out  # and the inspector page
 
 
 def test_api_key_restricts_keys_and_set_switches_an_assumption():
@@ -125,3 +126,14 @@ def test_seed_demo_loads_the_demo_fixture():
         assert httpx.get(url + "/v3/faces", headers={"x-api-key": "sk_someone_else"}).status_code == 401
     finally:
         assert _stop(process) == 0
+
+
+def test_the_banner_names_the_inspector_page_while_the_control_plane_is_on():
+    from mock_server.cli import banner
+    from mock_server.settings import Settings
+
+    url = "http://127.0.0.1:8787"
+    assert f"inspector: {url}/_mock/ui\n" in banner(Settings(), url, "k", True) + "\n"
+    guarded = banner(Settings(control_token="t"), url, "k", True)
+    assert f"inspector: {url}/_mock/ui  (asks for the --control-token)" in guarded and "t\n" not in guarded
+    assert "/_mock/ui" not in banner(Settings(control_plane=False), url, "k", True)

@@ -1,0 +1,50 @@
+"""The inspector: ``/_mock/ui``, a page to watch and drive the mock (docs/inspector.md).
+
+Three static files shipped as package data (no build step, nothing from another host). The page is a
+shell with no data in it; everything it shows comes from the control plane, which asks for the
+``x-mock-token`` when one is set, so the page asks for the token too (a login form, or ``?token=``).
+It is served under ``/_mock/``, so the host guard's Host and Origin rules apply, and never with CORS.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+PAGE_PATH = "/_mock/ui"
+FILES = {"": ("index.html", "text/html; charset=utf-8"), "app.js": ("app.js", "text/javascript; charset=utf-8"),
+         "app.css": ("app.css", "text/css; charset=utf-8")}
+# The page runs its own script and style only: no inline code, no other host, never in a frame.
+HEADERS = {"content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                      "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                      "form-action 'self'; frame-ancestors 'none'",
+           "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+           "cache-control": "no-cache"}
+
+
+def _asset(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
+    body = resources.files(__package__).joinpath("static", name).read_bytes()
+    packed = gzip.compress(body, 9, mtime=0)  # a quarter of the size: the first load is mostly these files
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {**HEADERS, "etag": etag, "vary": "accept-encoding"}
+
+    async def serve(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(packed, media_type=media_type, headers={**headers, "content-encoding": "gzip"})
+        return Response(body, media_type=media_type, headers=headers)
+
+    serve.__name__ = f"inspector_{name.replace('.', '_')}"
+    return serve
+
+
+def routes() -> list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]:
+    """The page and its two assets, read once per app (``create_app`` adds them with the control plane)."""
+    return [("GET", f"{PAGE_PATH}/{suffix}" if suffix else PAGE_PATH, _asset(name, media_type))
+            for suffix, (name, media_type) in FILES.items()]
