@@ -59,6 +59,7 @@ def test_downgraded_document_is_valid_openapi_30() -> None:
     validate(document)
 
 
+@pytest.mark.slow  # the scale benchmark, small
 def test_scale_and_report_in_process() -> None:
     results = scale.run_scale((5, 20), samples=5, memory_n=50, log=lambda *_: None)
     assert set(results["sizes"]) == {"5", "20"}
@@ -69,6 +70,7 @@ def test_scale_and_report_in_process() -> None:
     assert "| get character |" in text and "per 100,000 conversations" in text
 
 
+@pytest.mark.slow  # the benchmark harness in a subprocess
 def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
     results = _run_harness(tmp_path, "startup,pytest,scale")
     assert results["startup"]["cli"]["median_s"] > 0
@@ -77,6 +79,7 @@ def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
     assert results["scale"]["sizes"]["100"]["get_character"]["median_us"] > 0
 
 
+@pytest.mark.slow  # a load run
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_harness_command_runs_load(tmp_path: Path) -> None:
     results = _run_harness(tmp_path, "load")
@@ -85,6 +88,7 @@ def test_harness_command_runs_load(tmp_path: Path) -> None:
     assert results["load"]["starlette"]["GET /v3/health"]["1"]["rps"] > 0
 
 
+@pytest.mark.slow  # the fleet benchmark in a subprocess
 def test_the_fleet_benchmark_runs(tmp_path: Path) -> None:
     """benchmarks/fleet.py with tiny sizes: every section produces its figures (no thresholds here)."""
     done = subprocess.run([sys.executable, "-m", "benchmarks.fleet", "--smoke", "--out", str(tmp_path)],
