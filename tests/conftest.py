@@ -18,6 +18,11 @@ import httpx
 import pytest
 from chromium import chromium  # noqa: F401  (the headless browser fixture, for the page tests)
 from jsonschema import Draft202012Validator
+from suite_split import (  # noqa: F401  (the inner loop / full suite split, kept honest)
+    examples,
+    pytest_collection_modifyitems,
+    pytest_runtest_setup,
+)
 
 from mock_server import pytest_plugin
 from mock_server.asgi_client import asgi_client

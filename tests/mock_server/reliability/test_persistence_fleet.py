@@ -115,6 +115,7 @@ def test_custom_public_keys_and_pins_survive_a_restart(tmp_path: Path) -> None:
 
 
 # --- one server per directory ----------------------------------------------------------------------
+@pytest.mark.slow  # `equos-mock serve` in a subprocess
 def test_a_second_server_on_the_same_directory_is_refused(tmp_path: Path) -> None:
     with running(tmp_path):
         with pytest.raises(DataDirError) as refused:
