@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="the whole suite (the CI command)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--save", type=Path, help="write the summary and every test's figures here (JSON)")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
     command = [sys.executable, "-m", "pytest", "-q", "-n", str(args.workers), "-p", "benchmarks.suite_time"]
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in slowest:
         print(f"  {r['cpu'] + r['children_cpu']:6.2f}  {r['test']}")
     print(json.dumps(summary, indent=2))
+    if args.save:
+        args.save.write_text(json.dumps({"summary": summary, "tests": records}, indent=1) + "\n")
     return done.returncode
 
 
