@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 import re
@@ -69,7 +68,6 @@ def inner_loop(config: pytest.Config) -> bool:
     return "not slow" in " ".join((config.getoption("markexpr") or "").split())
 
 
-@functools.cache
 def _slow_calls(function: Callable[..., Any]) -> tuple[str, ...]:
     try:
         if "site-packages" in Path(inspect.getsourcefile(function) or "").parts:
@@ -80,15 +78,19 @@ def _slow_calls(function: Callable[..., Any]) -> tuple[str, ...]:
     return tuple(why for pattern, why in SLOW_CALLS.items() if re.search(pattern, source))
 
 
-def why_slow(item: pytest.Item) -> list[str]:
-    """What makes this test slow by nature (an empty list when nothing does)."""
+def why_slow(item: pytest.Item, read: dict[Callable[..., Any], tuple[str, ...]] | None = None) -> list[str]:
+    """What makes this test slow by nature (an empty list when nothing does); ``read`` caches per function."""
+    read = {} if read is None else read
     reasons = [f"requests `{name}` ({why})" for name, why in SLOW_FIXTURES.items() if name in item.fixturenames]
     functions = [getattr(item, "function", None)]
     info = getattr(item, "_fixtureinfo", None)
     for definitions in (info.name2fixturedefs.values() if info else ()):
         functions += [definition.func for definition in definitions]
     for function in filter(None, functions):
-        reasons += [f"{function.__name__} {why}" for why in _slow_calls(inspect.unwrap(function))]
+        function = inspect.unwrap(function)
+        if function not in read:
+            read[function] = _slow_calls(function)
+        reasons += [f"{function.__name__} {why}" for why in read[function]]
     return sorted(set(reasons))
 
 
@@ -100,12 +102,13 @@ def _whole(config: pytest.Config) -> bool:
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: every collected test is counted
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     split = Split(whole=_whole(config))
+    read: dict[Callable[..., Any], tuple[str, ...]] = {}  # a fixture's source is read once, not once per test
     for item in items:
         directory = str(item.path.parent.relative_to(ROOT)) if ROOT in item.path.parents else str(item.path.parent)
         split.tests[directory] += 1
         if not is_slow(item):
             split.inner[directory] += 1
-            reasons = why_slow(item)
+            reasons = why_slow(item, read)
             if reasons:
                 split.unmarked[item.nodeid] = reasons
     config.stash[SPLIT] = split
