@@ -9,11 +9,11 @@ the CPU spent before the first test (start-up and collection). Printed:
 
 - the measured wall time and the CPU time (user+sys) of pytest and everything it started, with the
   load average before and after (wall time on a shared machine says more about the neighbours);
-- an idle estimate: each test costs its CPU time (its own and its children's) plus any time it spends
-  waiting in real time that is not CPU (``sleep`` and timeouts; estimated as wall - CPU, capped at
-  its measured value only for tests whose wall time is at most twice their CPU, otherwise unknown
-  and left out), tests are dealt to the workers longest first (as xdist's load scheduling does at
-  best), plus the slower worker's start-up. A lower bound when the machine is loaded.
+- an idle estimate: each test costs its CPU time (its own and its children's), plus its wall time
+  beyond that when the two are close enough to trust (wall at most twice the CPU: a test that waits on
+  a timeout on a quiet machine); the tests are dealt to the workers longest first (xdist's load
+  scheduling at its best) and the slower worker's start-up is added. Real-time waits hidden by a
+  loaded machine are left out, so on a busy machine it is a lower bound.
 """
 
 from __future__ import annotations

@@ -99,3 +99,15 @@ def test_the_fleet_benchmark_runs(tmp_path: Path) -> None:
     assert set(figures["control"]["calls"]) >= {"GET /_mock/organizations", "DELETE /_mock/organizations?key"}
     assert figures["datadir"]["write_ratio"] > 0
     assert (tmp_path / "fleet.md").read_text().startswith("Run: ")
+
+
+def test_suite_time_estimates_from_cpu_and_deals_longest_first() -> None:
+    from benchmarks import suite_time
+
+    assert suite_time._deal([5, 4, 3, 3, 3], 2) == [8.0, 10.0]
+    records = [{"test": "a", "cpu": 2.0, "children_cpu": 1.0, "wall": 3.5},  # waited 0.5 s: counted
+               {"test": "b", "cpu": 1.0, "children_cpu": 0.0, "wall": 9.0},  # wall from a loaded machine: not
+               {"test": "c", "cpu": 1.0, "children_cpu": 0.0, "wall": 1.0}]
+    summary = suite_time.estimate(records, [4.0, 5.0], workers=2)
+    assert summary == {"tests": 3, "test_cpu_s": 5.0, "waiting_s": 0.5, "worker_startup_cpu_s": [4.0, 5.0],
+                       "idle_wall_estimate_s": 8.5}
