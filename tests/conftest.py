@@ -18,6 +18,11 @@ import httpx
 import pytest
 from chromium import chromium  # noqa: F401  (the headless browser fixture, for the page tests)
 from jsonschema import Draft202012Validator
+from suite_split import (  # noqa: F401  (the inner loop / full suite split, kept honest)
+    examples,
+    pytest_collection_modifyitems,
+    pytest_runtest_setup,
+)
 
 from mock_server import pytest_plugin
 from mock_server.asgi_client import asgi_client
@@ -128,6 +133,28 @@ class ValidatingApp:
 
 def wrap(app: Any, violations: list[str]) -> ValidatingApp:
     return ValidatingApp(app, ResponseValidator(app.state.openapi), violations)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _each_openapi_document_built_once() -> Iterator[None]:
+    """``openapi.build`` is a pure function of its operations (module constants, or a test's own): the suite
+    builds each distinct document once instead of once per app (half of a fresh app's CPU time), and every
+    app still gets a fresh copy of its own. The CLI and subprocess-server tests build theirs as users do."""
+    import mock_server.openapi
+
+    real = mock_server.openapi.build
+    built: dict[tuple[Any, ...], tuple[tuple[Any, ...], bytes]] = {}  # the operations are kept, so ids stay theirs
+
+    def build(operations: Any, **kwargs: Any) -> dict[str, Any]:
+        operations = tuple(operations)
+        key = (*map(id, operations), *sorted(kwargs.items()))
+        if key not in built:
+            built[key] = (operations, json.dumps(real(operations, **kwargs)).encode())
+        return json.loads(built[key][1])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mock_server.openapi, "build", build)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,7 @@ def test_downgraded_document_is_valid_openapi_30() -> None:
     validate(document)
 
 
+@pytest.mark.slow  # the scale benchmark, small
 def test_scale_and_report_in_process() -> None:
     results = scale.run_scale((5, 20), samples=5, memory_n=50, log=lambda *_: None)
     assert set(results["sizes"]) == {"5", "20"}
@@ -69,6 +70,7 @@ def test_scale_and_report_in_process() -> None:
     assert "| get character |" in text and "per 100,000 conversations" in text
 
 
+@pytest.mark.slow  # the benchmark harness in a subprocess
 def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
     results = _run_harness(tmp_path, "startup,pytest,scale")
     assert results["startup"]["cli"]["median_s"] > 0
@@ -77,6 +79,7 @@ def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
     assert results["scale"]["sizes"]["100"]["get_character"]["median_us"] > 0
 
 
+@pytest.mark.slow  # a load run
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_harness_command_runs_load(tmp_path: Path) -> None:
     results = _run_harness(tmp_path, "load")
@@ -85,6 +88,7 @@ def test_harness_command_runs_load(tmp_path: Path) -> None:
     assert results["load"]["starlette"]["GET /v3/health"]["1"]["rps"] > 0
 
 
+@pytest.mark.slow  # the fleet benchmark in a subprocess
 def test_the_fleet_benchmark_runs(tmp_path: Path) -> None:
     """benchmarks/fleet.py with tiny sizes: every section produces its figures (no thresholds here)."""
     done = subprocess.run([sys.executable, "-m", "benchmarks.fleet", "--smoke", "--out", str(tmp_path)],
@@ -111,3 +115,15 @@ def test_the_inspector_render_benchmark_runs(tmp_path: Path) -> None:
     figures = json.loads((tmp_path / "inspector_render.json").read_text())
     assert figures["filled"]["conversations"] == 20 and figures["filled"]["journal_entries"] >= 200
     assert all(figures["render_ms"][view]["median"] > 0 for view in ("conversations", "journal"))
+
+
+def test_suite_time_estimates_from_cpu_and_deals_longest_first() -> None:
+    from benchmarks import suite_time
+
+    assert suite_time._deal([5, 4, 3, 3, 3], 2) == [8.0, 10.0]
+    records = [{"test": "a", "cpu": 2.0, "children_cpu": 1.0, "wall": 3.5},  # waited 0.5 s: counted
+               {"test": "b", "cpu": 1.0, "children_cpu": 0.0, "wall": 9.0},  # wall from a loaded machine: not
+               {"test": "c", "cpu": 1.0, "children_cpu": 0.0, "wall": 1.0}]
+    summary = suite_time.estimate(records, [4.0, 5.0], workers=2)
+    assert summary == {"tests": 3, "test_cpu_s": 5.0, "waiting_s": 0.5, "worker_startup_cpu_s": [4.0, 5.0],
+                       "idle_wall_estimate_s": 8.5}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from chromium import Browser
+
+pytestmark = pytest.mark.slow  # a headless browser
 
 
 def test_loopback_loads_and_the_internet_does_not(chromium: Browser, equos_mock) -> None:

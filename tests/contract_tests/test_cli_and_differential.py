@@ -6,10 +6,13 @@ import json
 import subprocess
 import sys
 
+import pytest
 from contract_runner import run_suite, suite_env  # type: ignore[import-not-found]
 
 from mock_server.server import MockServer
 from mock_server.settings import Settings
+
+pytestmark = pytest.mark.slow  # each test runs the contract suite in a fresh pytest process
 
 
 def test_cli_wrapper_runs_the_whole_suite_in_the_ci_profile(tmp_path):

@@ -299,6 +299,7 @@ def test_a_deeply_nested_document_is_compared(tmp_path: Path) -> None:
     assert code == 0 and "GET /v3/deep" in text
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_the_command_runs_as_a_subprocess_without_pytest(tmp_path: Path) -> None:
     document = edited(lambda doc: schema(doc, "EquosConversationStatus")["enum"].append("paused"))
     path = tmp_path / "published.json"

@@ -15,11 +15,14 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 from contract_runner import run_suite  # type: ignore[import-not-found]
 
 from contract_tests.options import LIVE_MAX_CONVERSATIONS, LIVE_MAX_SECONDS, LIVE_RATE, LIVE_RUN_SECONDS
 from mock_server.server import MockServer
 from mock_server.settings import Settings
+
+pytestmark = pytest.mark.slow  # the contract suite in a fresh pytest process, in real time
 
 
 def test_live_run_on_a_real_looking_target_keeps_the_budget(tmp_path):

@@ -15,6 +15,8 @@ from contract_runner import ROOT, suite_command, suite_env  # type: ignore[impor
 from contract_tests.declared import MADE
 from mock_server.server import MockServer
 
+pytestmark = pytest.mark.slow  # the contract suite in fresh pytest processes, interrupted by signals
+
 RESET_SIGINT = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                 "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); import pytest; "
                 "sys.exit(pytest.main(sys.argv[1:]))")

@@ -10,8 +10,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 from contract_mutants import MUTANTS, RECORD_MUTANTS  # type: ignore[import-not-found]
 from contract_runner import HERE, ROOT, suite_env  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.slow  # mutation testing: the contract suite against every mutant
 
 
 def test_suite_kills_every_mutant_and_passes_the_real_mock() -> None:

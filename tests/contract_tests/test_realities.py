@@ -13,10 +13,13 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from contract_realities import ADDED, ADDED_SECRET, ALTERNATIVES, REALITIES  # type: ignore[import-not-found]
 from contract_runner import HERE, ROOT, suite_env  # type: ignore[import-not-found]
 
 from mock_server.assumptions import REGISTRY
+
+pytestmark = pytest.mark.slow  # the contract suite against every alternate reality, in forked children
 
 BILLING = ("getFreemiumUsage", "getUserUsage", "getConversationById", "addDocument", "deleteDocument")
 

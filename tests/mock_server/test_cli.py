@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts `equos-mock serve` as a subprocess server
+
 DEFAULT_PORT = 8787
 # Only catches a hang: a real-time bound of a few seconds flakes on a loaded machine. The measured
 # time is recorded (record_property); the start-up speed goal is measured in benchmarks/startup.py.

@@ -36,8 +36,8 @@ def ms(stamp: str) -> int:
 creation = st.tuples(st.sampled_from("AB"), st.sampled_from(KINDS), st.sampled_from(VOICES))
 
 
-def test_two_keys_never_see_each_others_resources(client):
-    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+def test_two_keys_never_see_each_others_resources(client, examples):
+    @settings(max_examples=examples(30), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(creation, min_size=1, max_size=14))
     def run(plan):
         keys = {owner: f"sk_{owner}_{uuid.uuid4().hex}" for owner in "AB"}
@@ -212,10 +212,10 @@ class Lifecycle(RuleBasedStateMachine):
             assert round(float(usage.text) * 1000) == used_ms[client]
 
 
-def test_conversation_lifecycle_properties(client):
+def test_conversation_lifecycle_properties(client, examples):
     Lifecycle.client = client
     run_state_machine_as_test(Lifecycle, settings=settings(
-        max_examples=25, stateful_step_count=15, deadline=None, database=None,
+        max_examples=examples(25), stateful_step_count=15, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow]))
 
 

@@ -56,6 +56,7 @@ def _race_stops(url: str, key: str, conversation: str) -> list[httpx.Response]:
         return [future.result() for future in futures]
 
 
+@pytest.mark.slow  # a load run: many clients over real sockets
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
 def test_many_clients_at_once(storage: str, tmp_path: Path,
                               error_log: Callable[[], list[logging.LogRecord]]) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import load_script
 
+pytestmark = pytest.mark.slow  # Schemathesis fuzzing, every phase
+
 fuzz = load_script("fuzz")
 
 

@@ -128,6 +128,7 @@ CONTROL_QUERIES = ["", "?limit=-1", "?limit=99999999999999999999999", "?after=-5
                    "?key=", "?organization=nope", "?status=5xx&method=get&path=*"]
 
 
+@pytest.mark.slow  # every control route x every hostile body and query: about 2.5 s of CPU
 def test_every_control_route_survives_hostile_bodies(client: httpx.Client) -> None:
     from mock_server.api.control_plane import TABLE
 

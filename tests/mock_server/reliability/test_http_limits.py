@@ -78,6 +78,7 @@ def test_the_cap_is_configurable() -> None:
         assert _status(_exchange(small, HEAD + b"x-a: " + b"a" * 1000 + b"\r\nConnection: close\r\n\r\n")) == 200
 
 
+@pytest.mark.slow  # waits for real read timeouts (about 3 s)
 def test_half_sent_requests_and_idle_connections_are_closed_after_the_timeout() -> None:
     with MockServer(read_timeout_seconds=0.5) as mock:
         slow = []

@@ -187,6 +187,7 @@ def _load(url: str, worker: int, stop: threading.Event, acked: dict[str, Any]) -
                 return  # the server is gone
 
 
+@pytest.mark.slow  # a subprocess server under load, killed and restarted
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path: Path) -> None:
     proc, url = _start(tmp_path)

@@ -115,6 +115,7 @@ def test_custom_public_keys_and_pins_survive_a_restart(tmp_path: Path) -> None:
 
 
 # --- one server per directory ----------------------------------------------------------------------
+@pytest.mark.slow  # `equos-mock serve` in a subprocess
 def test_a_second_server_on_the_same_directory_is_refused(tmp_path: Path) -> None:
     with running(tmp_path):
         with pytest.raises(DataDirError) as refused:
@@ -203,6 +204,7 @@ def test_a_torn_frame_of_an_unfinished_transaction_is_accepted(tmp_path: Path) -
     assert "commit" in (wal_problem(data + struct.pack(">II", 2, 9) + torn[8:]) or "")
 
 
+@pytest.mark.slow  # `equos-mock serve` in a subprocess
 @pytest.mark.parametrize("content", [b"this is not a database at all" * 200,
                                      b"SQLite format 3\x00" + b"\x13" * 8000])
 def test_a_malformed_database_is_refused_with_one_line(tmp_path: Path, content: bytes) -> None:

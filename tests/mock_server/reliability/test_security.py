@@ -170,6 +170,7 @@ def test_hostile_ids_stay_inside_the_data_directory(tmp_path: Path) -> None:
 
 
 # --- secrets in logs ------------------------------------------------------------------------------
+@pytest.mark.slow  # a server in a subprocess
 def test_keys_and_tokens_never_reach_the_logs(tmp_path: Path) -> None:
     key, token = "sk_secret_key_4711", "tok_secret_0815"
     env = {**os.environ, "EQUOS_MOCK_API_KEYS": key, "EQUOS_MOCK_CONTROL_TOKEN": token,

@@ -209,6 +209,7 @@ def test_plugin_import_is_cheap() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow  # a pytest run in a fresh process
 def test_works_without_equos_and_httpx(pytester: pytest.Pytester) -> None:
     # A conftest that makes both packages unimportable, in a subprocess so this process keeps them.
     pytester.makeconftest("import sys\nsys.modules['equos'] = None\nsys.modules['httpx'] = None\n")
@@ -251,6 +252,7 @@ def test_sees_only_its_own(n, equos_httpx, equos_clock, equos_journal, equos_fau
 '''
 
 
+@pytest.mark.slow  # a pytest -n 2 run in fresh processes
 def test_xdist_sample_suite_on_one_shared_server(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     with MockServer() as server:

@@ -20,8 +20,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 PAGE = "session_pass_page.html"
 IMAGE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                                "(apt-get install -y chromium; .ci/run does it when apt-get exists)")
+pytestmark = [pytest.mark.slow,  # a headless browser
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                 "(apt-get install -y chromium; .ci/run does it when apt-get exists)")]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

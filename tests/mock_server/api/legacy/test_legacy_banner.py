@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # a server in a subprocess
 
 
 def test_banner_shows_a_working_public_key():

@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from livekit import api as livekit_api
+
+pytestmark = pytest.mark.slow  # pip installs the legacy SDK (once per machine), then runs it in a subprocess
 
 DRIVER = Path(__file__).with_name("sdk127_driver.py")
 IMAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
