@@ -43,8 +43,11 @@ SLOW_CALLS = {
 MIN_SUITE_SHARE = 0.8
 MIN_DIRECTORY_SHARE = 0.5
 MIN_DIRECTORY_TESTS = 3
-# Test directories allowed to be slow only, with the reason (none today).
-ONLY_SLOW: dict[str, str] = {}
+# Test directories allowed to be slow only, with the reason.
+ONLY_SLOW: dict[str, str] = {
+    "tests/examples": "each test runs a user's example (npm ci and node, a fresh venv, the curl script as a "
+                      "process); only the curl script's error path is quick",
+}
 # The share of written Hypothesis examples the inner loop runs (the full suite runs them all).
 INNER_LOOP_EXAMPLES = 0.25
 

@@ -42,6 +42,12 @@ NOT_RUN_BLOCKS: dict[tuple[str, str], str] = {
     ("docs/contract-kit.md", "operation                           checks  passed"):
         "an excerpt of the fidelity report's format; tests/contract_tests/test_cli_and_differential.py::"
         "test_probes_report_a_switched_assumption checks a real report",
+    ("docs/ci.md", '{"status":"ok","version":"1.0.0"}'):
+        "the health reply, shown as output; tests/docs/test_ci_recipes.py::test_the_github_actions_workflow_runs "
+        "checks the recipe's health wait reads it",
+    ("docs/other-languages.md", "status: ended, ended at 2026-12-01T19:01:58.292Z"):
+        "the walkthrough's last line, shown as output; tests/examples/test_curl.py::"
+        "test_the_walkthrough_ends_the_conversation_it_started checks the real line",
 }
 
 # Shell commands the suite does not run, by the command as shlex reads it (comments dropped), and why.
