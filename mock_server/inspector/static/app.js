@@ -52,6 +52,8 @@ function fmtDuration(seconds) {
   if (d) return `${d}d ${two(hh)}h${two(mm)}m`;
   return hh ? `${hh}:${two(mm)}:${two(ss)}` : `${mm}:${two(ss)}`;
 }
+// "1 brain", "2 brains": the counts come under plural names.
+const count = (n, plural) => `${n} ${n === 1 ? plural.replace(/s$/, "") : plural}`;
 const fmtSeconds = (s) => (s >= 100 ? `${Math.round(s)} s` : `${(Math.round(s * 10) / 10).toFixed(1)} s`);
 const statusClass = (status) => (status === null || status === undefined ? "dropped" : `s${String(status)[0]}`);
 const json = (value) => JSON.stringify(value, null, 2);
@@ -631,7 +633,7 @@ async function refreshOrganizations() {
         s.suspended ? h("span", { class: "badge error" }, `suspended${s.reason ? `: ${s.reason}` : ""}`) : null),
       h("td", {}, h("span", { class: `badge ${org.clock.frozen ? "blocked" : "running"}` }, org.clock.frozen ? "frozen" : "running"),
         h("div", { class: "dim" }, `${org.clock.scope === "app" ? "app clock" : "own clock"} · ${fmtOffset(org.clock.offsetMs)}`)),
-      h("td", {}, counts.length ? counts.map(([name, n]) => h("span", { class: "pill" }, `${n} ${name.replace("_", " ")}`)) : h("span", { class: "dim" }, "nothing"))));
+      h("td", {}, counts.length ? counts.map(([name, n]) => h("span", { class: "pill" }, count(n, name.replace("_", " ")))) : h("span", { class: "dim" }, "nothing"))));
   }
   clear($("org-table"), rows);
   clear($("assumption-table"), h("tr", {}, ["Assumption", "In force", "Default", "Why"].map((t) => h("th", {}, t))),
@@ -673,7 +675,7 @@ async function refreshResources() {
     h("h2", { class: "spaced" }, `Knowledge bases · ${data.knowledge_bases.total}`), more(data.knowledge_bases, "knowledge bases"),
     bases.length ? h("div", { class: "cards" }, bases) : h("p", { class: "dim" }, "No knowledge base."),
     h("h2", { class: "spaced" }, "Also"),
-    h("p", {}, ["brains", "faces", "voices"].map((k) => h("span", { class: "pill" }, `${data[k].total} ${k}`))));
+    h("p", {}, ["brains", "faces", "voices"].map((k) => h("span", { class: "pill" }, count(data[k].total, k)))));
 }
 
 async function refreshUsage() {
