@@ -158,6 +158,11 @@ def _copy_for_breaking(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / name, copy / name)
     (copy / "scripts").mkdir()
     shutil.copy2(ROOT / "scripts" / "mkdocs_hooks.py", copy / "scripts" / "mkdocs_hooks.py")
+    for page in pages():  # the tested files the pages include (examples/, Dockerfile, ...)
+        for target in page_includes(page):
+            source = target.split(":", 1)[0]
+            (copy / source).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / source, copy / source)
     return copy
 
 
