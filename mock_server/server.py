@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -16,14 +17,31 @@ from .http.limits import limited_protocol
 from .settings import Settings
 
 
+class BindError(OSError):
+    """The server cannot listen where it was told to; the message names the address and why."""
+
+    def __init__(self, host: str, port: int, cause: OSError):
+        self.host, self.port, self.in_use = host, port, cause.errno == errno.EADDRINUSE
+        why = "the port is already in use" if self.in_use else (cause.strerror or str(cause))
+        shown = f"[{host}]" if ":" in host else host
+        super().__init__(cause.errno, f"cannot listen on {shown}:{port}: {why}")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
-    """A bound TCP socket for uvicorn, and the base URL it serves."""
+    """A bound TCP socket for uvicorn, and the base URL it serves (``BindError`` if it cannot bind)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections; without it
     # every keep-alive request stalls ~40 ms on Nagle's algorithm and delayed ACKs.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # in use, a privileged port, an address this machine does not have
+        sock.close()
+        raise BindError(host, port, exc) from None
     # Listen now, not when uvicorn starts: a client that read the banner can connect at once (its
     # connection waits in the backlog until the server accepts it).
     sock.listen(2048)

@@ -10,6 +10,22 @@ from ..faults import Faults
 from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY
 from ..runtime import Runtime
 
+# A scope extension of our uvicorn protocol (http/limits.py): closes the request's connection. Without
+# it (another server, in process) returning mid-response closes it as well, but uvicorn then logs
+# "ASGI callable returned without completing response" at error level into the user's output.
+CLOSE_CONNECTION = "equos_mock.close_connection"
+
+
+async def close_connection(scope: Scope, receive: Receive) -> None:
+    """Close the connection, and return once the server has seen it closed (a disconnect is never an
+    error to log), when the server offers that; else leave it to the server."""
+    close = scope.get("extensions", {}).get(CLOSE_CONNECTION)
+    if close is None:
+        return
+    close["close"]()
+    while (await receive())["type"] != "http.disconnect":
+        pass  # the rest of a request body, already received
+
 
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, runtime: Runtime):
@@ -30,10 +46,11 @@ class FaultMiddleware:
         if rule.delay_ms:
             await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
         if rule.drop:
-            # Promise a body, then return without it: the server closes the connection mid-response and
-            # the client sees a transport error (httpx.RemoteProtocolError), as with a reset connection.
+            # Promise a body, then close the connection without it: the client sees a transport error
+            # (httpx.RemoteProtocolError), as with a reset connection.
             await send({"type": "http.response.start", "status": 502,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+            await close_connection(scope, receive)
             return
         if rule.status is None and rule.retry_after is None:
             await self.app(scope, receive, send)  # a pure delay
