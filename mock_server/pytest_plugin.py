@@ -53,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     for line in PYTEST_FILTERS:  # after the user's own lines, so it wins over a `filterwarnings = error`
         config.addinivalue_line("filterwarnings", line)
+    mock_port(config)  # a port that is no port: a usage error now, not an error in every test
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -90,11 +91,15 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
     try:
         server = MockServer(port=port).start()
     except BindError as exc:
-        hint = ("set --equos-mock-port or equos_mock_port to another port, or 0 for a free one"
-                 if port else "")
-        if port and os.environ.get("PYTEST_XDIST_WORKER"):
-            hint += " (each pytest-xdist worker starts its own server: a fixed port fits one worker only)"
-        pytest.fail(f"equos-mock: {exc}" + (f"; {hint}" if hint else ""), pytrace=False)
+        problem = f"equos-mock: {exc}"
+    else:
+        problem = ""
+    if problem:  # failed outside the except block: one line, no chained traceback
+        if port:
+            problem += "; set --equos-mock-port or equos_mock_port to another port, or 0 for a free one"
+        if port and hasattr(request.config, "workerinput"):
+            problem += " (each pytest-xdist worker starts its own server: a fixed port fits one worker only)"
+        pytest.fail(problem, pytrace=False)
     try:
         yield EquosMock(server.url, server.control, server)
     finally:

@@ -128,6 +128,8 @@ def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: A
             raise SeedError(f"{at} must be an object")
         own = {k: v for k, v in entry.items() if k not in nested}
         body = _body(resource.create, own, at)
+        if "id" in own and str(own["id"]) in org.collection(resource.name):
+            raise SeedError(f"{at}.id: {resource.singular} {own['id']} already exists in this organization")
         try:
             if parent_id is None:
                 item = _create(rt, own, lambda b=body: resources.create(rt, org, resource, b))
