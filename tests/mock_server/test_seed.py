@@ -15,7 +15,8 @@ def test_load_file_prefixes_the_file_and_the_place(tmp_path):
     path = tmp_path / "team.json"
     path.write_text(json.dumps({"organizations": [
         {"id": "org_a", "keys": ["sk_a"]},
-        {"id": "org_b", "keys": ["sk_b"], "brains": [{"instructions": "x", "greetingMessage": "Hi"}, {"instructions": 3, "greetingMessage": "Hi"}]},
+        {"id": "org_b", "keys": ["sk_b"],
+         "brains": [{"instructions": "x", "greetingMessage": "Hi"}, {"instructions": 3, "greetingMessage": "Hi"}]},
     ]}), encoding="utf-8")
     with pytest.raises(seed.SeedError) as error:
         seed.load_file(create_app().state.runtime, str(path))
