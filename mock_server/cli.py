@@ -169,7 +169,6 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     from .errors import ApiError  # noqa: PLC0415
     from .server import listening_socket, uvicorn_config  # noqa: PLC0415
 
-    noise.silence_in_process()
     app = create_app(settings)
     runtime = app.state.runtime
     key = banner_key(runtime)
@@ -203,7 +202,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
         import pytest  # noqa: PLC0415 - the pytest extra, needed by this subcommand only
 
-        return int(pytest.main(["--pyargs", "contract_tests", *argv[1:]]))
+        quiet = [f"-W{line}" for line in noise.CONTRACT_COMMAND_FILTERS]  # first: a user's own -W win
+        return int(pytest.main(["--pyargs", "contract_tests", *quiet, *argv[1:]]))
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
         from contract_tests import drift_cli  # noqa: PLC0415 - optional (test extras); drift only

@@ -125,3 +125,20 @@ def test_seed_demo_loads_the_demo_fixture():
         assert httpx.get(url + "/v3/faces", headers={"x-api-key": "sk_someone_else"}).status_code == 401
     finally:
         assert _stop(process) == 0
+
+
+@pytest.mark.slow
+def test_serve_prints_no_warning_about_its_own_dev_secret():
+    """Each conversation signs LiveKit tokens with the dev secret `secret`, which PyJWT finds short
+    (tokens.py signs them without its warning)."""
+    process, url, key = _serve()
+    try:
+        headers = {"x-api-key": key}
+        character = httpx.post(url + "/v3/characters", json={"name": "c", "livekitIdentity": "c"}, headers=headers)
+        started = httpx.post(url + "/v3/conversations", headers=headers, json={
+            "name": "n", "characterId": character.json()["id"], "consumer": {"identity": "u", "name": "U"}})
+        assert started.status_code == 201 and started.json()["consumerAccessToken"]
+    finally:
+        assert _stop(process) == 0
+    err = process.stderr.read()
+    assert "Warning" not in err and "HMAC" not in err, err
