@@ -182,3 +182,10 @@ def test_a_fresh_venv_with_the_plain_install(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_in_process_client_without_httpx_names_the_extra():
+    result = run(without(["httpx"], "import mock_server.asgi_client\n"), cwd="/")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == ("ModuleNotFoundError: mock_server.asgi_client needs the 'pytest' extra: "
+                                              "pip install 'equos-mock[pytest]' (no module named 'httpx')")
