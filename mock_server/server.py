@@ -13,6 +13,7 @@ import uvicorn
 
 from . import app as application  # looked up at start(): tests hand MockServer a wrapped create_app
 from .control_client import MockControl
+from .http.faults import ClosingDroppedConnections
 from .http.limits import limited_protocol
 from .settings import Settings
 
@@ -52,8 +53,9 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
 
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
-    """How every equos-mock server runs: one worker, no access log, no lifespan, and the HTTP limits of
-    ``settings`` (request head cap, read timeout: ``http/limits.py``).
+    """How every equos-mock server runs: one worker, no access log, no lifespan, the HTTP limits of
+    ``settings`` (request head cap, read timeout: ``http/limits.py``), and dropped connections closed
+    without an error in the log (``http/faults.py``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load
@@ -62,8 +64,8 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
     limits = settings or Settings()
     protocol: Any = (limited_protocol(limits.max_header_bytes, limits.read_timeout_seconds)
                      if http == "httptools" else http)
-    return uvicorn.Config(app, http=protocol, loop=loop, log_level=log_level, access_log=False, lifespan="off",
-                          h11_max_incomplete_event_size=limits.max_header_bytes)
+    return uvicorn.Config(ClosingDroppedConnections(app), http=protocol, loop=loop, log_level=log_level,
+                          access_log=False, lifespan="off", h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
 class MockServer:

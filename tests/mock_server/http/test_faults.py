@@ -74,6 +74,17 @@ def test_a_drop_logs_nothing_at_error_level():
     assert [r.getMessage() for r in records.records if r.levelno >= logging.ERROR] == []
 
 
+def test_a_client_that_saw_the_drop_finds_it_in_the_journal_at_once():
+    """The connection is closed after the journal recorded the request, never before."""
+    with served("httptools") as (url, _), httpx.Client(base_url=url, headers={"x-api-key": KEY}) as client:
+        client.post("/_mock/faults", json={"path": "/v3/voices", "drop": True, "key": KEY}).raise_for_status()
+        for seen in range(1, 31):
+            with pytest.raises(httpx.RemoteProtocolError):
+                client.get("/v3/voices")
+            dropped = client.get("/_mock/journal", params={"status": "dropped", "limit": 50}).json()["entries"]
+            assert len(dropped) == seen
+
+
 def test_without_our_protocol_uvicorn_would_log_it():
     """The same drops on uvicorn's plain h11 protocol (no close extension): the error the fix avoids,
     so the test above would see it."""
