@@ -1,12 +1,15 @@
 """pytest plugin (entry point ``pytest11``): an isolated Equos mock per test in one line.
 
-Fixtures: ``equos_mock`` (session-wide server, or ``--equos-mock-url``), ``equos_api_key`` /
+Fixtures: ``equos_mock`` (session-wide server on a free port, or the fixed one of
+``--equos-mock-port`` / the ``equos_mock_port`` ini, or ``--equos-mock-url``), ``equos_api_key`` /
 ``equos_org`` (a fresh organization per test), ``equos_client`` (the official SDK),
 ``equos_httpx``, ``equos_asgi_app`` / ``equos_asgi_httpx`` / ``equos_asgi_client`` (in process, no
 socket), ``equos_clock``, ``equos_faults``, ``equos_journal``. Marker ``equos_seed("demo")``
 loads a seed into the test's organization; the leak guard fails (or warns about) a test that
 leaves conversations running. Imports stay lazy: installing the package costs no import time,
-and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested.
+and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested (without
+them, such a test is skipped with the extra to install). The warning PyJWT gives about the mock's
+short dev LiveKit secret is filtered (``noise.py``).
 """
 
 from __future__ import annotations
