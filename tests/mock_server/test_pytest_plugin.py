@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import socket
 
+# Imported here so pytester's in-process runs (which drop the modules they import) share these modules:
+# httpx imports httpcore on its first request and keeps its exception classes (a second copy would
+# turn httpx.RemoteProtocolError into httpcore's own in later tests).
+import httpcore  # noqa: F401
 import pytest
 from missing_modules import blocker_source
 
-import mock_server.pytest_plugin  # noqa: F401  (shared with pytester's in-process runs)
+# The plugin's lazily imported modules, for the same reason.
+import mock_server.control_client
+import mock_server.pytest_plugin
+import mock_server.server  # noqa: F401
 
 SDK_TEST = '''
 def test_sdk(equos_client):
@@ -16,6 +23,7 @@ def test_sdk(equos_client):
 '''
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_without_the_sdk_the_test_is_skipped_and_the_reason_names_the_extra(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(blocker_source(["equos"]))
     pytester.makepyfile(test_user=SDK_TEST + '''
@@ -30,6 +38,7 @@ def test_in_process(equos_asgi_client):
         for fixture in ("equos_client", "equos_asgi_client")]
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_the_sdk_without_python_dateutil_fails_in_one_line_naming_the_extra(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(blocker_source(["dateutil"]))
     pytester.makepyfile(test_user=SDK_TEST)
@@ -41,6 +50,7 @@ def test_the_sdk_without_python_dateutil_fails_in_one_line_naming_the_extra(pyte
     assert "Traceback" not in result.stdout.str()
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_another_import_error_inside_the_sdk_is_shown_not_skipped(pytester: pytest.Pytester) -> None:
     # attrs is the SDK's own declared dependency, none of ours: a broken environment the user must see.
     pytester.makeconftest(blocker_source(["attrs"]))
@@ -52,6 +62,7 @@ def test_another_import_error_inside_the_sdk_is_shown_not_skipped(pytester: pyte
     result.stdout.no_fnmatch_line("*extra*")
 
 
+@pytest.mark.slow  # a pytest subprocess
 def test_without_httpx_its_fixtures_skip_naming_the_extra(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(blocker_source(["httpx", "equos"]))
     pytester.makepyfile(test_user='''
