@@ -83,19 +83,26 @@ class Fidelity:
         data = self.as_json()
         out = [f"target: {data['target'].get('url')}  live: {data['target'].get('live')}  "
                f"control plane: {data['target'].get('control_plane')}"]
-        out.append(f"{'operation':<34} {'checks':>7} {'passed':>7}")
+        # Each column as wide as its widest cell, so every row lines up whatever the names.
+        wide = max([len("operation"), *map(len, data["operations"])])
+        out.append(f"{'operation':<{wide}} {'checks':>7} {'passed':>7}")
         for name, tally in data["operations"].items():
             mark = "" if tally["run"] == tally["passed"] else "  <-- " + "; ".join(tally["failures"][:1])[:90]
-            out.append(f"{name:<34} {tally['run']:>7} {tally['passed']:>7}{mark}")
-        out.append(f"{'assumption':<28} {'mock default':<14} {'target shows':<14}")
-        for name, row in data["assumptions"].items():
+            out.append(f"{name:<{wide}} {tally['run']:>7} {tally['passed']:>7}{mark}")
+        rows = data["assumptions"]
+        wide = max([len("assumption"), *map(len, rows)])
+        default_wide = max([len("mock default"), *(len(str(r["default"])) for r in rows.values())])
+        observed_wide = max([len("target shows"), *(len(str(r["observed"])) for r in rows.values())])
+        out.append(f"{'assumption':<{wide}} {'mock default':<{default_wide}} {'target shows':<{observed_wide}}")
+        for name, row in rows.items():
             if row.get("switch"):
                 flag = f"  <-- switch: {row['switch']}"
             elif row["matches_default"] is False and row["observed"] is not None:
                 flag = "  <-- none of the mock's alternatives"
             else:
                 flag = ""
-            out.append(f"{name:<28} {row['default']!s:<14} {row['observed']!s:<14}{flag}")
+            out.append(f"{name:<{wide}} {row['default']!s:<{default_wide}} "
+                       f"{row['observed']!s:<{observed_wide}}{flag}".rstrip())
         if data["fields_the_target_adds"]:
             out.append("fields the target adds (not in the record; never a failure):")
             for schema, fields in data["fields_the_target_adds"].items():

@@ -8,14 +8,15 @@ import importlib
 
 from .version import __version__
 
-__all__ = ["DEFAULT_RESOURCES", "Catalog", "ControlError", "MockControl", "Reference", "Resource", "__version__",
-           "create_app"]
+__all__ = ["DEFAULT_RESOURCES", "Catalog", "ControlError", "MockControl", "MockServer", "Reference", "Resource",
+           "Settings", "__version__", "create_app"]
 
 # Loaded on first use, so `import mock_server` stays cheap for the CLI and the plugin.
 _LAZY = {"create_app": (".app", "create_app"), "Catalog": (".resource", "Catalog"),
          "Reference": (".resource", "Reference"), "Resource": (".resource", "Resource"),
          "DEFAULT_RESOURCES": (".catalog", "DEFAULT"), "MockControl": (".control_client", "MockControl"),
-         "ControlError": (".control_client", "ControlError")}
+         "ControlError": (".control_client", "ControlError"), "Settings": (".settings", "Settings"),
+         "MockServer": (".server", "MockServer")}
 
 
 def __getattr__(name: str):

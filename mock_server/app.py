@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     persistence = open_data_dir(runtime, settings.data_dir) if settings.data_dir else None
     if settings.seed_file and not (persistence is not None and persistence.loaded):
         try:
-            seed.load(runtime, seed.read_seed(settings.seed_file))
+            seed.load_file(runtime, settings.seed_file)
         except BaseException:
             if persistence is not None:
                 persistence.abandon()  # let a corrected start have the directory

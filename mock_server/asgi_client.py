@@ -2,7 +2,7 @@
 
 httpx's own ``ASGITransport`` is async only; this runs it on an event loop in a daemon thread so
 plain (sync) tests and the official SDK's sync calls can use it (a client never closed cannot keep
-the interpreter from exiting). Needs httpx (a test extra).
+the interpreter from exiting). Needs httpx: the 'pytest' extra.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import asyncio
 import threading
 from typing import Any
 
-import httpx
+from . import extras
+
+try:
+    import httpx
+except ModuleNotFoundError as missing:  # the same error, naming the extra that installs it
+    if missing.name != "httpx":
+        raise
+    raise ModuleNotFoundError(extras.needs("mock_server.asgi_client", "pytest", "httpx"), name="httpx") from None
 
 
 class SyncASGITransport(httpx.BaseTransport):

@@ -143,7 +143,8 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
             raise UnknownAssumption(f"expected NAME=VALUE, got {pair!r}")
         name = name.strip().replace("-", "_")
         value = value.strip()
-        if value not in lookup(name).choices:
-            raise UnknownAssumption(f"{name} must be one of: {', '.join(lookup(name).choices)}")
+        choices = lookup(name).choices
+        if value not in choices:
+            raise UnknownAssumption(f"{name} cannot be {value!r}; allowed values: {', '.join(choices)}")
         out[name] = value
     return out

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import extras, noise
 from .assumptions import UnknownAssumption, parse_pairs
 from .settings import Settings
 from .version import __version__
@@ -205,10 +206,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["contract"]:
+        absent = extras.missing("pytest")
+        if absent:
+            return fail(extras.needs("equos-mock contract", "pytest", absent))
         # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
-        import pytest  # noqa: PLC0415 - a test extra, needed by this subcommand only
+        import pytest  # noqa: PLC0415 - the pytest extra, needed by this subcommand only
 
-        return int(pytest.main(["--pyargs", "contract_tests", *argv[1:]]))
+        quiet = [f"-W{line}" for line in noise.CONTRACT_COMMAND_FILTERS]  # first: a user's own -W win
+        return int(pytest.main(["--pyargs", "contract_tests", *quiet, *argv[1:]]))
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
         from contract_tests import drift_cli  # noqa: PLC0415 - optional (test extras); drift only
@@ -221,16 +226,25 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         settings = settings_from(args)
     except UnknownAssumption as exc:
-        parser.error(str(exc))
+        return fail(f"--set: {exc}")
     from .seed import SeedError  # noqa: PLC0415 - the serve stack (models, domain), as above
+    from .server import BindError  # noqa: PLC0415 - ditto
     from .store.integrity import DataDirError  # noqa: PLC0415 - ditto
 
     try:
         serve(settings, args.log_level)
     except (SeedError, DataDirError) as exc:
-        print(f"equos-mock: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
+    except BindError as exc:
+        hint = "; choose another --port, or --port 0 for a free one" if exc.in_use else ""
+        return fail(f"{exc}{hint}", code=1)
     return 0
+
+
+def fail(message: str, code: int = 2) -> int:
+    """A start-up error as one line on stderr (no traceback): 2 for a setting or a file, 1 otherwise."""
+    print(f"equos-mock: {message}", file=sys.stderr, flush=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
 """pytest plugin (entry point ``pytest11``): an isolated Equos mock per test in one line.
 
-Fixtures: ``equos_mock`` (session-wide server, or ``--equos-mock-url``), ``equos_api_key`` /
+Fixtures: ``equos_mock`` (session-wide server on a free port, or the fixed one of
+``--equos-mock-port`` / the ``equos_mock_port`` ini, or ``--equos-mock-url``), ``equos_api_key`` /
 ``equos_org`` (a fresh organization per test), ``equos_client`` (the official SDK),
 ``equos_httpx``, ``equos_asgi_app`` / ``equos_asgi_httpx`` / ``equos_asgi_client`` (in process, no
 socket), ``equos_clock``, ``equos_faults``, ``equos_journal``. Marker ``equos_seed("demo")``
 loads a seed into the test's organization; the leak guard fails (or warns about) a test that
 leaves conversations running. Imports stay lazy: installing the package costs no import time,
-and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested.
+and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested (without
+them, such a test is skipped with the extra to install). The warning PyJWT gives about the mock's
+short dev LiveKit secret is filtered (``noise.py``).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -36,12 +41,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test that leaves conversations running: fail (default), warn, or off")
     parser.addini("equos_leak", default="fail",
                   help="leak guard for conversations left running: fail, warn or off (--equos-leak wins)")
+    group.addoption("--equos-mock-port", type=int, default=None,
+                    help="port of the session's mock server (default 0: a free port; the equos_mock_port ini "
+                         "sets it too). One server per process: with pytest-xdist each worker starts its own")
+    parser.addini("equos_mock_port", default="0",
+                  help="port of the session's mock server; 0 (default) picks a free one (--equos-mock-port wins)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "equos_seed(*names): load these seeds from fixtures/ into the test's "
                                        "equos-mock organization")
     config.addinivalue_line("markers", "equos_leak(mode): leak guard for this test: fail, warn or off")
+    from .noise import PYTEST_FILTERS
+
+    for line in PYTEST_FILTERS:  # after the user's own lines, so it wins over a `filterwarnings = error`
+        config.addinivalue_line("filterwarnings", line)
+    mock_port(config)  # a port that is no port: a usage error now, not an error in every test
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -70,18 +85,41 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
 
     url = request.config.getoption("--equos-mock-url")
     if url:
-        import os
-
         token = request.config.getoption("--equos-mock-token") or os.environ.get("EQUOS_MOCK_CONTROL_TOKEN")
         yield EquosMock(url.rstrip("/"), MockControl(url, token=token))
         return
-    from .server import MockServer
+    from .server import BindError, MockServer
 
-    server = MockServer().start()
+    port = mock_port(request.config)
+    try:
+        server = MockServer(port=port).start()
+    except BindError as exc:
+        problem = f"equos-mock: {exc}"
+    else:
+        problem = ""
+    if problem:  # failed outside the except block: one line, no chained traceback
+        if port:
+            problem += "; set --equos-mock-port or equos_mock_port to another port, or 0 for a free one"
+        if port and hasattr(request.config, "workerinput"):
+            problem += " (each pytest-xdist worker starts its own server: a fixed port fits one worker only)"
+        pytest.fail(problem, pytrace=False)
     try:
         yield EquosMock(server.url, server.control, server)
     finally:
         server.stop()
+
+
+def mock_port(config: pytest.Config) -> int:
+    """The session server's port: --equos-mock-port, else the equos_mock_port ini, else 0 (a free one)."""
+    option = config.getoption("--equos-mock-port")
+    raw = option if option is not None else (config.getini("equos_mock_port") or "0")
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise pytest.UsageError(f"equos_mock_port must be a port number from 0 to 65535, not {raw!r}")
+    return port
 
 
 def _leak_mode(request: pytest.FixtureRequest) -> str:
@@ -182,15 +220,37 @@ def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool 
     return client
 
 
+# What each optional fixture imports, what that is, and the extra that installs it.
+_OPTIONAL = {"equos": ("the official equos SDK", "sdk"), "httpx": ("httpx", "pytest")}
+
+
+def require(module: str, fixture: str) -> Any:
+    """Import ``module`` for ``fixture``. Absent: the test is skipped, and the reason names the extra.
+    Present but missing one of the modules its extra installs (the SDK without python-dateutil): the
+    test fails in one line naming the extra. Any other import error is the user's to see, unchanged."""
+    from . import extras
+
+    what, extra = _OPTIONAL[module]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            pytest.skip(f"{what} is not installed: {fixture} needs the '{extra}' extra: "
+                        f"{extras.install_command(extra)}")
+        if extras.provided_by(exc, extra):
+            pytest.fail(f"{extras.needs(fixture, extra)} ({exc})", pytrace=False)
+        raise
+
+
 @pytest.fixture
 def equos_client(equos_mock: EquosMock, equos_api_key: str) -> Any:
-    pytest.importorskip("equos", reason="the official equos SDK is not installed")
+    require("equos", "equos_client")
     return sdk_client(equos_mock.url, equos_api_key)
 
 
 @pytest.fixture
 def equos_httpx(equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
-    httpx = pytest.importorskip("httpx")
+    httpx = require("httpx", "equos_httpx")
     with httpx.Client(base_url=equos_mock.url, headers={"x-api-key": equos_api_key}) as client:
         yield client
 
@@ -218,7 +278,7 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
     """A sync httpx client calling ``equos_asgi_app`` in process, with key ``sk_test_asgi``."""
-    pytest.importorskip("httpx")
+    require("httpx", "equos_asgi_httpx")
     from .asgi_client import asgi_client
 
     with asgi_client(equos_asgi_app, ASGI_KEY) as client:
@@ -228,7 +288,7 @@ def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
 @pytest.fixture
 def equos_asgi_client(equos_asgi_app: Any) -> Iterator[Any]:
     """The official SDK calling ``equos_asgi_app`` in process (key ``sk_test_asgi``)."""
-    pytest.importorskip("equos", reason="the official equos SDK is not installed")
+    require("equos", "equos_asgi_client")
     from .asgi_client import BASE_URL, SyncASGITransport
 
     transport = SyncASGITransport(equos_asgi_app)

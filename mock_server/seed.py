@@ -46,6 +46,16 @@ def find_fixture(name: str) -> Path:
     raise SeedError(f"no seed file {name!r} (looked in {', '.join(map(str, fixture_dirs()))})")
 
 
+def load_file(rt: Runtime, name: str) -> list[Organization]:
+    """Load a seed file (``--seed``); an error names the file, the place in it and the rule broken."""
+    path = find_fixture(name)
+    try:
+        return load(rt, read_seed(str(path)))
+    except SeedError as exc:
+        message = str(exc)
+        raise SeedError(message if message.startswith(f"{path}:") else f"{path}: {message}") from None
+
+
 def read_seed(name: str) -> dict[str, Any]:
     path = find_fixture(name)
     try:
@@ -57,11 +67,28 @@ def read_seed(name: str) -> dict[str, Any]:
     return data
 
 
+def located(where: str, exc: ValidationError) -> str:
+    """Each rule ``exc`` found broken, at its place in the seed: ``characters[0].brainId: Input should be
+    a valid string`` (pydantic's own locations and messages), on one line."""
+    found: list[str] = []
+    for error in exc.errors(include_url=False):
+        path = where
+        for part in error["loc"]:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            elif not str(part).startswith("function-"):  # a validator's name, not a place in the data
+                path += f".{part}"
+        message = f"{path}: {error['msg']}"
+        if message not in found:
+            found.append(message)
+    return "; ".join(found)
+
+
 def _body(model: type[BaseModel], entry: dict[str, Any], where: str) -> Any:
     try:
         return model.model_validate_json(json.dumps({k: v for k, v in entry.items() if k != "id"}))
     except ValidationError as exc:
-        raise SeedError(f"{where}: {'; '.join(errors.validation_messages(exc))}") from None
+        raise SeedError(located(where, exc)) from None
 
 
 def _create(rt: Runtime, entry: dict[str, Any], make: Any) -> Any:
@@ -74,26 +101,46 @@ def load_resources(rt: Runtime, org: Organization, spec: dict[str, Any], where: 
     """Create the resources of one organization entry inside ``org``."""
     try:
         for resource in rt.resources.seed_order():
-            _load_entries(rt, org, resource, spec.get(resource.seed or "", []), where, None)
+            _load_entries(rt, org, resource, spec.get(resource.seed or "", []), f"{where}.{resource.seed}", None)
     except errors.ApiError as exc:
         raise SeedError(f"{where}: {exc}") from None
 
 
-def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: list[Any], where: str,
+def _broken_reference(rt: Runtime, org: Organization, resource: Resource, entry: dict[str, Any]) -> str | None:
+    """The first field of ``entry`` naming an item this organization does not have (for the message)."""
+    for ref in resource.references:
+        value = entry.get(ref.field)
+        if not ref.parent and value is not None and value not in org.collection(ref.target):
+            return ref.field
+    return None
+
+
+def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: Any, where: str,
                   parent_id: str | None) -> None:
     children = rt.resources.children(resource.name)
     nested = {child.seed for child in children}
     assert resource.create is not None
-    for entry in entries:
+    if not isinstance(entries, list):
+        raise SeedError(f"{where} must be a list")
+    for position, entry in enumerate(entries):
+        at = f"{where}[{position}]"
+        if not isinstance(entry, dict):
+            raise SeedError(f"{at} must be an object")
         own = {k: v for k, v in entry.items() if k not in nested}
-        body = _body(resource.create, own, f"{where}.{resource.seed}")
-        if parent_id is None:
-            item = _create(rt, own, lambda b=body: resources.create(rt, org, resource, b))
-        else:  # a sub-resource: its declared rule creates it inside its parent
-            assert resource.create_rule is not None
-            item = _create(rt, own, lambda b=body: resource.create_rule(rt, org, parent_id, b))
+        body = _body(resource.create, own, at)
+        if "id" in own and str(own["id"]) in org.collection(resource.name):
+            raise SeedError(f"{at}.id: {resource.singular} {own['id']} already exists in this organization")
+        try:
+            if parent_id is None:
+                item = _create(rt, own, lambda b=body: resources.create(rt, org, resource, b))
+            else:  # a sub-resource: its declared rule creates it inside its parent
+                assert resource.create_rule is not None
+                item = _create(rt, own, lambda b=body: resource.create_rule(rt, org, parent_id, b))
+        except errors.ApiError as exc:  # a reference to nothing, a duplicate: the API's own rules
+            field = _broken_reference(rt, org, resource, own)
+            raise SeedError(f"{at}{'.' + field if field else ''}: {exc}") from None
         for child in children:
-            _load_entries(rt, org, child, entry.get(child.seed, []), where, item.id)
+            _load_entries(rt, org, child, entry.get(child.seed, []), f"{at}.{child.seed}", item.id)
 
 
 def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinned: bool = True
@@ -139,4 +186,4 @@ def _settings(raw: Any, where: str) -> OrgSettings:
     try:
         return OrgSettings.from_json(raw)
     except ValidationError as exc:
-        raise SeedError(f"{where}.settings: {'; '.join(errors.validation_messages(exc))}") from None
+        raise SeedError(located(f"{where}.settings", exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -12,18 +13,36 @@ import uvicorn
 
 from . import app as application  # looked up at start(): tests hand MockServer a wrapped create_app
 from .control_client import MockControl
+from .http.faults import ClosingDroppedConnections
 from .http.limits import limited_protocol
 from .settings import Settings
 
 
+class BindError(OSError):
+    """The server cannot listen where it was told to; the message names the address and why."""
+
+    def __init__(self, host: str, port: int, cause: OSError):
+        self.host, self.port, self.in_use = host, port, cause.errno == errno.EADDRINUSE
+        why = "the port is already in use" if self.in_use else (cause.strerror or str(cause))
+        shown = f"[{host}]" if ":" in host else host
+        super().__init__(cause.errno, f"cannot listen on {shown}:{port}: {why}")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
-    """A bound TCP socket for uvicorn, and the base URL it serves."""
+    """A bound TCP socket for uvicorn, and the base URL it serves (``BindError`` if it cannot bind)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: only then does asyncio set TCP_NODELAY on accepted connections; without it
     # every keep-alive request stalls ~40 ms on Nagle's algorithm and delayed ACKs.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # in use, a privileged port, an address this machine does not have
+        sock.close()
+        raise BindError(host, port, exc) from None
     # Listen now, not when uvicorn starts: a client that read the banner can connect at once (its
     # connection waits in the backlog until the server accepts it).
     sock.listen(2048)
@@ -34,8 +53,9 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
 
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
-    """How every equos-mock server runs: one worker, no access log, no lifespan, and the HTTP limits of
-    ``settings`` (request head cap, read timeout: ``http/limits.py``).
+    """How every equos-mock server runs: one worker, no access log, no lifespan, the HTTP limits of
+    ``settings`` (request head cap, read timeout: ``http/limits.py``), and dropped connections closed
+    without an error in the log (``http/faults.py``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load
@@ -44,8 +64,8 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
     limits = settings or Settings()
     protocol: Any = (limited_protocol(limits.max_header_bytes, limits.read_timeout_seconds)
                      if http == "httptools" else http)
-    return uvicorn.Config(app, http=protocol, loop=loop, log_level=log_level, access_log=False, lifespan="off",
-                          h11_max_incomplete_event_size=limits.max_header_bytes)
+    return uvicorn.Config(ClosingDroppedConnections(app), http=protocol, loop=loop, log_level=log_level,
+                          access_log=False, lifespan="off", h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
 class MockServer:

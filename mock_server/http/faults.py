@@ -10,6 +10,31 @@ from ..faults import Faults
 from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY
 from ..runtime import Runtime
 
+# A scope extension of our uvicorn protocol (http/limits.py): closes the request's connection. Without
+# it (another server, in process) returning mid-response closes it as well, but uvicorn then logs
+# "ASGI callable returned without completing response" at error level into the user's output.
+CLOSE_CONNECTION = "equos_mock.close_connection"
+
+
+class ClosingDroppedConnections:
+    """The outermost layer of an app under our uvicorn protocol (server.py). Once every middleware is
+    done with a dropped request (the journal has recorded it: a client that saw the drop finds it
+    there), it closes the connection and returns when the server has seen it closed; a disconnect is
+    never an error to log. Without the extension it leaves the closing to the server, as before."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        fault = scope.get(FAULT_SCOPE_KEY) if scope["type"] == "http" else None
+        close = scope.get("extensions", {}).get(CLOSE_CONNECTION)
+        if not (fault and fault["dropped"] and close):
+            return
+        close["close"]()
+        while (await receive())["type"] != "http.disconnect":
+            pass  # the rest of a request body, already received
+
 
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, runtime: Runtime):
@@ -30,8 +55,9 @@ class FaultMiddleware:
         if rule.delay_ms:
             await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
         if rule.drop:
-            # Promise a body, then return without it: the server closes the connection mid-response and
-            # the client sees a transport error (httpx.RemoteProtocolError), as with a reset connection.
+            # Promise a body, then end without it: the connection is closed mid-response (by
+            # ClosingDroppedConnections, or the server) and the client sees a transport error
+            # (httpx.RemoteProtocolError), as with a reset connection.
             await send({"type": "http.response.start", "status": 502,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
             return

@@ -20,6 +20,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .faults import CLOSE_CONNECTION
+
 REFUSAL = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json; charset=utf-8\r\n"
            b"connection: close\r\ncontent-length: %d\r\n\r\n%s")
 
@@ -116,6 +118,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head, self._in_body, self._raw_head_bytes = False, True, 0
         self._arm()
         super().on_headers_complete()
+        # The request's task starts on the next loop turn: the scope still takes the extension now.
+        self.scope.setdefault("extensions", {})[CLOSE_CONNECTION] = {"close": self._close_connection}
+
+    def _close_connection(self) -> None:
+        """For the drop fault (http/faults.py): the client sees the connection end mid-response."""
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

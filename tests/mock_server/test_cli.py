@@ -139,3 +139,20 @@ def test_the_banner_names_the_inspector_page_while_the_control_plane_is_on():
     guarded = banner(Settings(control_token="t"), url, "k", True)
     assert f"inspector: {url}/_mock/ui  (asks for the --control-token)" in guarded and "t\n" not in guarded
     assert "/_mock/ui" not in banner(Settings(control_plane=False), url, "k", True)
+
+
+@pytest.mark.slow
+def test_serve_prints_no_warning_about_its_own_dev_secret():
+    """Each conversation signs LiveKit tokens with the dev secret `secret`, which PyJWT finds short
+    (tokens.py signs them without its warning)."""
+    process, url, key = _serve()
+    try:
+        headers = {"x-api-key": key}
+        character = httpx.post(url + "/v3/characters", json={"name": "c", "livekitIdentity": "c"}, headers=headers)
+        started = httpx.post(url + "/v3/conversations", headers=headers, json={
+            "name": "n", "characterId": character.json()["id"], "consumer": {"identity": "u", "name": "U"}})
+        assert started.status_code == 201 and started.json()["consumerAccessToken"]
+    finally:
+        assert _stop(process) == 0
+    err = process.stderr.read()
+    assert "Warning" not in err and "HMAC" not in err, err
