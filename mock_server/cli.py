@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return int(pytest.main(["--pyargs", "contract_tests", *quiet, *argv[1:]]))
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
-        from contract_tests import drift_cli  # noqa: PLC0415 - optional (test extras); drift only
+        from contract_tests import drift_cli  # noqa: PLC0415 - drift only; `serve` starts without it
 
         return drift_cli.main(argv[1:])
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):

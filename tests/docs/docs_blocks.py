@@ -92,9 +92,6 @@ NOT_RUN_COMMANDS: dict[str, str] = {
     "livekit-server --dev":
         "a LiveKit server is not installed here; the tokens are verified with livekit-api in "
         "docs/livekit.md's example and by tests/conftest.py's check_livekit_token in the SDK tests",
-    "mkdocs serve":
-        "serves until Ctrl-C; tests/docs/test_docs_site.py::test_the_site_builds_strict_with_every_option builds "
-        "the site",
     ".venv/bin/mkdocs build --strict":
         "tests/docs/test_docs_site.py::test_the_site_builds_strict_with_every_option runs it (into a temporary "
         "directory)",
@@ -104,7 +101,7 @@ NOT_RUN_COMMANDS: dict[str, str] = {
         "the suite itself: .ci/run runs it",
     "python3 -m venv .venv && .venv/bin/pip install -q -e .[test]":
         "the contributor set-up: .ci/run runs it as the start of the README's second command",
-    "apt-get install chromium chromium-driver":
+    "sudo apt-get update && sudo apt-get install -y chromium chromium-driver nodejs npm":
         "installs system packages; .ci/run does it when Chromium is missing, and tests/chromium.py skips with "
         "this command as the reason",
 }
