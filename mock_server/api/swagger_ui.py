@@ -9,12 +9,9 @@ cached for a year (the hash changes when the package does); any other is revalid
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import html
 import importlib.util
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from .. import errors
+from ..static_files import StaticFile
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -52,20 +50,6 @@ window.ui = SwaggerUIBundle({{url: "{document}", dom_id: "#swagger-ui", deepLink
 """
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    gzipped: bytes | None  # None for a file gzip cannot shrink (an image)
-    media_type: str
-    version: str  # a hash of the body: the ETag and the ``?v=`` of the pages' links
-
-    @classmethod
-    def read(cls, path: Path, media_type: str) -> Asset:
-        body = path.read_bytes()
-        gzipped = gzip.compress(body, 9, mtime=0) if media_type.startswith("text/") else None
-        return cls(body, gzipped, media_type, hashlib.sha256(body).hexdigest()[:16])
-
-
 def package_directory() -> Path | None:
     """Where swagger-ui-py keeps Swagger UI, found without importing it (its __init__ imports Jinja2)."""
     spec = importlib.util.find_spec(PACKAGE)
@@ -74,28 +58,20 @@ def package_directory() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-def accepts_gzip(request: Request) -> bool:
-    for part in request.headers.get("accept-encoding", "").split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
-
-
 class SwaggerUi:
     """One app's Swagger UI: its pages and its assets, read on first use and kept for the app's life."""
 
     def __init__(self, directory: Path | None = None):
         self.directory = directory  # None: swagger-ui-py's, looked up on first use (not at app start-up)
-        self._assets: dict[str, Asset] = {}
+        self._assets: dict[str, StaticFile] = {}
 
-    def _load(self) -> dict[str, Asset]:
+    def _load(self) -> dict[str, StaticFile]:
         directory = self.directory or package_directory()
         if directory is None:
             raise FileNotFoundError(f"the {PACKAGE} package (swagger-ui-py) is not installed")
-        return {name: Asset.read(directory / name, media_type) for name, media_type in ASSETS.items()}
+        return {name: StaticFile.read(directory / name, media_type) for name, media_type in ASSETS.items()}
 
-    async def assets(self) -> dict[str, Asset]:
+    async def assets(self) -> dict[str, StaticFile]:
         """The files, read on first use; OSError when swagger-ui-py is missing or broken."""
         if not self._assets:
             # Reading and gzipping 1.6 MB takes about 0.1 s: off the event loop, once.
@@ -130,20 +106,8 @@ class SwaggerUi:
         except OSError as exc:  # strerror, not the file's path: the reply says what, not where
             return errors.ApiError(404, f"Swagger UI's {name} cannot be read ({exc.strerror or exc}): "
                                         "pip install swagger-ui-py").response()
-        zipped = asset.gzipped is not None and accepts_gzip(request)
-        etag = f'"{asset.version}{"-gz" if zipped else ""}"'
-        headers = {"ETag": etag, "X-Content-Type-Options": "nosniff",
-                   "Cache-Control": IMMUTABLE if request.query_params.get("v") == asset.version else REVALIDATE}
-        if asset.gzipped is not None:
-            headers["Vary"] = "Accept-Encoding"
-        if zipped:
-            headers["Content-Encoding"] = "gzip"
-        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x"; * matches any.
-        known = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-        if etag in known or "*" in known:
-            return Response(status_code=304, headers=headers)
-        body = asset.gzipped if zipped and asset.gzipped is not None else asset.body
-        return Response(body, media_type=asset.media_type, headers=headers)
+        fingerprinted = request.query_params.get("v") == asset.version
+        return asset.response(request, {"Cache-Control": IMMUTABLE if fingerprinted else REVALIDATE})
 
     def routes(self) -> list[tuple[str, str, Endpoint]]:
         return [("GET", ASSETS_PATH + "/{name}", self.asset)]

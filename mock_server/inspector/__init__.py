@@ -8,13 +8,13 @@ It is served under ``/_mock/``, so the host guard's Host and Origin rules apply,
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from ..static_files import StaticFile
 
 PAGE_PATH = "/_mock/ui"
 FILES = {"": ("index.html", "text/html; charset=utf-8"), "app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -23,22 +23,16 @@ FILES = {"": ("index.html", "text/html; charset=utf-8"), "app.js": ("app.js", "t
 HEADERS = {"content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
                                       "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
                                       "form-action 'self'; frame-ancestors 'none'",
-           "x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+           "x-frame-options": "DENY", "referrer-policy": "no-referrer",
            "cache-control": "no-cache"}
 
 
 def _asset(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
-    body = resources.files(__package__).joinpath("static", name).read_bytes()
-    packed = gzip.compress(body, 9, mtime=0)  # a quarter of the size: the first load is mostly these files
-    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-    headers = {**HEADERS, "etag": etag, "vary": "accept-encoding"}
+    # Gzipped, a quarter of the size: the first load is mostly these files.
+    file = StaticFile.of(resources.files(__package__).joinpath("static", name).read_bytes(), media_type)
 
     async def serve(request: Request) -> Response:
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(packed, media_type=media_type, headers={**headers, "content-encoding": "gzip"})
-        return Response(body, media_type=media_type, headers=headers)
+        return file.response(request, HEADERS)
 
     serve.__name__ = f"inspector_{name.replace('.', '_')}"
     return serve
