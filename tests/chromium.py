@@ -45,7 +45,8 @@ class Browser:
     """One headless Chromium: ``driver`` is Selenium's; ``requests()`` lists what the page fetched."""
 
     driver: Any
-    _seen: list[dict[str, Any]] = field(default_factory=list)
+    _sent: list[tuple[str, str]] = field(default_factory=list)  # (request id, URL), in order
+    _finished: list[tuple[str, int]] = field(default_factory=list)  # (request id, bytes on the wire)
 
     def get(self, url: str) -> None:
         self.driver.get(url)
@@ -53,44 +54,33 @@ class Browser:
     def _drain(self) -> None:
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
-            if message["method"] == "Network.responseReceived":
-                response = message["params"]["response"]
-                self._seen.append({"url": response["url"], "status": response["status"],
-                                   "bytes": response.get("encodedDataLength", 0)})
-            elif message["method"] == "Network.loadingFailed":
-                self._seen.append({"url": message["params"].get("requestId"), "failed":
-                                   message["params"].get("errorText"), "bytes": 0})
-            elif message["method"] == "Network.requestWillBeSent":
-                self._seen.append({"url": message["params"]["request"]["url"], "sent": True, "bytes": 0,
-                                   "id": message["params"]["requestId"]})
+            if message["method"] == "Network.requestWillBeSent":
+                self._sent.append((message["params"]["requestId"], message["params"]["request"]["url"]))
             elif message["method"] == "Network.loadingFinished":
-                self._seen.append({"url": None, "finished": message["params"]["requestId"],
-                                   "bytes": message["params"].get("encodedDataLength", 0)})
+                self._finished.append((message["params"]["requestId"],
+                                       message["params"].get("encodedDataLength", 0)))
 
     def requests(self) -> list[str]:
         """Every URL the page asked for so far (documents, scripts, styles, fetches, images)."""
         self._drain()
-        return [entry["url"] for entry in self._seen if entry.get("sent")]
-
-    def transferred_bytes(self) -> int:
-        """Bytes on the wire for every finished http(s) load so far (headers included). The browser's own
-        chrome:// pages (its new-tab page, before the first navigation: some 500 KB) are not counted."""
-        self._drain()
-        urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
-        return sum(entry["bytes"] for entry in self._seen if entry.get("finished")
-                   and urllib.parse.urlsplit(urls.get(entry["finished"], "")).scheme in ("http", "https"))
+        return [url for _, url in self._sent]
 
     def bytes_by_url(self, prefix: str = "") -> dict[str, int]:
         """Bytes on the wire (headers included) of each finished load whose URL starts with ``prefix``;
         a load served from the browser's cache counts 0 or is not there."""
         self._drain()
-        urls = {entry["id"]: entry["url"] for entry in self._seen if entry.get("sent")}
+        urls = dict(self._sent)  # a redirect keeps its request id: the last URL is the one that loaded
         loaded: dict[str, int] = {}
-        for entry in self._seen:
-            url = urls.get(entry.get("finished"))
+        for request_id, size in self._finished:
+            url = urls.get(request_id)
             if url is not None and url.startswith(prefix):
-                loaded[url] = loaded.get(url, 0) + entry["bytes"]
+                loaded[url] = loaded.get(url, 0) + size
         return loaded
+
+    def transferred_bytes(self) -> int:
+        """Bytes on the wire for every finished http(s) load so far (headers included). The browser's own
+        chrome:// pages (its new-tab page, before the first navigation: some 500 KB) are not counted."""
+        return sum(self.bytes_by_url("http").values())  # http:// and https://
 
     def foreign_requests(self) -> list[str]:
         """Requests to any host but loopback (data:, blob: and the browser's own chrome: URLs stay local)."""
