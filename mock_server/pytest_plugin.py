@@ -235,8 +235,7 @@ def require(module: str, fixture: str) -> Any:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name == module:
-            pytest.skip(f"{what} is not installed: {fixture} needs the '{extra}' extra: "
-                        f"{extras.install_command(extra)}")
+            pytest.skip(f"{what} is not installed: {extras.needs(fixture, extra)}")
         if extras.provided_by(exc, extra):
             pytest.fail(f"{extras.needs(fixture, extra)} ({exc})", pytrace=False)
         raise

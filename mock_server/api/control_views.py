@@ -22,6 +22,7 @@ from starlette.responses import Response
 from .. import errors
 from ..clock import iso, plus_seconds, to_ms
 from ..domain import conversations, organization_usage, resources, rooms
+from ..domain.usage import duration_ms
 from ..models.conversations import EquosConversation, EquosConversationStatus
 from ..runtime import Runtime
 from ..store import Organization
@@ -49,8 +50,7 @@ def _org(rt: Runtime, org_id: str) -> Organization:
 
 
 def _billed_seconds(rt: Runtime, org: Organization, conversation: EquosConversation) -> float:
-    end = conversation.endedAt if conversation.endedAt is not None else rt.now(org)
-    return max(to_ms(end) - to_ms(conversation.startedAt), 0) / 1000
+    return duration_ms(conversation, rt.clock_for(org).now_ms()) / 1000
 
 
 def _summary(rt: Runtime, org: Organization, c: EquosConversation) -> dict[str, Any]:

@@ -117,8 +117,13 @@ def stop(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversat
     conversation = get(rt, org, conversation_id)
     if conversation is None or conversation.status != RUNNING:
         return None  # "Returns null if already stopped or conversation was not found."
+    return _stopped(rt, org, conversation)
+
+
+def _stopped(rt: Runtime, org: Organization, conversation: EquosConversation,
+             reason: str = "stopped") -> EquosConversation:
     # A clock moved back before startedAt must not produce endedAt < startedAt.
-    return _end(org, conversation, max(rt.now(org), conversation.startedAt), reason="stopped")
+    return _end(org, conversation, max(rt.now(org), conversation.startedAt), reason=reason)
 
 
 def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
@@ -172,7 +177,7 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
         if conversation.status != RUNNING:
             raise errors.conflict(f"conversation {conversation_id} is {conversation.status.value}, not running")
         if kind == "stop":  # as POST /v3/conversations/{id}/stop does, without the caller's key
-            return _end(org, conversation, max(now, conversation.startedAt), reason=event.get("content") or "stopped")
+            return _stopped(rt, org, conversation, reason=event.get("content") or "stopped")
         return _end(org, conversation, now, reason=event.get("content") or kind,
                     status=EquosConversationStatus(kind))
     else:

@@ -13,7 +13,11 @@ def billed_ms(records: Iterable[Any], observe: Callable[[Any], Any], now_ms: int
     for record in records:
         if client is not None and record.client != client:
             continue
-        record = observe(record)  # brings expiry up to date first
-        end_ms = to_ms(record.endedAt) if record.endedAt is not None else now_ms
-        total += max(end_ms - to_ms(record.startedAt), 0)
+        total += duration_ms(observe(record), now_ms)  # observe brings expiry up to date first
     return total
+
+
+def duration_ms(record: Any, now_ms: int) -> int:
+    """What one conversation or session bills: startedAt to endedAt, or to now while it runs."""
+    end_ms = to_ms(record.endedAt) if record.endedAt is not None else now_ms
+    return max(end_ms - to_ms(record.startedAt), 0)
