@@ -3,39 +3,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
-import venv
 from pathlib import Path
 
+import fresh_venv
 import pytest
 from docs_blocks import ROOT, blocks_of, is_pip_install, pointing_at, raw_commands
-
-EXTRAS = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"])
-
-
-def _checkout_copy(into: Path) -> Path:
-    """The files a fresh clone has (tracked, plus new ones not ignored), nothing of this working tree's."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
-                            check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            target = into / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return into
 
 
 @pytest.mark.slow
 def test_quick_start_in_a_fresh_venv(tmp_path: Path) -> None:
-    if "sdk" not in EXTRAS:
-        pytest.skip("pyproject.toml has no 'sdk' extra on this branch yet (the i14-cli branch adds it)")
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: the copy of a fresh clone is made with git ls-files")
     readme = blocks_of(ROOT / "README.md")
@@ -45,12 +26,10 @@ def test_quick_start_in_a_fresh_venv(tmp_path: Path) -> None:
                    if " ".join(shlex.split(raw, comments=True)) == "pip install .[sdk]")
     assert is_pip_install(install.strip())
 
-    checkout = _checkout_copy(tmp_path / "checkout")
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    bin_dir = env_dir / "bin"
-    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    environ["PATH"] = f"{bin_dir}{os.pathsep}{environ.get('PATH', '')}"
+    checkout = fresh_venv.checkout_copy(tmp_path / "checkout")
+    bin_dir = fresh_venv.create(tmp_path / "venv")
+    env_dir = bin_dir.parent
+    environ = fresh_venv.environ(bin_dir)
     installed = subprocess.run(["bash", "-c", install.replace("pip install", "pip install -q", 1)], cwd=checkout,
                                env=environ, capture_output=True, text=True, timeout=900)
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]

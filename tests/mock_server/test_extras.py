@@ -6,13 +6,13 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import fresh_venv
 import httpx
 import pytest
 from missing_modules import cli_without, run, without
@@ -158,14 +158,10 @@ def test_serve_runs_with_every_extra_missing():
 def test_a_fresh_venv_with_the_plain_install(tmp_path):
     """`pip install .` alone, in a new venv: serve works, the contract command names its extra, and the
     SDK is not there (the Quick start needs the 'sdk' extra)."""
-    source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".ruff_cache", "node_modules"))
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    installed = run([str(venv / "bin" / "pip"), "install", "-q", str(source)], timeout=900)
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    python, command = str(venv / "bin" / "python"), str(venv / "bin" / "equos-mock")
+    source = fresh_venv.checkout_copy(tmp_path / "src")
+    bin_dir = fresh_venv.create(tmp_path / "venv")
+    fresh_venv.pip_install(bin_dir, str(source))
+    python, command = str(bin_dir / "python"), str(bin_dir / "equos-mock")
 
     contract = run([command, "contract"], cwd=tmp_path)
     assert (contract.returncode, contract.stdout, contract.stderr) == (2, "", CONTRACT_LINE.format(module="pytest"))
