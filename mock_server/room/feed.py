@@ -20,8 +20,8 @@ class Feed:
         self.next_seq = 1
         self._waiters: list[asyncio.Future[None]] = []
 
-    def add(self, kind: str, at: str, **fields: Any) -> dict[str, Any]:
-        event = {"seq": self.next_seq, "kind": kind, "at": at, **fields}
+    def add(self, kind: str, at: str, /, **fields: Any) -> dict[str, Any]:
+        event = {**fields, "seq": self.next_seq, "kind": kind, "at": at}
         self.next_seq += 1
         self.events.append(event)
         waiters, self._waiters = self._waiters, []

@@ -138,7 +138,7 @@ class Rooms:
             conversations.get(self.rt, org, room.conversation_id)  # observing ends it (and announces it)
 
     # --- feeds ------------------------------------------------------------------------------------------
-    def feed_event(self, conversation_id: str, kind: str, **fields: Any) -> dict[str, Any] | None:
+    def feed_event(self, conversation_id: str, kind: str, /, **fields: Any) -> dict[str, Any] | None:
         feed = self.feeds.of(conversation_id)
         if feed is None:
             return None
