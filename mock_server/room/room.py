@@ -270,7 +270,7 @@ class Room:
                 task.cancel()
 
     def feed(self, kind: str, /, **fields: Any) -> None:
-        self.rooms.feed_event(self.conversation_id, kind, **fields)
+        self.rooms.feed_event(self.conversation_id, kind, organization=self.org_id, **fields)
 
     def describe(self) -> dict[str, Any]:
         def tracks(info: models.ParticipantInfo) -> list[dict[str, Any]]:
