@@ -144,6 +144,7 @@ class Rooms:
     # --- feeds ------------------------------------------------------------------------------------------
     def feed_event(self, conversation_id: str, kind: str, /, organization: str | None = None,
                    **fields: Any) -> dict[str, Any] | None:
+        self.rt.control_changes += 1  # the inspector redraws on a new revision (GET /_mock/changes)
         feed = self.feeds.of(conversation_id, organization=organization)
         if feed is None:
             return None
