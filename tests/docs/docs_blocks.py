@@ -89,6 +89,9 @@ NOT_RUN_COMMANDS: dict[str, str] = {
         "documents it makes",
     ".venv/bin/python scripts/fuzz.py --max-examples 200":
         "the long fuzz run (minutes); tests/mock_server/reliability/ runs schemathesis in the suite",
+    "equos-mock serve --livekit-url ws://localhost:7880":
+        "serves until Ctrl-C; tests/mock_server/test_cli.py::test_livekit_url_turns_the_room_off checks what the "
+        "flag does",
     "livekit-server --dev":
         "a LiveKit server is not installed here; the tokens are verified with livekit-api in "
         "docs/livekit.md's example and by tests/conftest.py's check_livekit_token in the SDK tests",
