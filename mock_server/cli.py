@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import cli_values as values
-from . import extras, noise
+from . import extras
 from .cli_values import OneLineParser
 from .settings import Settings
 from .version import __version__
@@ -185,11 +185,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         absent = extras.missing("pytest")
         if absent:
             return fail(extras.needs("equos-mock contract", "pytest", absent))
-        # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
-        import pytest  # noqa: PLC0415 - the pytest extra, needed by this subcommand only
+        from . import contract_command  # noqa: PLC0415 - imports pytest: the contract command only
 
-        quiet = [f"-W{line}" for line in noise.CONTRACT_COMMAND_FILTERS]  # first: a user's own -W win
-        return int(pytest.main(["--pyargs", "contract_tests", *quiet, *argv[1:]]))
+        return contract_command.run(argv[1:])
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
         from contract_tests import drift_cli  # noqa: PLC0415 - drift only; `serve` starts without it
