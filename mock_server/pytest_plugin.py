@@ -405,7 +405,17 @@ class OrgFaults:
         self.key = key
 
     def add(self, **spec: Any) -> dict[str, Any]:
-        return self._control.add_fault(key=self.key, **spec)
+        """Add a rule; one the mock refuses (it could never fire, a bad number) is a ValueError saying why."""
+        from .control_client import ControlError
+
+        try:
+            return self._control.add_fault(key=self.key, **spec)
+        except ControlError as exc:
+            message = exc.body.get("message") if exc.status == 400 and isinstance(exc.body, dict) else None
+            if not message:
+                raise
+            problem = "; ".join(message) if isinstance(message, list) else str(message)
+        raise ValueError(problem)  # outside the except block: no chained traceback
 
     def fail(self, method: str | None = None, path: str | None = None, status: int = 503, **spec: Any
              ) -> dict[str, Any]:

@@ -276,3 +276,26 @@ def test_user_usage_per_client_tag(equos_user_usage, equos_httpx, equos_clock):
 def test_the_apps_client_the_strict_client_and_user_usage(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=CLIENTS_TEST)
     pytester.runpytest().assert_outcomes(passed=4)
+
+
+# --- fault rules that could never fire --------------------------------------------------------------
+def test_a_fault_rule_that_can_never_fire_fails_the_test_that_adds_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user='''
+def test_outage(equos_faults, equos_client):
+    equos_faults.fail("GET", "/brains")  # no /v3: would never fire
+    equos_client.brains.list()
+
+def test_typo_in_a_glob(equos_faults):
+    equos_faults.delay(path="/v3/conversation/*", ms=10)
+
+def test_right(equos_faults):
+    equos_faults.fail("GET", "/v3/brains")
+''')
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines([
+        "E *ValueError: a fault rule for GET /brains can never fire: the path matches no route; "
+        "did you mean GET /v3/brains?",
+        "E *ValueError: a fault rule for /v3/conversation/* can never fire: the glob matches no route; "
+        "did you mean GET /v3/conversations/{id}?",
+    ], consecutive=False)
