@@ -82,7 +82,7 @@ def test_matching_by_method_regex_key_and_organization(server, api, control, key
 
 def test_control_plane_is_never_faulted(api, control, key):
     try:
-        scoped = control.add_fault(path="*", key=key, status=500)
+        control.add_fault(path="*", key=key, status=500)
         # A rule for the control plane alone could never fire: refused, saying why.
         with pytest.raises(ControlError) as refused:
             control.add_fault(path="/_mock/*", status=500)
