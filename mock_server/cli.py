@@ -56,6 +56,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
            help="HS256 secret of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_SECRET]")
     option("--set", env="SET", action=values.Repeated, dest="assumptions", default=[], metavar="NAME=VALUE",
            type=values.many(values.assumption), help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
+    option("--key-pattern", env="KEY_PATTERN", metavar="REGEX", type=values.regex,
+           help="accept only API keys that match this regular expression whole, e.g. 'sk_[A-Za-z0-9_-]{16,}' "
+                "(default: any non-empty key) [EQUOS_MOCK_KEY_PATTERN]")
     option("--no-control", env="NO_CONTROL", action=values.Switch, default=False,
            help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
     option("--control-token", env="CONTROL_TOKEN", metavar="TOKEN", type=values.text,
@@ -111,6 +114,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         journal_entries=args.journal_entries, journal_body_bytes=args.journal_body_bytes,
         journal_max_bytes=args.journal_max_bytes, allowed_hosts=tuple(args.allowed_hosts),
         max_header_bytes=args.max_header_bytes, read_timeout_seconds=args.read_timeout,
+        key_pattern=args.key_pattern,
     )
 
 
@@ -121,6 +125,7 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
         f"  docs:  {base_url}/docs/v3  (OpenAPI at {base_url}/docs/v3-json)",
         "  keys:  " + ("only the configured ones" if not open_keys else
                        "any non-empty x-api-key; each key gets its own empty organization"),
+        *([f"         and only those that match --key-pattern {settings.key_pattern}"] if settings.key_pattern else []),
         f"  control plane: {'off' if not settings.control_plane else base_url + '/_mock/'}",
     ]
     if settings.control_plane:
@@ -141,7 +146,7 @@ def banner_key(runtime: Any) -> str:
     before, which --data-dir may have kept), else a seed file's key, else the first --api-key. The
     banner is the operator's own terminal, echoing what they configured; nothing else prints keys."""
     if runtime.open_keys:
-        return "sk_test_equos_mock"
+        return "sk_test_equos_mock"  # matches the pattern of key_check's example too
     seeded = sorted(runtime.configured_keys - set(runtime.settings.api_keys))
     return seeded[0] if seeded else runtime.settings.api_keys[0]
 

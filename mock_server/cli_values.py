@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from .assumptions import UnknownAssumption, parse_pairs
+from .key_check import compile_pattern
 
 PREFIX = "EQUOS_MOCK_"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -146,6 +147,12 @@ def assumption(value: str) -> tuple[str, str]:
         return next(iter(parse_pairs([value]).items()))
     except UnknownAssumption as exc:
         raise ValueError(str(exc)) from None
+
+
+@value_type("regex")
+def regex(value: str) -> str:
+    compile_pattern(value)  # ValueError saying why
+    return str(value)
 
 
 @value_type("log level")

@@ -79,7 +79,7 @@ def test_a_port_out_of_range_or_not_a_number_is_one_line():
 BAD_VALUES = {
     "port": "99999", "integer": "seven", "positive int": "0", "positive float": "nan", "text": " ",
     "host": "not a host!", "livekit url": "localhost:7880", "assumption": "null_result=maybe",
-    "log level": "loud", "seed": "no-such-seed", "directory": str(Path(__file__)), "switch": "maybe",
+    "log level": "loud", "regex": "sk_(", "seed": "no-such-seed", "directory": str(Path(__file__)), "switch": "maybe",
 }
 
 
