@@ -290,20 +290,33 @@ def missing_extra_mode(config: pytest.Config) -> str:
     return mode
 
 
+def close_sdk_client(client: Any) -> None:
+    """Close the httpx client an SDK client opened on its first call (the SDK never does: left to the
+    collector, it is a ResourceWarning, an error under ``filterwarnings = error``)."""
+    opened = getattr(client._client, "_client", None)
+    if opened is not None:
+        opened.close()
+
+
 @pytest.fixture
-def equos_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Any:
+def equos_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
     """The SDK with the test's key, raising ``UnexpectedStatus`` on a status its spec does not list:
     a strict client for a test's own calls. Not what production runs: see ``equos_default_client``."""
     require(request.config, "equos", "equos_client")
-    return sdk_client(equos_mock.url, equos_api_key)
+    client = sdk_client(equos_mock.url, equos_api_key)
+    yield client
+    close_sdk_client(client)
 
 
 @pytest.fixture
-def equos_default_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Any:
+def equos_default_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str
+                         ) -> Iterator[Any]:
     """``EquosClient(key, EquosOptions(endpoint=url))``, exactly as an app makes it: on a 4xx or 5xx its
     methods return None instead of raising. Pass this one into the app under test."""
     equos = require(request.config, "equos", "equos_default_client")
-    return equos.EquosClient(equos_api_key, equos.EquosOptions(endpoint=equos_mock.url))
+    client = equos.EquosClient(equos_api_key, equos.EquosOptions(endpoint=equos_mock.url))
+    yield client
+    close_sdk_client(client)
 
 
 @pytest.fixture
