@@ -272,12 +272,15 @@ def require(config: pytest.Config, module: str, fixture: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name == module:
             reason = f"{what} is not installed: {extras.needs(fixture, extra)}"
-            if missing_extra_mode(config) == "skip":
-                pytest.skip(reason)
-            pytest.fail(reason, pytrace=False)
-        if extras.provided_by(exc, extra):
-            pytest.fail(f"{extras.needs(fixture, extra)} ({exc})", pytrace=False)
-        raise
+        elif extras.provided_by(exc, extra):
+            reason = f"{extras.needs(fixture, extra)} ({exc})"
+        else:
+            raise
+        skip = exc.name == module and missing_extra_mode(config) == "skip"
+    # Out of the except block: the one line, without the import error chained before it.
+    if skip:
+        pytest.skip(reason)
+    pytest.fail(reason, pytrace=False)
 
 
 MISSING_EXTRA_MODES = ("error", "skip")

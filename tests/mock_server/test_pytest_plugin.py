@@ -53,6 +53,7 @@ def test_as_the_app_makes_it(equos_default_client):
     assert reasons == [SDK_MISSING.format(fixture=fixture, hint=_hint("sdk"))
                        for fixture in ("equos_client", "equos_asgi_client", "equos_default_client")]
     assert "Traceback" not in result.stdout.str() and "SKIPPED" not in result.stdout.str()
+    assert "During handling" not in result.stdout.str()  # the import error is not chained before the line
 
 
 @pytest.mark.slow  # a pytest subprocess
