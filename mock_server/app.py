@@ -24,6 +24,7 @@ from .http.faults import FaultMiddleware
 from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
 from .http.persist import PersistOnReply
+from .http.user_content import InertUserContent
 from .persistence import open_data_dir
 from .resource import Catalog
 from .runtime import Runtime
@@ -76,10 +77,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
-    # credential headers (journaled, never faulted), then faults, then routing.
+    # Outermost last: CORS, then the journal (it sees faulted replies too), then user bytes made inert
+    # (faulted replies too), then the refusal of repeated credential headers (journaled, never faulted),
+    # then faults, then routing.
     app.add_middleware(FaultMiddleware, runtime=runtime)
     app.add_middleware(CredentialGuard)
+    app.add_middleware(InertUserContent)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
     app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
