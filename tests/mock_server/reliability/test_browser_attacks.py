@@ -178,7 +178,9 @@ def test_a_page_on_another_origin_gets_nothing_in(chromium: Any, mock: MockServe
         results = json.loads(chromium.driver.find_element("id", "out").text)
     finally:
         attacker.close()
-    # The attack could start: the API took both avatars (any page may call the API).
+    # The attack could start: the API took both avatars (any page may call the API); and every attempt ran.
+    attempts = len(results) - 1 + 18  # one entry for the 18 form posts
+    assert attempts == 84 and results["forms"] == "sent 18", sorted(results)
     assert results["avatar svg"] == 201 and results["avatar html-as-png"] == 201, results
     readable = {name: value for name, value in results.items()
                 if str(value).startswith(("read", "readable", "open", "message", "RAN"))
