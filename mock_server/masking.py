@@ -76,6 +76,8 @@ class LogMasking(logging.Filter):
         masked = mask_text(message, self.secret)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:  # a traceback's text too (formatters reuse exc_text)
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info), self.secret)
         return True
 
 
