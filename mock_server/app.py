@@ -89,7 +89,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.add_middleware(InertUserContent)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
-    app.add_middleware(BrowserGuard, token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
+    if settings.control_plane:
+        app.add_middleware(BrowserGuard, token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
     app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
     app.state.persistence = persistence
     if persistence is not None:
