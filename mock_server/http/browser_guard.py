@@ -16,6 +16,9 @@ token written into the inspector page and nowhere else. A script in the origin c
 - and with ``Cache-Control: no-store``, so no cached copy is there to be read; the page keeps the
   token in memory only (never in storage another page of the origin could read).
 
+``Sec-Fetch-Mode`` alone does not mark a browser: Node's built-in ``fetch`` sends it too. Browsers
+always send ``Sec-Fetch-Site`` with it (Chromium 76+, Firefox 90+, Safari 16.4+).
+
 Two browser requests need no token: the inspector's two static files (no secret in them), and a
 GET that a person typed or bookmarked (``Sec-Fetch-Site: none``, a navigation: no page can make
 one). Tools (curl, the SDKs, ``MockControl``, the pytest plugin) send neither header: nothing

@@ -84,6 +84,8 @@ def test_the_static_files_and_a_typed_url_need_no_token(http: httpx.Client) -> N
 def test_tools_outside_a_browser_are_unaffected(http: httpx.Client) -> None:
     assert http.get("/_mock/state").status_code == 200
     assert http.post("/_mock/reset", json={}).status_code == 200
+    node_fetch = {"sec-fetch-mode": "cors", "user-agent": "node", "accept-language": "*"}  # what undici sends
+    assert http.post("/_mock/reset", json={}, headers=node_fetch).status_code == 200
 
 
 def test_each_server_has_its_own_token_and_nothing_else_shows_it() -> None:
