@@ -55,7 +55,9 @@ class Fidelity:
         # A known alternative names the mock's switch that makes it behave like the target.
         switch = f"--set {name}={observed}" if observed in assumption.alternatives else None
         self.assumptions[name] = {"default": assumption.default, "observed": observed,
-                                  "matches_default": observed == assumption.default, "evidence": evidence,
+                                  # unknown (None) when the probe cannot know, as for one never probed
+                                  "matches_default": None if observed is None else observed == assumption.default,
+                                  "evidence": evidence,
                                   "switch": switch}
 
     def as_json(self) -> dict[str, Any]:

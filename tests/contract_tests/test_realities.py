@@ -37,7 +37,7 @@ def _run_all() -> dict[str, Any]:
 
 def _switches(report: dict[str, Any]) -> dict[str, str | None]:
     """The report's rows that differ from the mock's defaults, with the switch each names."""
-    return {name: row["switch"] for name, row in report["assumptions"].items() if not row["matches_default"]}
+    return {name: row["switch"] for name, row in report["assumptions"].items() if row["matches_default"] is False}
 
 
 def _problems(name: str, run: dict[str, Any]) -> list[str]:
@@ -56,6 +56,10 @@ def _problems(name: str, run: dict[str, Any]) -> list[str]:
         expected = {a.name: f"--set {a.name}={a.alternatives[-1]}" for a in REGISTRY if a.observable}
     if _switches(report) != expected:
         out.append(f"{name}: report rows {_switches(report)}, expected {expected}")
+    for unseen in (a.name for a in REGISTRY if not a.observable):  # the probe says what it cannot know
+        row = report["assumptions"][unseen]
+        if row["observed"] is not None or not row["evidence"].startswith("cannot know"):
+            out.append(f"{name}: {unseen} should be reported as unknowable over REST, got {row}")
     added = report["fields_the_target_adds"]
     if name in ("extra_fields", "everything_else"):
         for schema, fields in added.items():
