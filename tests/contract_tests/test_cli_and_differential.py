@@ -9,6 +9,7 @@ import sys
 import pytest
 from contract_runner import run_suite, suite_env  # type: ignore[import-not-found]
 
+from mock_server.assumptions import lookup
 from mock_server.server import MockServer
 from mock_server.settings import Settings
 
@@ -28,7 +29,11 @@ def test_cli_wrapper_runs_the_whole_suite_in_the_ci_profile(tmp_path):
     assert "warning" not in result.stdout.lower() + result.stderr.lower(), result.stdout[-3000:]
     data = json.loads(report.read_text())
     assert set(data["assumptions"]) >= {"null_result", "page_limit", "list_order"}
-    assert all(row["observed"] == row["default"] for row in data["assumptions"].values()), data["assumptions"]
+    rows = data["assumptions"]
+    assert all(row["observed"] == row["default"] for name, row in rows.items() if lookup(name).observable), rows
+    # What no REST client can observe is reported as such, not guessed.
+    assert all(row["observed"] is None and row["evidence"].startswith("cannot know")
+               for name, row in rows.items() if not lookup(name).observable), rows
     assert data["operations"]["listBrains"]["run"] == data["operations"]["listBrains"]["passed"] > 0
     assert data["published_differences"] == []
     assert data["target"]["live"] is False
