@@ -98,3 +98,18 @@ def test_a_typo_through_the_control_plane_is_a_400_naming_it():
         assert reply.status_code == 400
         assert reply.json()["message"] == ["organizations[0].charcters: unknown key; did you mean `characters`?"]
         assert client.get("/_mock/organizations", params={"key": "sk_t"}).json() == []
+
+
+def test_a_seed_sent_whole_loads_into_the_key_and_is_checked_like_a_file():
+    team = {"organizations": [{"brains": [{"id": "b_team", "instructions": "x", "greetingMessage": "Hi"}]}]}
+    with asgi_client(create_app(), "sk_team") as client:
+        assert client.post("/_mock/seed", json={"content": team, "key": "sk_team"}).status_code == 200
+        assert client.get("/v3/brains/b_team").json()["greetingMessage"] == "Hi"
+        for body, message in (
+                ({"content": team, "name": "demo"}, "give name or content, not both"),
+                ({"content": [], "key": "sk_team"}, "expected an object with an 'organizations' list"),
+                ({"content": {"organizations": [{"brains": [{"instructions": "x", "greetingMesage": "Hi"}]}]},
+                  "key": "sk_team"},
+                 "organizations[0].brains[0].greetingMesage: unknown key; did you mean `greetingMessage`?")):
+            reply = client.post("/_mock/seed", json=body)
+            assert (reply.status_code, reply.json()["message"]) == (400, [message])
