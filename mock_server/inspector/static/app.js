@@ -65,7 +65,7 @@ function orgName(id) {
 // The picker's label: the name, and the key as the journal masks it (what a user can match with their own).
 function orgLabel(org) {
   const keys = org.keys || [];
-  const key = keys.length ? ` · key ${keys[0]}${keys.length > 1 ? ` +${keys.length - 1}` : ""}` : "";
+  const key = keys.length ? ` · ${keys[0]}${keys.length > 1 ? ` +${keys.length - 1}` : ""}` : "";
   return `${org.name || org.id}${key}`;
 }
 function mark(name) {

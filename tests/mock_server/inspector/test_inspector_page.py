@@ -89,6 +89,10 @@ def started(url: str, *, max_seconds: float = 600) -> tuple[Any, str, Any]:
     return sdk, key, conversation
 
 
+def org_name_of(url: str, org_id: str) -> str:
+    return next(o["name"] for o in httpx.get(f"{url}/_mock/organizations").json() if o["id"] == org_id)
+
+
 def organization_of(url: str, key: str) -> str:
     return httpx.get(f"{url}/_mock/organizations", params={"key": key}).json()[0]["id"]
 
@@ -159,6 +163,13 @@ def test_joined_and_an_utterance_sent_from_the_page_read_back_through_the_api(va
     read = sdk.conversations.get(conversation.id)
     assert read.joined_at is not None
     assert [entry.type_ for entry in read.timeline] == ["started", "joined"]
+    wait(chromium, lambda d: len(lines(css(chromium, "#timeline").text)) == 2)
+    assert lines(readable(chromium, "#timeline")) == [
+        f"{read.started_at.strftime('%H:%M:%S')} started", f"{read.joined_at.strftime('%H:%M:%S')} joined · consumer"]
+    assert lines(readable(chromium, "#transcript"))[-2:] == [
+        f"user · {read.transcript[-1].recorded_at.strftime('%H:%M:%S')}", "Is the pool open tonight?"]
+    assert lines(readable(chromium, "#claims"))[0] == "consumer token"
+    assert '"sub": "user-1"' in readable(chromium, "#claims")
     assert (read.transcript[-1].author.value, read.transcript[-1].content) == ("user", "Is the pool open tonight?")
 
 
@@ -183,6 +194,9 @@ def test_a_503_fault_added_from_the_page_fails_the_sdk_call_until_removed(valida
     wait(chromium, lambda d: all_css(chromium, "#fault-table [data-remove]"), message="the rule never listed")
     rules = httpx.get(f"{server.url}/_mock/faults").json()
     assert [(r["status"], r["path"], r["organization"]) for r in rules] == [(503, "/v3/characters", org_id)]
+    assert lines(readable(chromium, "#fault-table")) == [
+        "RULE MATCH SCOPE DOES FIRES",
+        f"{rules[0]['id']} any /v3/characters {org_name_of(server.url, org_id)} 503 0 hits Remove"]
     with pytest.raises(UnexpectedStatus) as failed:
         sdk.characters.list()
     assert failed.value.status_code == 503
@@ -208,6 +222,8 @@ def test_the_journal_filters_to_one_organization(validated_server, chromium):
          and {r.get_attribute("data-org") for r in all_css(chromium, "#j-list .vrow")} == {org_a},
          message="the journal was not filtered to one organization")
     assert re.match(rf"{expected} requests", css(chromium, "#j-total").text)
+    shown = readable(chromium, "#view-journal")
+    assert org_name_of(server.url, org_a) in shown and org_name_of(server.url, org_b) not in shown
     assert org_b not in css(chromium, "#j-list").get_attribute("innerHTML")
 
 
@@ -294,7 +310,7 @@ def test_every_view_reads_right_and_the_screenshots(validated_server, chromium):
     acme_key = journal[0]["key"]
     assert acme_key.startswith("****") and acme.key not in acme_key
     options = [o.text for o in all_css(chromium, "#org option")]
-    assert options[0] == "All organizations" and f"Acme Hotels · key {acme_key}" in options
+    assert options[0] == "All organizations" and f"Acme Hotels · {acme_key}" in options
     assert not any(acme.id in o or globex.id in o for o in options)
     tab(chromium, "journal")
     typo = wait(chromium, lambda d: next((r.get_attribute("data-id") for r in all_css(chromium, "#j-list .vrow")
