@@ -277,10 +277,21 @@ def test_every_view_reads_right_and_the_screenshots(validated_server, chromium):
     """The world every view is opened in: what each panel shows, as text a person reads (no
     ``[object ...]``, ``undefined`` or ``NaN`` anywhere), then the pictures for docs/inspector.md."""
     server = validated_server()
+    # Empty first: every view says there is nothing yet, in words.
+    chromium.get(f"{server.url}/_mock/ui")
+    for view, empty in (("journal", "No request matches."), ("clock", "no offset"),
+                        ("faults", "No fault rule: every request is answered normally."),
+                        ("organizations", "ORGANIZATIONS · 0"),
+                        ("resources", "Pick an organization at the top to see its resources."),
+                        ("usage", "Pick an organization at the top to see its usage."),
+                        ("conversations", "No conversation yet.")):
+        tab(chromium, view)
+        wait(chromium, lambda d, view=view, empty=empty: empty in css(chromium, f"#view-{view}").text,
+             message=f"the empty {view} view does not say {empty!r}")
+        readable(chromium, f"#view-{view}")
     acme, globex = world(server.url)
     conversations = httpx.get(f"{server.url}/_mock/conversations").json()["items"]
     by_name = {c["name"]: c for c in conversations}
-    chromium.get(f"{server.url}/_mock/ui")
     wait(chromium, lambda d: len(all_css(chromium, "#conv-list .vrow")) == 6)
     # The list: a running row counts down; an ended one says so, with how long it lasted.
     ended = by_name["Late checkout"]
@@ -288,6 +299,10 @@ def test_every_view_reads_right_and_the_screenshots(validated_server, chromium):
     assert ended_row[:4] == ["ended", "Late checkout", f"{ended['id']} · Dana Guest", "Acme Hotels"]
     assert ended_row[5] == "ended" and re.fullmatch(r"after 0:0\d", ended_row[6]), ended_row
     readable(chromium, "#conv-list")
+    click(chromium, f'#conv-list .vrow[data-id="{ended["id"]}"]')
+    wait(chromium, lambda d: css(chromium, "#conv-status-badge").text == "ended")
+    stats = lines(readable(chromium, "#conv-top"))
+    assert re.fullmatch(r"0:0\d", stats[3]) and stats[4] == "lasted of 15:00 (maxSeconds)", stats
     museum = by_name["Museum guide"]
     click(chromium, f'#conv-list .vrow[data-id="{museum["id"]}"]')
     wait(chromium, lambda d: all_css(chromium, "#transcript"))
