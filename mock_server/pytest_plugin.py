@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in PYTEST_FILTERS:  # after the user's own lines, so it wins over a `filterwarnings = error`
         config.addinivalue_line("filterwarnings", line)
     mock_port(config)  # a port that is no port: a usage error now, not an error in every test
+    for folder in config.getini("equos_mock_seed_dir"):
+        if not folder.is_dir():
+            raise pytest.UsageError(f"equos_mock_seed_dir: no folder {folder}")
 
 
 # The fixtures a seed is loaded into: a test with the marker and neither of them would silently get nothing.

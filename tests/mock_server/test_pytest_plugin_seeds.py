@@ -130,3 +130,11 @@ def test_with_it(equos_client):
     assert [line for line in result.outlines if line.startswith("equos_seed")] == [
         "equos_seed: this test uses no equos-mock organization to load the seed into; ask for a fixture of the "
         "plugin (equos_client, equos_httpx, equos_api_key, equos_org, equos_asgi_client, ...) or remove the marker"]
+
+
+def test_a_seed_folder_that_does_not_exist_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nequos_mock_seed_dir = tests/seed\n")
+    pytester.makepyfile(test_user="def test_user():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: equos_mock_seed_dir: no folder {pytester.path / 'tests' / 'seed'}"])
