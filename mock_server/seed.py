@@ -59,11 +59,11 @@ def field_names(model: type[BaseModel]) -> list[str]:
 def unknown_keys(entry: dict[str, Any], known: Iterable[str], where: str) -> None:
     """Refuse the keys of ``entry`` not in ``known``, each with the closest known name."""
     allowed = list(dict.fromkeys(known))
+    folded = {name.casefold(): name for name in allowed}  # "BrainId" is "brainId" before any likeness
     found = []
     for key in entry:
         if key in allowed:
             continue
-        folded = {name.casefold(): name for name in allowed}
         close = ([folded[key.casefold()]] if key.casefold() in folded
                  else difflib.get_close_matches(key, allowed, n=1, cutoff=0.6))
         hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(allowed)}"
