@@ -5,8 +5,7 @@ Fixtures: ``equos_mock`` (session-wide server on a free port, or the fixed one o
 ``equos_org`` (a fresh organization per test), ``equos_client`` (the official SDK),
 ``equos_httpx``, ``equos_asgi_app`` / ``equos_asgi_httpx`` / ``equos_asgi_client`` (in process, no
 socket), ``equos_clock``, ``equos_faults``, ``equos_journal``. Marker ``equos_seed("demo")``
-loads a seed into the test's organization (a bundled name, or a project's own file: see
-``seed_places``); the leak guard fails (or warns about) a test that
+loads a seed into the test's organization; the leak guard fails (or warns about) a test that
 leaves conversations running. Imports stay lazy: installing the package costs no import time,
 and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested (without
 them, such a test is skipped with the extra to install). The warning PyJWT gives about the mock's
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from . import seed_marker
 
 LEAK_MODES = ("fail", "warn", "off")
 _CALL_REPORT = pytest.StashKey[Any]()
@@ -42,71 +43,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test that leaves conversations running: fail (default), warn, or off")
     parser.addini("equos_leak", default="fail",
                   help="leak guard for conversations left running: fail, warn or off (--equos-leak wins)")
+    parser.addini(seed_marker.INI, type="paths", default=[],
+                  help="folder(s) of the project's seed files, relative to the ini file: "
+                       "@pytest.mark.equos_seed('team') finds team.json there")
     group.addoption("--equos-mock-port", type=int, default=None,
                     help="port of the session's mock server (default 0: a free port; the equos_mock_port ini "
                          "sets it too). One server per process: with pytest-xdist each worker starts its own")
     parser.addini("equos_mock_port", default="0",
                   help="port of the session's mock server; 0 (default) picks a free one (--equos-mock-port wins)")
-    parser.addini("equos_mock_seed_dir", type="paths", default=[],
-                  help="folder(s) of the project's seed files, relative to the ini file: "
-                       "@pytest.mark.equos_seed('team') finds team.json there")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "equos_seed(*seeds): load these seed files into the test's equos-mock "
                                        "organization: a path from the test file or the rootdir, a name from "
                                        "equos_mock_seed_dir, or a bundled one (demo)")
+    seed_marker.check_folders(config)
     config.addinivalue_line("markers", "equos_leak(mode): leak guard for this test: fail, warn or off")
     from .noise import PYTEST_FILTERS
 
     for line in PYTEST_FILTERS:  # after the user's own lines, so it wins over a `filterwarnings = error`
         config.addinivalue_line("filterwarnings", line)
     mock_port(config)  # a port that is no port: a usage error now, not an error in every test
-    for folder in config.getini("equos_mock_seed_dir"):
-        if not folder.is_dir():
-            raise pytest.UsageError(f"equos_mock_seed_dir: no folder {folder}")
-
-
-# The fixtures a seed is loaded into: a test with the marker and neither of them would silently get nothing.
-SEEDED_FIXTURES = ("equos_api_key", "equos_asgi_app")
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("equos_seed") is None:
-        return
-    if not any(name in getattr(item, "fixturenames", ()) for name in SEEDED_FIXTURES):
-        pytest.fail("equos_seed: this test uses no equos-mock organization to load the seed into; ask for a "
-                    "fixture of the plugin (equos_client, equos_httpx, equos_api_key, equos_org, "
-                    "equos_asgi_client, ...) or remove the marker", pytrace=False)
-
-
-def seed_places(request: pytest.FixtureRequest) -> list[Any]:
-    """Where the marker looks for a seed, in order: the test file's folder, the project's seed folders
-    (the ``equos_mock_seed_dir`` ini), the rootdir; then the bundled ``fixtures/`` by name."""
-    from pathlib import Path
-
-    places = [Path(request.node.path).parent, *request.config.getini("equos_mock_seed_dir"),
-              Path(request.config.rootpath)]
-    return list(dict.fromkeys(places))
-
-
-def seeds_of(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each seed the test's markers name, read with ``serve --seed``'s loader: (file, content)."""
-    from .seed import SeedError, find_fixture, read_seed
-
-    places = seed_places(request)
-    for marker in request.node.iter_markers("equos_seed"):
-        for name in marker.args:
-            if not isinstance(name, str):
-                pytest.fail(f"equos_seed: a seed is a name or a path, not {name!r}", pytrace=False)
-            try:
-                path = find_fixture(name, places)
-                yield str(path), read_seed(str(path))
-            except SeedError as exc:
-                problem = f"equos_seed: {exc}"
-            else:
-                continue
-            pytest.fail(problem, pytrace=False)  # outside the except block: one line, no chained traceback
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -115,6 +72,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_CALL_REPORT] = report  # the leak guard goes easy on a test that already failed
     return report
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    seed_marker.check_item(item)
 
 
 class EquosMock:
@@ -207,20 +168,13 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
     ``@pytest.mark.equos_seed("demo")`` loads seeds into it; at teardown, the leak guard checks
     that no conversation of this organization is still running, then the organization is deleted.
     """
-    from .control_client import ControlError
-
     key = equos_mock.new_key()
-    for path, content in seeds_of(request):
-        try:
-            equos_mock.control.load_seed_content(content, key=key)
-        except ControlError as exc:
-            if exc.status != 400:
-                raise
-            message = exc.body.get("message") if isinstance(exc.body, dict) else exc.body
-            problem = f"equos_seed: {path}: {'; '.join(message) if isinstance(message, list) else message}"
-            _delete_organization(equos_mock, key)
-            pytest.fail(problem, pytrace=False)
+    problem = seed_marker.load_on_server(request, equos_mock.control, key)
+    if problem:
+        _delete_organization(equos_mock, key)
+        pytest.fail(problem, pytrace=False)
     yield key
+    from .control_client import ControlError
 
     try:
         if _leak_mode(request) != "off":
@@ -322,7 +276,7 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .app import create_app
 
     app = create_app()
-    _seed_in_process(request, app)
+    seed_marker.load_in_process(request, app, ASGI_KEY)
     yield app
     if _leak_mode(request) != "off":
         from .domain import conversations
@@ -331,24 +285,6 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
         running = [{"id": c.id, "name": c.name, "startedAt": c.startedAt.isoformat()}
                    for org in list(runtime.store.organizations.values()) for c in conversations.running(runtime, org)]
         check_leaks(request, running)
-
-
-def _seed_in_process(request: pytest.FixtureRequest, app: Any) -> None:
-    """The marker's seeds, into the organization of ``sk_test_asgi``, as the server would load them."""
-    from . import auth, seed
-
-    runtime = app.state.runtime
-    for path, content in seeds_of(request):
-        try:
-            seed.check_names(runtime, content)
-            org = auth.organization_for_key(runtime, ASGI_KEY)
-            for position, spec in enumerate(content["organizations"]):
-                seed.load_resources(runtime, org, spec, f"organizations[{position}]")
-        except seed.SeedError as exc:
-            problem = f"equos_seed: {path}: {exc}"
-        else:
-            continue
-        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture
