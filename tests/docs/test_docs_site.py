@@ -201,17 +201,17 @@ def served_site(site: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_the_site_works_offline_in_chromium(chromium, served_site: str) -> None:
+def test_the_site_works_offline_in_chromium(chromium, served_site: str, site: Path) -> None:
     chromium.get(served_site + "/configuration.html")
     body = chromium.driver.find_element("tag name", "body").text
     assert "EQUOS_MOCK_DATA_DIR" in body and "Assumptions" in body
     chromium.get(served_site + "/index.html")
     assert "equos-mock" in chromium.driver.title
     assert chromium.foreign_requests() == []
+    search_from_disk(chromium, site)  # the same browser: one start fewer
 
 
-@pytest.mark.slow
-def test_search_works_on_the_site_opened_from_disk(chromium, site: Path) -> None:
+def search_from_disk(chromium: Any, site: Path) -> None:
     """mkdocs.yml says the site works from disk: its search too, with no server and no other host."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By

@@ -62,6 +62,14 @@ def _refused(tmp_path, data) -> str:
     return message.removeprefix(f"{path}: ")
 
 
+def test_a_typo_in_a_nested_entry_or_at_the_top_names_the_closest(tmp_path):
+    assert _refused(tmp_path, {"organizations": [{"knowledgeBases": [{
+        "name": "kb", "description": "d", "client": "c",
+        "documents": [{"name": "a.md", "description": "d", "mimetype": "text/plain"}]}]}]}) == (
+        "organizations[0].knowledgeBases[0].documents[0].mimetype: unknown key; did you mean `mimeType`?")
+    assert _refused(tmp_path, {"organisations": []}) == "organisations: unknown key; did you mean `organizations`?"
+
+
 def test_a_typo_in_settings_names_the_closest_setting(tmp_path):
     assert _refused(tmp_path, {"organizations": [{"settings": {"durationLimt": 60}}]}) == (
         "organizations[0].settings.durationLimt: unknown key; did you mean `durationLimit`?")
