@@ -23,7 +23,6 @@ from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
 from .http.faults import FaultMiddleware
 from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
-from .http.persist import PersistOnReply
 from .persistence import open_data_dir
 from .resource import Catalog
 from .runtime import Runtime
@@ -83,8 +82,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
     app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
+    # Every route's changes are flushed (or undone) by the dispatcher (``http/persist.py``).
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()
-        app.add_middleware(PersistOnReply, persistence=persistence)
     return app

@@ -82,7 +82,7 @@ class Runtime:
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""
-        return Organization(org_id, name, settings, self.resources.resources)
+        return Organization(org_id, name, settings, self.resources.resources, undo=self.store.undo)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""
@@ -111,7 +111,8 @@ class Runtime:
         if not org.pinned:
             self.last_used[org.id] = now
             self.last_used.move_to_end(org.id)
-        self.evict_idle(now - int(ttl * 1000))
+        with self.store.undo.paused():  # housekeeping, kept even if the request fails
+            self.evict_idle(now - int(ttl * 1000))
 
     def evict_idle(self, before_ms: int, most: int = EVICT_PER_REQUEST) -> int:
         """Delete up to ``most`` organizations last used before ``before_ms`` (least recent first: it

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .. import errors
+from .persist import run_atomically
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -28,7 +29,7 @@ class Dispatcher:
         method = request.method
         handler = self.by_method.get("GET" if method == "HEAD" else method)
         if handler is not None:
-            response = await handler(request)
+            response = await run_atomically(handler, request)
         elif method == "OPTIONS":
             response = Response(status_code=204, headers={"Allow": ", ".join(self.allow)})
         else:

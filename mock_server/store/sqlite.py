@@ -4,8 +4,9 @@ Memory stays the read path. Collections tell their listener of every changed rec
 its listener which organizations, keys and public keys changed, and which organizations a request
 used (their settings or clock may have moved). ``flush()`` writes exactly that, in one transaction,
 so a request costs what it changed, not what the server holds; a read writes nothing. The app flushes
-before the first byte of each reply (``http/persist.py``), so an acknowledged write is on disk and a
-request's writes land together or not at all. WAL journal, ``synchronous=FULL``.
+before each reply (``http/persist.py``), so an acknowledged write is on disk and a request's writes land
+together or not at all; a flush that fails raises ``StorageError`` and writes nothing (the request is
+then undone in memory). WAL journal, ``synchronous=FULL``.
 
 Opening refuses a data directory another server holds (``lock.py``) and a damaged database or WAL
 (``integrity.py``), with one line naming the file, instead of starting with less than was stored.
@@ -38,6 +39,23 @@ CREATE TABLE IF NOT EXISTS records (org_id TEXT NOT NULL, collection TEXT NOT NU
                                     data TEXT NOT NULL, PRIMARY KEY (org_id, collection, id));
 """
 Write = tuple[str, tuple[Any, ...]]
+SQLITE_FULL = 13  # sqlite3.Error.sqlite_errorcode (its low byte) when the disk or the database is full
+
+
+class StorageError(RuntimeError):
+    """A flush that could not be written: nothing of it is on disk. ``full``: for want of space."""
+
+    def __init__(self, message: str, *, full: bool):
+        super().__init__(message)
+        self.full = full
+
+
+def _storage_error(exc: BaseException) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    full = code is not None and code & 0xFF == SQLITE_FULL
+    if full:
+        return StorageError("the data directory is full", full=True)
+    return StorageError(f"the data directory cannot be written ({type(exc).__name__}: {exc})", full=False)
 Row = tuple[str, str, str | None, int]  # name, settings JSON, clock state, pinned
 
 
@@ -89,6 +107,7 @@ class SqlitePersistence:
     _written: dict[str, tuple[Organization, Row]] = field(default_factory=dict)  # per organization
     _meta: dict[str, str] = field(default_factory=dict)
     _data_lock: DataDirLock | None = None
+    problem: str | None = None  # why the last flush failed; None once one succeeds (health reads it)
     loaded: bool = False  # the data directory already held state (a seed file is then not loaded again)
 
     def __post_init__(self) -> None:
@@ -226,11 +245,30 @@ class SqlitePersistence:
         with self._lock:
             changes, self._changes = self._changes, _Changes()
             try:
-                return self._flush(changes)
-            except BaseException:
+                written = self._flush(changes)
+            except BaseException as exc:
                 changes.merge(self._changes)
                 self._changes = changes
-                raise
+                if not isinstance(exc, Exception):
+                    raise
+                refused = _storage_error(exc)
+                self.problem = str(refused)
+                raise refused from exc
+            self.problem = None
+            return written
+
+    def healthy(self) -> bool:
+        """True unless the last flush failed and a probe write (one meta row) still fails: space came back
+        by itself, and pending changes are written with the probe."""
+        if self.problem is None:
+            return True
+        with self._lock:
+            try:
+                self._commit([("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", (str(self.runtime.clock.now_ms()),))])
+                self.flush()
+            except (StorageError, sqlite3.Error, OSError):
+                return False
+        return True
 
     def _flush(self, changes: _Changes) -> int:
         store = self.runtime.store
@@ -273,7 +311,13 @@ class SqlitePersistence:
                                (*row, org_id)))
                 updates[org_id] = (org, row)
         consumed = len(self._pending)
-        for org, name, op, item in self._pending[:consumed]:
+        # A record changed twice (a change, then its undo) is written once, as it stands last.
+        latest: dict[tuple[int, str, str], tuple[Organization, str, str, Any]] = {}
+        for entry in self._pending[:consumed]:
+            key = (id(entry[0]), entry[1], entry[3].id)
+            latest.pop(key, None)
+            latest[key] = entry
+        for org, name, op, item in latest.values():
             was = known(org.id)
             if org.id in changes.orgs or was is None or was[0] is not org:
                 continue  # covered by a snapshot, or the organization is gone
@@ -314,10 +358,14 @@ class SqlitePersistence:
         try:
             for sql, params in writes:
                 cursor.execute(sql, params)
+            cursor.execute("COMMIT")  # a full disk may refuse the commit itself
         except BaseException:
-            cursor.execute("ROLLBACK")
+            if self.connection.in_transaction:
+                try:
+                    cursor.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolled back on its own (an I/O error can)
             raise
-        cursor.execute("COMMIT")
 
     def close(self) -> None:
         """Flush, fold the WAL into the database (a clean directory), and let another server have it."""
