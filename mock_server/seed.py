@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import errors
+from . import decoding, errors
 from .domain import organizations, resources
 from .resource import Resource
 from .runtime import Runtime
@@ -59,8 +59,10 @@ def load_file(rt: Runtime, name: str) -> list[Organization]:
 def read_seed(name: str) -> dict[str, Any]:
     path = find_fixture(name)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        data = decoding.loads(path.read_bytes(), where="seed")
+    except decoding.DecodeError as exc:
+        raise SeedError(f"{path}: {exc}") from None
+    except (ValueError, RecursionError) as exc:
         raise SeedError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("organizations"), list):
         raise SeedError(f"{path}: expected an object with an 'organizations' list")
@@ -146,35 +148,54 @@ def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: A
 def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinned: bool = True
          ) -> list[Organization]:
     """Create the organizations of a seed. ``pinned``: the idle limit never evicts them (seed files);
-    the control plane's ``POST /_mock/organizations`` makes unpinned ones."""
+    the control plane's ``POST /_mock/organizations`` makes unpinned ones.
+
+    Every organization entry is checked (types, settings, ids, keys and public keys) before the first
+    is created; what only creating can check (the resources' references) is undone with the request
+    that loads it (``store/undo.py``), so a refused seed leaves no half-made organization."""
+    checked = [_checked(rt, spec, f"organizations[{position}]") for position, spec in enumerate(data["organizations"])]
+    _public_keys_free(rt, checked)
     loaded = []
-    for position, spec in enumerate(data["organizations"]):
-        where = f"organizations[{position}]"
-        if not isinstance(spec, dict):
-            raise SeedError(f"{where} must be an object")
-        # Checked before anything is created, so a refused entry leaves no half-made organization.
-        settings = _settings(spec.get("settings", {}), where)
-        for name in ("id", "name"):
-            if spec.get(name) is not None and not isinstance(spec[name], str):
-                raise SeedError(f"{where}.{name} must be a string")
-        for name in ("keys", "publicKeys"):
-            if not isinstance(spec.get(name, []), list):
-                raise SeedError(f"{where}.{name} must be a list")
-        keys = [str(k) for k in spec.get("keys", [])]
-        org_id = spec.get("id")
-        if org_id in rt.store.organizations:
-            raise SeedError(f"{where}: organization {org_id} already exists")
-        org = organizations.create(rt, [], name=spec.get("name"), org_id=org_id)
+    for spec, where, settings, keys, public in checked:
+        org = organizations.create(rt, [], name=spec.get("name"), org_id=spec.get("id"))
         org.pinned = pinned
         rt.add_keys(org, keys, configure=configure_keys)
-        try:
-            rt.set_public_keys(org, [str(k) for k in spec.get("publicKeys", [])])
-        except ValueError as exc:
-            raise SeedError(f"{where}.publicKeys: {exc}") from None
+        rt.set_public_keys(org, public)
         org.settings = settings
         load_resources(rt, org, spec, where)
         loaded.append(org)
     return loaded
+
+
+Checked = tuple[dict[str, Any], str, OrgSettings, list[str], list[str]]
+
+
+def _checked(rt: Runtime, spec: Any, where: str) -> Checked:
+    if not isinstance(spec, dict):
+        raise SeedError(f"{where} must be an object")
+    settings = _settings(spec.get("settings", {}), where)
+    for name in ("id", "name"):
+        if spec.get(name) is not None and not isinstance(spec[name], str):
+            raise SeedError(f"{where}.{name} must be a string")
+    for name in ("keys", "publicKeys"):
+        if not isinstance(spec.get(name, []), list):
+            raise SeedError(f"{where}.{name} must be a list")
+    org_id = spec.get("id")
+    if org_id in rt.store.organizations:
+        raise SeedError(f"{where}: organization {org_id} already exists")
+    return (spec, where, settings, [str(k) for k in spec.get("keys", [])],
+            [str(k) for k in spec.get("publicKeys", [])])
+
+
+def _public_keys_free(rt: Runtime, checked: list[Checked]) -> None:
+    """No public key of the seed is an API key, or another organization's public key (here or stored)."""
+    api_keys = {key for _, _, _, keys, _ in checked for key in keys}
+    seen: dict[str, str] = {}
+    for _, where, _, _, public in checked:
+        for key in public:
+            if key in rt.store.keys or key in api_keys or key in rt.store.public_keys or seen.get(key, where) != where:
+                raise SeedError(f"{where}.publicKeys: public key {rt.mask(key)} is already in use")
+            seen[key] = where
 
 
 def _settings(raw: Any, where: str) -> OrgSettings:
