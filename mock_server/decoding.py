@@ -1,11 +1,12 @@
-"""The one strict decoder of what the mock accepts: JSON bodies (API, control plane, state import), seed
-files, and query strings.
+"""The one strict decoder of the JSON the mock accepts: bodies (API and control plane), state imports and
+seed files.
 
 Strict where Python's ``json`` is lenient: a lone surrogate (``"\\ud800"``, or its bytes) is not
 Unicode, and SQLite's UTF-8 cannot store it (once, one organization name took every later request
 down with it); NaN, Infinity and overflowing numbers are not JSON; nesting deeper than 64 levels would
-recurse until RecursionError. Each refusal names the field (``body.name``, ``query parameter key``).
-A NUL is valid Unicode and stored as is (SQLite keeps it), so it is accepted.
+recurse until RecursionError. Each refusal names the field (``body.name``). A NUL is valid Unicode
+and SQLite stores it as is, so it is accepted. Query values cannot hold a lone surrogate: they are
+percent-decoded as UTF-8 with invalid bytes replaced by U+FFFD (leniently, as Express does).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 MAX_JSON_DEPTH = 64
 
@@ -103,20 +103,3 @@ def loads(raw: bytes | str, where: str = "body") -> Any:
     if "\\u" in text or (isinstance(raw, str) and not text.isascii()):  # else no surrogate can be in it
         check_text(data, where)
     return data
-
-
-def check_query(query_string: bytes) -> None:
-    """Every name and value of a query string, percent-decoded, must be valid UTF-8 (no lone surrogate):
-    otherwise they would reach the app as U+FFFD, silently changed."""
-    if not query_string or (b"%" not in query_string and query_string.isascii()):
-        return
-    for pair in query_string.split(b"&"):
-        name, _, value = pair.partition(b"=")
-        try:
-            shown = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
-            raise DecodeError("a query parameter's name is not valid UTF-8") from None
-        try:
-            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"query parameter {shown} is not valid UTF-8 (byte {exc.start})") from None

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from .. import decoding, errors
+from .. import errors
 from .persist import run_atomically
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -29,12 +29,7 @@ class Dispatcher:
         method = request.method
         handler = self.by_method.get("GET" if method == "HEAD" else method)
         if handler is not None:
-            try:
-                decoding.check_query(scope["query_string"])  # every route's query, strictly
-            except decoding.DecodeError as exc:
-                response = errors.bad_request([str(exc)]).response()
-            else:
-                response = await run_atomically(handler, request)
+            response = await run_atomically(handler, request)
         elif method == "OPTIONS":
             response = Response(status_code=204, headers={"Allow": ", ".join(self.allow)})
         else:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 DB_NAME = "equos-mock.sqlite3"
+FORMAT = "equos-mock-sqlite/1"  # the only format this version writes (older /1 files lack ``pinned``: added)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL,
@@ -126,6 +127,7 @@ class SqlitePersistence:
             if verdict != "ok":
                 raise DataDirError(f"{self.path} is damaged (SQLite quick_check: {verdict}); restore it, or "
                                    "move it away to start afresh")
+            self._check_format()
             self.connection.executescript(SCHEMA)
             columns = {row[1] for row in self.connection.execute("PRAGMA table_info(organizations)")}
             if "pinned" not in columns:  # a data directory of an earlier version
@@ -137,6 +139,21 @@ class SqlitePersistence:
             self._data_lock.release()
             raise
         self.runtime.store.listener = self._on_store
+
+    def _check_format(self) -> None:
+        """Refuse, before changing anything, a database another version wrote: its tables may mean
+        something else, and writing into it would break both versions."""
+        tables = {row[0] for row in self.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables - {"organizations", "api_keys", "public_keys", "records"}:
+                raise DataDirError(f"{self.path} is an SQLite database but not an equos-mock one (tables "
+                                   f"{', '.join(sorted(tables))}); use another --data-dir")
+            return
+        row = self.connection.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+        if row is not None and row[0] != FORMAT:
+            raise DataDirError(f"{self.path} is in format {row[0]!r}, which this version of equos-mock "
+                               f"({FORMAT}) does not read: start the version that wrote it, or use another "
+                               "--data-dir")
 
     # --- loading ----------------------------------------------------------------
     def has_state(self) -> bool:
@@ -232,7 +249,7 @@ class SqlitePersistence:
 
     def _meta_now(self) -> dict[str, str]:
         rt = self.runtime
-        return {"format": "equos-mock-sqlite/1", "clock": _clock_state(rt.clock) or "",
+        return {"format": FORMAT, "clock": _clock_state(rt.clock) or "",
                 "assumptions": json.dumps(rt.assumptions.values(), sort_keys=True),
                 "configured_keys": json.dumps(sorted(rt.configured_keys))}
 
