@@ -461,6 +461,20 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
+def _keep_runtime(rt: Runtime) -> None:
+    """What only the control plane changes outside the store (the app clock, assumptions, configured keys),
+    put back if the call fails (``http/persist.py`` undoes the store's changes)."""
+    clock, clock_state = rt.clock, rt.clock.state()
+    assumptions, values, configured = rt.assumptions, rt.assumptions.values(), set(rt.configured_keys)
+
+    def restore() -> None:
+        clock.restore(clock_state)
+        rt.assumptions = assumptions
+        assumptions.update(values)
+        rt.configured_keys = configured
+    rt.store.undo.record(restore)
+
+
 def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -474,6 +488,7 @@ def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
             if request.method != "GET":
                 runtime.control_changes += 1  # before the handler: a change that fails half-way still counts
+                _keep_runtime(runtime)
             result = handler(request, runtime, data)
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:

@@ -15,7 +15,6 @@ flushed meanwhile is put back too); if the disk still refuses, they stay pending
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,7 +35,7 @@ def storage_refusal(exc: StorageError) -> errors.ApiError:
 def _settle(persistence: SqlitePersistence | None) -> None:
     if persistence is not None:
         try:
-            persistence.flush()
+            persistence.flush(undoing=True)
         except StorageError:
             pass  # still pending; ``persistence.problem`` says why (health shows it)
 
@@ -49,7 +48,6 @@ async def run_atomically(handler: Callable[[Request], Awaitable[Response]], requ
     persistence: SqlitePersistence | None = getattr(state, "persistence", None)
     undo = runtime.store.undo
     token = undo.begin()
-    undo.record(partial(runtime.clock.restore, runtime.clock.state()))  # the app clock too
     try:
         response = await handler(request)
     except BaseException:

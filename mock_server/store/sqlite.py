@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS records (org_id TEXT NOT NULL, collection TEXT NOT NU
                                     data TEXT NOT NULL, PRIMARY KEY (org_id, collection, id));
 """
 Write = tuple[str, tuple[Any, ...]]
+PROBE_BYTES = 64 * 1024
 SQLITE_FULL = 13  # sqlite3.Error.sqlite_errorcode (its low byte) when the disk or the database is full
 
 
@@ -253,8 +254,10 @@ class SqlitePersistence:
                 "assumptions": json.dumps(rt.assumptions.values(), sort_keys=True),
                 "configured_keys": json.dumps(sorted(rt.configured_keys))}
 
-    def flush(self) -> int:
+    def flush(self, *, undoing: bool = False) -> int:
         """Write every change since the last flush in one transaction; returns the statements written.
+        ``undoing``: it writes a refused request's undo, often nothing at all, so its success does not
+        prove the disk writable again (``problem`` stays).
 
         What was written is remembered only once the commit succeeded: after a failure (the
         request that flushed gets a 500) every change is still pending for the next flush.
@@ -271,17 +274,19 @@ class SqlitePersistence:
                 refused = _storage_error(exc)
                 self.problem = str(refused)
                 raise refused from exc
-            self.problem = None
+            if not undoing:
+                self.problem = None
             return written
 
     def healthy(self) -> bool:
-        """True unless the last flush failed and a probe write (one meta row) still fails: space came back
-        by itself, and pending changes are written with the probe."""
+        """True unless the last flush failed and a probe write still fails. The probe (64 KiB in one meta
+        row, overwritten by the next probe) stands for a real write, not a few bytes a full disk still has
+        room for. When it lands, space came back by itself, and what is pending is written too."""
         if self.problem is None:
             return True
         with self._lock:
             try:
-                self._commit([("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", (str(self.runtime.clock.now_ms()),))])
+                self._commit([("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", ("0" * PROBE_BYTES,))])
                 self.flush()
             except (StorageError, sqlite3.Error, OSError):
                 return False
