@@ -144,6 +144,8 @@ class Runtime:
             suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
                       if api_keys else self.ids.token(16))
             keys = [f"pk_{suffix}"]
+            if self.store.public_keys.get(keys[0], org.id) != org.id:  # kept by the key's former organization
+                keys = [f"pk_{self.ids.token(16)}"]
         for key in keys:
             if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
                 raise ValueError(f"public key {self.mask(key)} is already in use")
