@@ -31,10 +31,11 @@ KINDS = ("POST /v3/brains", "PATCH /v3/brains/{id}", "GET /v3/brains/{id}", "DEL
 def child(tree: Path, reps: int) -> dict[str, float]:
     sys.path.insert(0, str(tree))
     sys.path.insert(1, str(HERE))
-    import mock_server  # noqa: PLC0415  (from the tree under test, hence here)
-    from asgi import call  # noqa: PLC0415
-    from mock_server import create_app  # noqa: PLC0415
-    from mock_server.settings import Settings  # noqa: PLC0415
+    from asgi import call  # the tree under test is on the path only now, hence imports here
+
+    import mock_server
+    from mock_server import create_app
+    from mock_server.settings import Settings
 
     assert Path(mock_server.__file__).resolve().is_relative_to(tree.resolve()), mock_server.__file__
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
