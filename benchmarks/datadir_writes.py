@@ -25,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BRAIN = {"instructions": "Be brief.", "greetingMessage": "Hi!"}
 KINDS = ("POST /v3/brains", "PATCH /v3/brains/{id}", "GET /v3/brains/{id}", "DELETE /v3/brains/{id}",
-         "POST /v3/conversations", "POST /_mock/organizations", "POST /v3/brains (memory)")
+         "POST /v3/conversations", "POST /_mock/organizations", "POST /v3/brains (memory)",
+         "GET /v3/brains/{id} (memory)")
 
 
 def child(tree: Path, reps: int) -> dict[str, float]:
@@ -63,7 +64,8 @@ def child(tree: Path, reps: int) -> dict[str, float]:
                         {"name": "c", "characterId": character["id"]})
             await timed("POST /_mock/organizations", app, "POST", "/_mock/organizations", None,
                         {"keys": [f"sk_org_{n}"]})
-            await timed("POST /v3/brains (memory)", memory_app, "POST", "/v3/brains", key, BRAIN)
+            kept = json.loads(await timed("POST /v3/brains (memory)", memory_app, "POST", "/v3/brains", key, BRAIN))
+            await timed("GET /v3/brains/{id} (memory)", memory_app, "GET", f"/v3/brains/{kept['id']}", key)
 
     with tempfile.TemporaryDirectory(prefix="equos-datadir-bench-") as tmp:
         app = create_app(Settings(data_dir=tmp))
