@@ -23,6 +23,7 @@ from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
 from .http.faults import FaultMiddleware
 from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
+from .http.persist import Transactions
 from .persistence import open_data_dir
 from .resource import Catalog
 from .runtime import Runtime
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.control_plane:
         table += control_plane.routes() + control_views.routes() + inspector.routes()
 
-    app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
+    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``).
+    app = Starlette(routes=routes(table, Transactions(runtime.store, persistence)),
+                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime
     app.state.openapi = document
     # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
@@ -82,7 +85,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
     app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
-    # Every route's changes are flushed (or undone) by the dispatcher (``http/persist.py``).
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

@@ -33,8 +33,8 @@ from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
-# An exported state can be far larger than an API body, but it is parsed in one go on the event loop:
-# capped so one import holds the loop for well under a second (docs/reliability-and-security.md).
+# An exported state can be far larger than an API body, but it is parsed and loaded in one go on the event
+# loop: capped so one import holds the loop for seconds, not minutes (docs/reliability-and-security.md).
 STATE_BODY_LIMIT = 64 * 1024 * 1024
 
 

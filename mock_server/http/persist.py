@@ -1,6 +1,6 @@
 """Each request all or nothing, and (with ``--data-dir``) on disk before its reply.
 
-The dispatcher runs every route's handler through ``run_atomically``: the store keeps the inverse of
+The dispatcher runs every route's handler through ``Transactions.run``: the store keeps the inverse of
 each change (``store/undo.py``), and
 
 - a reply of 4xx or 5xx (or an exception) undoes them: a refused request changes nothing;
@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import errors
+from ..store.memory import MemoryStore
 from ..store.sqlite import SqlitePersistence, StorageError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,38 +33,39 @@ def storage_refusal(exc: StorageError) -> errors.ApiError:
                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def _settle(persistence: SqlitePersistence | None) -> None:
-    if persistence is not None:
-        try:
-            persistence.flush(undoing=True)
-        except StorageError:
-            pass  # still pending; ``persistence.problem`` says why (health shows it)
+class Transactions:
+    """Runs each route of one app all or nothing (the dispatcher holds it: nothing is looked up per request)."""
 
+    def __init__(self, store: MemoryStore, persistence: SqlitePersistence | None):
+        self.undo = store.undo
+        self.persistence = persistence
 
-async def run_atomically(handler: Callable[[Request], Awaitable[Response]], request: Request) -> Response:
-    state = request.app.state
-    runtime = getattr(state, "runtime", None)
-    if runtime is None:  # an app of routes alone (a test's): nothing to keep
-        return await handler(request)
-    persistence: SqlitePersistence | None = getattr(state, "persistence", None)
-    undo = runtime.store.undo
-    token = undo.begin()
-    try:
-        response = await handler(request)
-    except BaseException:
-        undo.end(token, undo=True)
-        _settle(persistence)
-        raise
-    if response.status_code >= 400:
-        undo.end(token, undo=True)
-        _settle(persistence)
-        return response
-    if persistence is not None:
+    def _settle(self) -> None:
+        if self.persistence is not None:
+            try:
+                self.persistence.flush(undoing=True)
+            except StorageError:
+                pass  # still pending; ``persistence.problem`` says why (health shows it)
+
+    async def run(self, handler: Callable[[Request], Awaitable[Response]], request: Request) -> Response:
+        undo = self.undo
+        token = undo.begin()
         try:
-            persistence.flush()
-        except StorageError as exc:
+            response = await handler(request)
+        except BaseException:
             undo.end(token, undo=True)
-            _settle(persistence)
-            return response if request.method in SAFE_METHODS else storage_refusal(exc).response()
-    undo.end(token, undo=False)
-    return response
+            self._settle()
+            raise
+        if response.status_code >= 400:
+            undo.end(token, undo=True)
+            self._settle()
+            return response
+        if self.persistence is not None:
+            try:
+                self.persistence.flush()
+            except StorageError as exc:
+                undo.end(token, undo=True)
+                self._settle()
+                return response if request.method in SAFE_METHODS else storage_refusal(exc).response()
+        undo.end(token, undo=False)
+        return response

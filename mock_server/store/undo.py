@@ -16,12 +16,9 @@ from typing import Any
 Step = Callable[[], None]
 
 
-class _Log:
-    __slots__ = ("seen", "steps")
-
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-        self.seen: set[int] = set()  # organizations whose attributes are already kept
+# A request's log: its inverses, oldest first, and the organizations it used, by id, with their attributes
+# as they were (a tuple, no closure: every request has one). A plain pair: no constructor to call.
+_Log = tuple[list[Step], dict[int, tuple[Any, ...]]]
 
 
 class UndoLog:
@@ -36,34 +33,33 @@ class UndoLog:
     def record(self, step: Step) -> None:
         log = self._current.get()
         if log is not None:
-            log.steps.append(step)
+            log[0].append(step)
 
     def keep_attributes(self, org: Any) -> None:
         """Once per request: the organization's name, settings, pin and clock, to put back on undo
         (they are replaced, or its clock moved, without going through a collection)."""
         log = self._current.get()
-        if log is None or id(org) in log.seen:
+        if log is None:
             return
-        log.seen.add(id(org))
-        name, settings, pinned, clock = org.name, org.settings, org.pinned, org.clock
-        clock_state = clock.state() if clock is not None else None
-
-        def restore() -> None:
-            org.name, org.settings, org.pinned, org.clock = name, settings, pinned, clock
-            if clock is not None:
-                clock.restore(clock_state)
-        log.steps.append(restore)
+        kept, key = log[1], id(org)
+        if key not in kept:
+            clock = org.clock
+            kept[key] = (org, org.name, org.settings, org.pinned, clock, clock.state() if clock is not None else None)
 
     def begin(self) -> Token[_Log | None]:
-        return self._current.set(_Log())
+        return self._current.set(([], {}))
 
     def end(self, token: Token[_Log | None], *, undo: bool) -> None:
         """Close the request's log; with ``undo``, apply its inverses, newest first (recording nothing)."""
         log = self._current.get()
         self._current.reset(token)
         if undo and log is not None:
-            for step in reversed(log.steps):
+            for step in reversed(log[0]):
                 step()
+            for org, name, settings, pinned, clock, clock_state in log[1].values():
+                org.name, org.settings, org.pinned, org.clock = name, settings, pinned, clock
+                if clock is not None:
+                    clock.restore(clock_state)
 
     @contextmanager
     def paused(self) -> Iterator[None]:
