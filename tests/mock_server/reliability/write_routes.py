@@ -170,7 +170,8 @@ def steps() -> list[Step]:
         Step("POST", "/_mock/organizations", lambda c: j("/_mock/organizations", {"keys": [THIRD]}), _id("third")),
         Step("DELETE", "/_mock/organizations/{id}", lambda c: (f"/_mock/organizations/{c['third']}", {}),
              missing="/_mock/organizations/missing"),
-        Step("POST", "/_mock/faults", lambda c: j("/_mock/faults", {"path": "/v3/nothing", "status": 500}),
+        Step("POST", "/_mock/faults", lambda c: j("/_mock/faults", {  # a rule for a key nobody uses
+            "path": "/v3/brains", "method": "POST", "status": 500, "key": "sk_nobody"}),
              _id("fault")),
         Step("DELETE", "/_mock/faults/{id}", lambda c: (f"/_mock/faults/{c['fault']}", {}),
              missing="/_mock/faults/missing"),
