@@ -56,7 +56,8 @@ def _invalid(step: Any, ctx: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
     return variants
 
 
-@pytest.mark.parametrize("with_disk", [False, True], ids=["memory", "data-dir"])
+@pytest.mark.parametrize("with_disk", [False, pytest.param(True, marks=pytest.mark.slow)],  # 2-4 s with SQLite
+                         ids=["memory", "data-dir"])
 def test_a_refused_request_changes_nothing_on_any_route(tmp_path: Path, with_disk: bool) -> None:
     refused = 0
     with served(tmp_path if with_disk else None) as (app, client):

@@ -91,6 +91,7 @@ def test_a_refused_write_is_undone_reads_work_and_it_recovers(tmp_path: Path, fa
     again.state.persistence.close()
 
 
+@pytest.mark.slow  # 65 steps, each refused, checked, then acknowledged, and three reopenings: 1-2 s
 def test_every_mutating_route_on_a_failing_disk(tmp_path: Path) -> None:
     """Each route's valid request: refused on a failing disk with nothing kept (memory and disk), then
     acknowledged once the disk works; a crash at any of three points loses nothing acknowledged."""
