@@ -25,7 +25,7 @@ from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
 from .http.faults import FaultMiddleware
 from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
-from .http.persist import PersistOnReply
+from .http.persist import Transactions
 from .http.user_content import InertUserContent
 from .persistence import open_data_dir
 from .resource import Catalog
@@ -79,7 +79,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.control_plane:
         table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
-    app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
+    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``).
+    app = Starlette(routes=routes(table, Transactions(runtime.store, persistence)),
+                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime
     app.state.rooms = Rooms(runtime)  # the rooms and their feeds; served only by a running server
     app.state.openapi = document
@@ -97,5 +99,4 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()
-        app.add_middleware(PersistOnReply, persistence=persistence)
     return app
