@@ -93,12 +93,9 @@ def _restrict_connection(connection: Any) -> None:
 
     received = connection.request_received
 
-    def request_received(message: Any, addr: tuple[Any, ...], protocol: Any, raw_data: Any = None) -> None:
+    def request_received(message: Any, addr: tuple[Any, ...], protocol: Any) -> None:
         if is_loopback(str(addr[0])):
-            if raw_data is None:
-                received(message, addr, protocol)
-            else:
-                received(message, addr, protocol, raw_data)
+            received(message, addr, protocol)
 
     connection.gather_candidates = gather_loopback
     connection.request_received = request_received

@@ -310,6 +310,9 @@ def test_a_client_leaving_mid_body_leaves_no_traceback_in_the_server_log(
 
 
 # --- the room's signalling (mock_server/room): each hostile client is refused or disconnected alone --------------
+# Hostile data on the room's data channels needs a WebRTC client: non-JSON and non-DataPacket payloads on
+# equos_event and a flood of 1000 packets are in tests/mock_server/room/test_room_session.py (the client is
+# still served, nothing is logged). Bad tokens and rooms that do not exist: tests/mock_server/room/test_signalling.py.
 def _signal(**message: Any) -> bytes:
     from livekit.protocol import rtc
 

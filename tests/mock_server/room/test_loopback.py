@@ -36,3 +36,31 @@ def test_trickled_candidates_outside_loopback_or_unreadable_are_dropped():
                     init("candidate:1 1 udp 1 127.0.0.1")]:
         assert loopback.trickle_candidate(dropped) is None, dropped
     assert loopback.configuration().iceServers == []  # no STUN or TURN server, ever
+
+
+def test_a_connection_gathers_on_loopback_alone_and_ignores_checks_from_elsewhere():
+    class Connection:  # the part of aioice's Connection the restriction touches
+        def __init__(self):
+            self._local_candidates_start = False
+            self._local_candidates_end = False
+            self._local_candidates = []
+            self._components = {1}
+            self.asked, self.checks = [], []
+
+        async def get_component_candidates(self, component, addresses, timeout=5):
+            self.asked.append((component, addresses))
+            return [f"candidate on {addresses[0]}"]
+
+        def request_received(self, message, addr, protocol):
+            self.checks.append(addr)
+
+    import asyncio
+
+    connection = Connection()
+    loopback._restrict_connection(connection)
+    asyncio.run(connection.gather_candidates())
+    assert connection.asked == [(1, ["127.0.0.1"])] and connection._local_candidates == ["candidate on 127.0.0.1"]
+    assert connection._local_candidates_end
+    for addr in [("192.168.1.5", 4000), ("127.0.0.1", 4001), ("203.0.113.1", 4002), ("::1", 4003)]:
+        connection.request_received(object(), addr, object())
+    assert connection.checks == [("127.0.0.1", 4001), ("::1", 4003)]

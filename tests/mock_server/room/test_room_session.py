@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -15,7 +16,17 @@ from room_kit import ended, settled, start, udp_sockets
 pytestmark = pytest.mark.slow  # each test negotiates real peer connections (about a second)
 
 
-def test_greeting_reply_transcript_context_and_a_leave_that_ends_the_conversation(mock):
+ROOM_LOGGERS = ("equos_mock.room", "aiortc", "aioice", "websockets")
+
+
+def _quiet(caplog) -> None:
+    """Nothing above INFO from the room's stack: a hostile or odd message is no error of the server's."""
+    loud = [r for r in caplog.records if r.name.startswith(ROOM_LOGGERS) and r.levelno > logging.INFO]
+    assert not loud, [r.getMessage() for r in loud]
+
+
+def test_greeting_reply_transcript_context_and_a_leave_that_ends_the_conversation(mock, caplog):
+    caplog.set_level(logging.INFO)
     started = start(mock)
     udp_before = udp_sockets()
 
@@ -51,6 +62,7 @@ def test_greeting_reply_transcript_context_and_a_leave_that_ends_the_conversatio
         ("character", "Hello, I am Ada."), ("user", "What can you do?"), ("character", "You said: What can you do?")]
     assert [e["type"] for e in body["timeline"]] == ["started", "joined", "left", "ended"]
     assert settled(mock)["peersOpen"] == 0 and udp_sockets() <= udp_before
+    _quiet(caplog)
 
 
 def test_scripted_replies_say_send_and_the_control_planes_events_reach_the_room(mock):
@@ -164,7 +176,8 @@ def test_unpublishing_the_microphone_ends_the_conversation_and_missed_pings_end_
     assert settled(mock)["peersOpen"] == 0
 
 
-def test_a_flood_of_data_packets_is_cut_for_that_client_alone(mock):
+def test_a_flood_of_data_packets_is_cut_for_that_client_alone(mock, caplog):
+    caplog.set_level(logging.INFO)
     started = start(mock)
 
     async def scenario():
@@ -184,6 +197,7 @@ def test_a_flood_of_data_packets_is_cut_for_that_client_alone(mock):
 
     room = asyncio.run(scenario())
     assert room["dataDropped"] > 0 and room["messagesIn"] < 1000  # the excess was dropped, the client still served
+    _quiet(caplog)
 
 
 def test_with_a_data_dir_what_the_room_wrote_is_on_disk_without_another_request(tmp_path):
