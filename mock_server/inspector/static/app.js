@@ -432,7 +432,8 @@ function renderConvDetail(d, at) {
   const c = d.conversation;
   const running = c.status === "running";
   const pane = $("conv-detail");
-  const roomLive = Boolean(running && d.room && d.room.live);
+  // A room read that failed keeps the bar as it was: a rebuilt bar would eat a half-typed line.
+  const roomLive = Boolean(running && (d.room ? d.room.live : pane.dataset.shape === `${c.id}:true:true`));
   const shape = `${c.id}:${running}:${roomLive}`;
   if (pane.dataset.shape !== shape) {
     pane.dataset.shape = shape;
