@@ -18,6 +18,8 @@ class Assumption:
     alternatives: tuple[str, ...]
     summary: str
     evidence: str
+    # Whether a REST client can tell which value is in force (the contract suite's probes need it).
+    observable: bool = True
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -74,6 +76,14 @@ REGISTRY: tuple[Assumption, ...] = (
         "cors", "open", ("off",),
         "CORS open to every origin (without credentials) or no CORS headers at all.",
         "The browser SDK calls the API from pages.",
+    ),
+    Assumption(
+        "end_on_consumer_leave", "on", ("off",),
+        "When the consumer leaves the room (leave, closed socket, missed pings, microphone unpublished), "
+        "the conversation ends at that moment (on), or keeps running until stopped or expired (off).",
+        "equos-browser-sdk ends the session when the consumer's audio track ends or it disconnects; "
+        "the REST side of that is not documented (inferred).",
+        observable=False,
     ),
 )
 

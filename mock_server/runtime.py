@@ -12,6 +12,7 @@ from datetime import datetime
 
 from .assumptions import Assumptions
 from .clock import Clock
+from .events import EventHub
 from .faults import Faults
 from .ids import IdGenerator
 from .journal import Journal
@@ -41,6 +42,7 @@ class Runtime:
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
+        self.events = EventHub()  # the domain's announcements; the room listens (mock_server/events.py)
         # Control-plane calls that may have changed something; with the journal's last id, what the
         # inspector polls to learn cheaply whether anything changed (GET /_mock/changes).
         self.control_changes = 0

@@ -25,6 +25,7 @@ from ..assumptions import UnknownAssumption
 from ..clock import CLOCK_RANGE, Clock, iso
 from ..credentials import request_credentials
 from ..domain import conversations, organizations
+from ..events import DomainEvent
 from ..faults import FaultSpecError
 from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..models.control import ClockAdvanceBody
@@ -113,6 +114,11 @@ def _described(clock: Clock, rt: Runtime) -> dict[str, Any]:
     return {**clock.describe(), "scope": "app" if clock is rt.clock else "organization"}
 
 
+def _moved(rt: Runtime) -> None:
+    """A clock moved: the room looks at its timers again (expire_soon, expiry)."""
+    rt.events.publish(DomainEvent("clock"))
+
+
 def clock_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     """A read: a key that has no organization yet reads the app clock (its organization would start
     on it) and creates nothing."""
@@ -126,12 +132,14 @@ def clock_get(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 def clock_freeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     clock = _clock(request, rt, data)
     clock.freeze(_moment(data["at"], "at") if "at" in data else None)
+    _moved(rt)
     return _described(clock, rt)
 
 
 def clock_unfreeze(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     clock = _clock(request, rt, data)
     clock.unfreeze()
+    _moved(rt)
     return _described(clock, rt)
 
 
@@ -146,12 +154,14 @@ def clock_advance(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     clock = _clock(request, rt, data)
     _reachable(clock, seconds * 1000)
     clock.advance(seconds)
+    _moved(rt)
     return _described(clock, rt)
 
 
 def clock_set(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     clock = _clock(request, rt, data)
     clock.set(_moment(data.get("at"), "at"))
+    _moved(rt)
     return _described(clock, rt)
 
 
@@ -175,6 +185,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     org = organization_from(rt, request, data)
     if org is not None:
         organizations.reset(rt, org)
+        rt.events.publish(DomainEvent("reset", org.id))
         return {"reset": "organization", "organization": org.id}
     rt.store.clear()
     rt.last_used.clear()
@@ -185,6 +196,7 @@ def reset(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     rt.clock.reset()
     if rt.settings.seed_file:
         seed.load(rt, seed.read_seed(rt.settings.seed_file))
+    rt.events.publish(DomainEvent("reset"))
     return {"reset": "all"}
 
 
@@ -238,6 +250,7 @@ def organization_delete(request: Request, rt: Runtime, data: dict[str, Any]) -> 
     if org is None:
         raise errors.not_found(f"organization {org_id} not found" if org_id else "no organization has this key")
     rt.delete_organization(org)
+    rt.events.publish(DomainEvent("reset", org.id))
     return {"deleted": org.id}
 
 

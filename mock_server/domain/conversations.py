@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import errors
 from ..clock import iso, plus_seconds, to_ms
+from ..events import DomainEvent
 from ..models.conversations import (
     CreateEquosConversationRequest,
     CreateEquosConversationResponse,
@@ -65,6 +66,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
     )
     org.conversations.add(conversation)
     rt.store.conversation_holders[org.id] = None  # the all-organizations running list looks here
+    rt.events.publish(DomainEvent("started", org.id, conversation.id))
     mint = rooms.mints_tokens(rt, body.host)
     consumer_token = remote_token = None
     if mint and body.consumer is not None:
@@ -91,15 +93,17 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
     deadline = plus_seconds(conversation.startedAt, conversation.maxSeconds)
     if to_ms(deadline) > rt.clock_for(org).now_ms():
         return conversation
-    return _end(org, conversation, deadline, reason="maxSeconds")
+    return _end(rt, org, conversation, deadline, reason="maxSeconds")
 
 
-def _end(org: Organization, conversation: EquosConversation, at: datetime, *, reason: str,
-         status: EquosConversationStatus = ENDED) -> EquosConversation:
-    timeline = [*(conversation.timeline or []), _entry(status.value, at, content=reason)]
-    ended = conversation.model_copy(update={"status": status, "endedAt": at, "updatedAt": at,
-                                            "timeline": timeline})
-    return org.conversations.replace(ended)
+def _end(rt: Runtime, org: Organization, conversation: EquosConversation, at: datetime, *, reason: str,
+         status: EquosConversationStatus = ENDED, before: tuple[EquosTimelineEntry, ...] = ()
+         ) -> EquosConversation:
+    timeline = [*(conversation.timeline or []), *before, _entry(status.value, at, content=reason)]
+    ended = org.conversations.replace(conversation.model_copy(update={
+        "status": status, "endedAt": at, "updatedAt": at, "timeline": timeline}))
+    rt.events.publish(DomainEvent("ended", org.id, ended.id, {"status": status.value, "reason": reason}))
+    return ended
 
 
 def get(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversation | None:
@@ -123,7 +127,7 @@ def stop(rt: Runtime, org: Organization, conversation_id: str) -> EquosConversat
 def _stopped(rt: Runtime, org: Organization, conversation: EquosConversation,
              reason: str = "stopped") -> EquosConversation:
     # A clock moved back before startedAt must not produce endedAt < startedAt.
-    return _end(org, conversation, max(rt.now(org), conversation.startedAt), reason=reason)
+    return _end(rt, org, conversation, max(rt.now(org), conversation.startedAt), reason=reason)
 
 
 def running(rt: Runtime, org: Organization) -> list[EquosConversation]:
@@ -164,9 +168,9 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
         content = event.get("content")
         if not isinstance(content, str):
             raise errors.bad_request(["content must be a string"])
-        utterance = EquosConversationUtterance(id=rt.new_id("utterance"), author=author, content=content,
-                                               recordedAt=now)
-        update = {"transcript": [*(conversation.transcript or []), utterance]}
+        recorded = record_utterance(rt, org, conversation, author, content, now)
+        rt.events.publish(DomainEvent("utterance", org.id, conversation.id, {"author": author, "content": content}))
+        return recorded
     elif kind == "timeline":
         entry_type = event.get("entryType")
         if not isinstance(entry_type, str) or not entry_type:
@@ -178,10 +182,50 @@ def apply_event(rt: Runtime, org: Organization, conversation_id: str, event: dic
             raise errors.conflict(f"conversation {conversation_id} is {conversation.status.value}, not running")
         if kind == "stop":  # as POST /v3/conversations/{id}/stop does, without the caller's key
             return _stopped(rt, org, conversation, reason=event.get("content") or "stopped")
-        return _end(org, conversation, now, reason=event.get("content") or kind,
+        return _end(rt, org, conversation, now, reason=event.get("content") or kind,
                     status=EquosConversationStatus(kind))
     else:
         raise errors.bad_request(["type must be one of the following values: joined, utterance, timeline, "
                                   "error, blocked, stop"])
     update["updatedAt"] = now
     return org.conversations.replace(conversation.model_copy(update=update))
+
+
+def record_utterance(rt: Runtime, org: Organization, conversation: EquosConversation, author: str, content: str,
+                     at: datetime | None = None) -> EquosConversation:
+    """One utterance into the REST transcript (author ``character`` or ``user``), from the room or the
+    control plane. The room says ``agent`` where REST says ``character``: the room translates."""
+    at = at or rt.now(org)
+    utterance = EquosConversationUtterance(id=rt.new_id("utterance"), author=EquosConversationUtteranceAuthor(author),
+                                           content=content, recordedAt=at)
+    return org.conversations.replace(conversation.model_copy(update={
+        "transcript": [*(conversation.transcript or []), utterance], "updatedAt": at}))
+
+
+def record_joined(rt: Runtime, org: Organization, conversation: EquosConversation, identity: str,
+                  author: str = "consumer") -> EquosConversation:
+    """A participant joined the room: a ``joined`` timeline entry; the consumer's first also sets joinedAt."""
+    now = rt.now(org)
+    update: dict[str, Any] = {"timeline": [*(conversation.timeline or []), _entry("joined", now, author=author,
+                                                                                  content=identity)],
+                              "updatedAt": now}
+    if author == "consumer" and conversation.joinedAt is None:
+        update["joinedAt"] = now
+    return org.conversations.replace(conversation.model_copy(update=update))
+
+
+def participant_left(rt: Runtime, org: Organization, conversation_id: str, identity: str, at: datetime,
+                     why: str, *, consumer: bool = True) -> EquosConversation | None:
+    """Someone left the room at ``at`` (the organization's clock). The consumer leaving ends a running
+    conversation then (assumption ``end_on_consumer_leave``): endedAt is the leave time, billing stops.
+    Either way the timeline keeps a ``left`` entry. Used by the embedded room and by LiveKit webhooks.
+    None when the conversation is unknown."""
+    conversation = get(rt, org, conversation_id)
+    if conversation is None:
+        return None
+    at = max(at, conversation.startedAt)
+    left = _entry("left", at, author="consumer" if consumer else "participant", content=f"{identity}: {why}")
+    if conversation.status == RUNNING and consumer and rt.assumptions["end_on_consumer_leave"] == "on":
+        return _end(rt, org, conversation, at, reason="consumer left", before=(left,))
+    return org.conversations.replace(conversation.model_copy(update={
+        "timeline": [*(conversation.timeline or []), left], "updatedAt": max(at, conversation.updatedAt)}))

@@ -61,7 +61,7 @@ def extra_fields(app: Any = None) -> Any:
 
 def everything_else() -> Any:
     """Every assumption on its last alternative at once, and extra fields everywhere."""
-    return extra_fields(_hidden(**{a.name: a.alternatives[-1] for a in REGISTRY}))
+    return extra_fields(_hidden(**{a.name: a.alternatives[-1] for a in REGISTRY if a.observable}))
 
 
 def _assumption_factory(name: str, value: str) -> Callable[[], Any]:
@@ -80,5 +80,6 @@ def __getattr__(attr: str) -> Callable[[], Any]:
     raise AttributeError(attr)
 
 
-ALTERNATIVES = [(a.name, value) for a in REGISTRY for value in a.alternatives]
+# An assumption no REST client can observe has no reality here: its probe reports "cannot know".
+ALTERNATIVES = [(a.name, value) for a in REGISTRY if a.observable for value in a.alternatives]
 REALITIES = ["no_control_plane", "extra_fields", "everything_else", *(f"assume__{n}__{v}" for n, v in ALTERNATIVES)]
