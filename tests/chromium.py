@@ -25,7 +25,8 @@ QUIET_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-qui
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--disable-dev-shm-usage", "--window-size=1400,1000"]
 # Chromium bypasses a proxy for loopback by default; everything else hits port 9 (discard) and fails.
-OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1;127.0.0.2;localhost;[::1]"]
+OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9",
+                 "--proxy-bypass-list=<-loopback>;127.0.0.1;127.0.0.2;localhost;[::1]"]
 # For pages that join a room: a fake microphone and camera granted without a prompt, WebRTC on loopback
 # (Chromium skips loopback candidates by default) and real host addresses instead of mDNS names.
 MEDIA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",

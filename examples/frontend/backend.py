@@ -75,14 +75,14 @@ class Backend:
 
 def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             path = STATIC.get(self.path.split("?", 1)[0])
             if path is None or not path.is_file():
                 self._reply(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
                 return
             self._reply(HTTPStatus.OK, path.read_bytes(), mimetypes.guess_type(path.name)[0] or "text/plain")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             parts = self.path.strip("/").split("/")
             try:
                 if parts == ["api", "conversations"]:
@@ -106,7 +106,7 @@ def handler_for(backend: Backend) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: the mock's journal has the API calls
 
     return Handler

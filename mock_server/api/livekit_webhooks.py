@@ -9,8 +9,12 @@ control token, and the journal records every call here like any API call.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+from typing import Any
 
+import jwt
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,8 +29,6 @@ BODY_LIMIT = 64 * 1024  # a webhook is a few hundred bytes
 
 
 def _refusal(exc: Exception) -> errors.ApiError:
-    import jwt
-
     if isinstance(exc, jwt.ExpiredSignatureError):
         why = "the token has expired (a stale webhook)"
     elif isinstance(exc, jwt.ImmatureSignatureError):
@@ -47,14 +49,22 @@ def _name(enum: object, value: int) -> str:
     return names.get(value, "UNKNOWN")
 
 
+def _livekit() -> Any:
+    """livekit-api and its protobufs (half a second to import the first time: done off the event loop)."""
+    from google.protobuf import json_format  # noqa: PLC0415
+    from livekit import api  # noqa: PLC0415
+    from livekit.protocol import models  # noqa: PLC0415
+
+    return json_format.ParseError, api.TokenVerifier, api.WebhookReceiver, models.TrackSource, models.TrackType
+
+
 async def receive(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        from google.protobuf.json_format import ParseError
-        from livekit.api import TokenVerifier, WebhookReceiver
-        from livekit.protocol.models import TrackSource, TrackType
+        loaded = _livekit() if "livekit.api" in sys.modules else await asyncio.to_thread(_livekit)
     except ImportError:
         return errors.ApiError(501, ["LiveKit webhooks need livekit-api: pip install livekit-api"]).response()
+    ParseError, TokenVerifier, WebhookReceiver, TrackSource, TrackType = loaded
     try:
         raw = await read_body(request, BODY_LIMIT)
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()

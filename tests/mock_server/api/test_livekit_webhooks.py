@@ -34,8 +34,8 @@ def signed(body: str, *, key: str = KEY, secret: str = SECRET) -> str:
 
 def event(kind: str, room: str, identity: str | None = None, **extra: object) -> str:
     """A WebhookEvent in protobuf JSON, as livekit-server posts it."""
-    body: dict[str, object] = {"event": kind, "room": {"sid": "RM_x", "name": room}, "id": f"EV_{uuid.uuid4().hex[:12]}",
-                               "createdAt": str(int(time.time()))}
+    body: dict[str, object] = {"event": kind, "room": {"sid": "RM_x", "name": room},
+                               "id": f"EV_{uuid.uuid4().hex[:12]}", "createdAt": str(int(time.time()))}
     if identity is not None:
         body["participant"] = {"sid": "PA_x", "identity": identity, "state": "ACTIVE"}
     body.update(extra)
@@ -50,12 +50,15 @@ def post(url: str, body: str, token: str | None) -> httpx.Response:
 
 
 @pytest.fixture
-def started(equos_client, equos_clock):
+def started(equos_mock, equos_api_key, equos_client, equos_clock):
     brain = equos_client.brains.create(CreateEquosBrainRequest(instructions="Be brief.", greeting_message="Hi!"))
     character = equos_client.characters.create(CreateEquosCharacterRequest(
         name="Guide", livekit_identity=f"guide-{uuid.uuid4().hex[:8]}", brain_id=brain.id))
-    return equos_client.conversations.start(CreateEquosConversationRequest(
+    begun = equos_client.conversations.start(CreateEquosConversationRequest(
         name="webhooks", character_id=character.id, consumer=EquosParticipantIdentity(identity="ada", name="Ada")))
+    yield begun
+    httpx.post(f"{equos_mock.url}/v3/conversations/{begun.conversation.id}/stop",  # null when already ended
+               headers={"x-api-key": equos_api_key})
 
 
 def conversation(equos_mock, key: str, conversation_id: str) -> dict:
@@ -89,7 +92,7 @@ def test_a_signed_webhook_ends_the_conversation_at_its_arrival(equos_mock, equos
     assert usage(equos_mock, equos_api_key) == billed  # billing stopped at the leave
     # The journal has the webhook and what it did.
     (entry,) = equos_mock.control.journal(method="POST", path=WEBHOOK, limit=1)
-    assert entry["status"] == 200 and entry["response"]["body"]["conversation"] == conversation_id
+    assert entry["status"] == 200 and entry["responseBody"]["conversation"] == conversation_id
 
 
 def test_only_the_consumers_microphone_and_leave_count(equos_mock, equos_api_key, started):
