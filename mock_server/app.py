@@ -26,6 +26,7 @@ from .http.journal import JournalMiddleware
 from .http.persist import PersistOnReply
 from .persistence import open_data_dir
 from .resource import Catalog
+from .room.registry import Rooms
 from .runtime import Runtime
 from .settings import Settings
 from .store import MemoryStore
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
 
     app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime
+    app.state.rooms = Rooms(runtime)  # the rooms and their feeds; served only by a running server
     app.state.openapi = document
     # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
     # credential headers (journaled, never faulted), then faults, then routing.

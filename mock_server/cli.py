@@ -48,9 +48,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
                         help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
     parser.add_argument("--random-seed", type=int, metavar="N", default=_int(_env(environ, "RANDOM_SEED")),
                         help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
-    parser.add_argument("--livekit-url", metavar="URL", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"),
-                        help="serverUrl of conversations and sessions (default: livekit-server --dev's) "
-                             "[EQUOS_MOCK_LIVEKIT_URL]")
+    parser.add_argument("--livekit-url", metavar="URL", default=_env(environ, "LIVEKIT_URL"),
+                        help="serverUrl of conversations and sessions on your own LiveKit server; given, the "
+                             "embedded room is off (default: the embedded room; sessions: livekit-server "
+                             "--dev's ws://localhost:7880) [EQUOS_MOCK_LIVEKIT_URL]")
+    parser.add_argument("--room-port", type=int, metavar="N", default=_int(_env(environ, "ROOM_PORT")),
+                        help="port of the embedded LiveKit room (default: --port + 1, or a free one with "
+                             "--port 0; 0 picks a free one) [EQUOS_MOCK_ROOM_PORT]")
+    parser.add_argument("--no-room", action="store_true",
+                        default=(_env(environ, "ROOM", "1") or "1").lower() in ("0", "false", "no", "off"),
+                        help="serve no LiveKit room (conversations point at --livekit-url's default) "
+                             "[EQUOS_MOCK_ROOM=0]")
     parser.add_argument("--livekit-api-key", metavar="KEY", default=_env(environ, "LIVEKIT_API_KEY", "devkey"),
                         help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
     parser.add_argument("--livekit-api-secret", metavar="SECRET", default=_env(environ, "LIVEKIT_API_SECRET", "secret"),
@@ -128,7 +136,9 @@ def _int(value: str | None) -> int | None:
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
-        seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
+        seed=args.random_seed, livekit_url=args.livekit_url or Settings.livekit_url,
+        room=not args.no_room and args.livekit_url is None, room_port=_room_port(args),
+        livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
         legacy_v3_routes=args.legacy_v3, org_idle_ttl_seconds=args.org_idle_ttl,
@@ -138,7 +148,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_key: str | None = None) -> str:
+def _room_port(args: argparse.Namespace) -> int:
+    if args.room_port is not None:
+        return int(args.room_port)
+    return args.port + 1 if args.port else 0
+
+
+def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_key: str | None = None,
+           room_url: str | None = None) -> str:
     lines = [
         f"equos-mock {__version__} serving the Equos v3 API at {base_url}",
         f"  try:   curl -H 'x-api-key: {key}' {base_url}/v3/characters",
@@ -150,6 +167,8 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
     if settings.control_plane:
         lines.append(f"  inspector: {base_url}/_mock/ui" + ("  (asks for the --control-token)"
                                                             if settings.control_token else ""))
+    lines.append(f"  room:  {room_url}  (conversations' serverUrl; LiveKit signalling, loopback WebRTC)" if room_url
+                 else f"  room:  off (conversations' serverUrl: {settings.livekit_url})")
     if public_key:
         lines.append(f"  public key (legacy session passes, Authorization: Bearer): {public_key}")
 
@@ -172,12 +191,11 @@ def banner_key(runtime: Any) -> str:
 
 def serve(settings: Settings, log_level: str = "warning") -> None:
     # The serve command's stack, loaded by it alone: `equos-mock contract` and `drift` start without it.
-    import uvicorn  # noqa: PLC0415
 
     from . import auth  # noqa: PLC0415
     from .app import create_app  # noqa: PLC0415
     from .errors import ApiError  # noqa: PLC0415
-    from .server import listening_socket, uvicorn_config  # noqa: PLC0415
+    from .server import listening_socket, server_for  # noqa: PLC0415
 
     app = create_app(settings)
     runtime = app.state.runtime
@@ -188,8 +206,12 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
         public_key: str | None = runtime.public_key_of(auth.organization_for_key(runtime, key))
     except ApiError:
         public_key = None
-    print(banner(settings, base_url, key, runtime.open_keys, public_key), flush=True)
-    server = uvicorn.Server(uvicorn_config(app, log_level, settings=settings))
+    try:
+        server = server_for(app, settings, log_level)
+    except BaseException:
+        sock.close()
+        raise
+    print(banner(settings, base_url, key, runtime.open_keys, public_key, runtime.room_url), flush=True)
     # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
     # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
     gc.freeze()

@@ -43,6 +43,7 @@ class Runtime:
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
         self.events = EventHub()  # the domain's announcements; the room listens (mock_server/events.py)
+        self.room_url: str | None = None  # the embedded room's ws:// URL while it serves (serverUrl)
         # Control-plane calls that may have changed something; with the journal's last id, what the
         # inspector polls to learn cheaply whether anything changed (GET /_mock/changes).
         self.control_changes = 0

@@ -68,6 +68,37 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
                           access_log=False, lifespan="off", h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
+class _Serving(uvicorn.Server):
+    """uvicorn's server, with the room's signalling started and stopped on the same loop."""
+
+    def __init__(self, config: Any, room: Any = None) -> None:
+        super().__init__(config)
+        self.room = room
+
+    async def startup(self, sockets: Any = None) -> None:
+        if self.room is not None:
+            await self.room.start()
+        await super().startup(sockets=sockets)
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        await super().shutdown(sockets=sockets)
+        if self.room is not None:
+            await self.room.stop()
+
+
+def server_for(app: Any, settings: Settings, log_level: str = "warning") -> Any:
+    """The uvicorn server of ``app``; with ``settings.room``, the room beside it (its URL on the runtime)."""
+    room = None
+    if settings.room:
+        from .room.server import attach  # noqa: PLC0415 - the room stack loads only when a room is served
+
+        try:
+            room = attach(app, settings.host, settings.room_port)
+        except OSError as exc:
+            raise BindError(settings.host, settings.room_port, exc) from None
+    return _Serving(uvicorn_config(app, log_level, settings=settings), room)
+
+
 class MockServer:
     """``with MockServer() as mock: EquosClient(key, EquosOptions(endpoint=mock.url))``."""
 
@@ -84,13 +115,22 @@ class MockServer:
         return self.app.state.runtime
 
     @property
+    def room_url(self) -> str | None:
+        """The embedded room's ``ws://`` URL (conversations' serverUrl), None when the room is off."""
+        return self.runtime.room_url if self.app is not None else None
+
+    @property
     def control(self) -> Any:
         return MockControl(self.url, token=self.settings.control_token)
 
     def start(self, timeout: float = 10.0) -> MockServer:
         self.app = application.create_app(self.settings)
         sock, self.url = listening_socket(self.settings.host, self.settings.port)
-        self._server = uvicorn.Server(uvicorn_config(self.app, settings=self.settings))
+        try:
+            self._server = server_for(self.app, self.settings)
+        except BindError:
+            sock.close()
+            raise
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="equos-mock", daemon=True)
         self._thread.start()

@@ -15,6 +15,10 @@ class Settings:
     livekit_url: str = "ws://localhost:7880"
     livekit_api_key: str = "devkey"
     livekit_api_secret: str = "secret"
+    # The embedded LiveKit room (mock_server/room/): served beside the API when the server runs, on
+    # room_port (0: a free one); conversations then point there instead of livekit_url.
+    room: bool = True
+    room_port: int = 0
     assumptions: dict[str, str] = field(default_factory=dict)
     control_plane: bool = True
     control_token: str | None = None

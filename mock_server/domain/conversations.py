@@ -56,7 +56,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         chargeBySecond=org.settings.charge_by_second, maxSeconds=max_seconds, startedAt=now, createdAt=now,
         updatedAt=now, characterId=character.id, organizationId=org.id, client=body.client,
         room=f"equos-{rt.ids.token(8)}",
-        serverUrl=body.host.serverUrl if body.host is not None else rt.settings.livekit_url,
+        serverUrl=body.host.serverUrl if body.host is not None else (rt.room_url or rt.settings.livekit_url),
         remoteAgentName=body.remoteAgent.name if body.remoteAgent else None,
         remoteAgentIdentity=body.remoteAgent.identity if body.remoteAgent else None,
         consumerName=body.consumer.name if body.consumer else None,

@@ -1,0 +1,71 @@
+"""What happened in one conversation, in order, for the control plane and for tests that wait:
+participants, tracks, data messages both ways, and the conversation's own events (started, ended...).
+
+Bounded per conversation; waiting is a future the next event resolves (no polling anywhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from typing import Any
+
+EVENTS_KEPT = 500  # per conversation
+CONVERSATIONS_KEPT = 2000  # feeds of conversations, least recently written dropped first
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.events: deque[dict[str, Any]] = deque(maxlen=EVENTS_KEPT)
+        self.next_seq = 1
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def add(self, kind: str, at: str, **fields: Any) -> dict[str, Any]:
+        event = {"seq": self.next_seq, "kind": kind, "at": at, **fields}
+        self.next_seq += 1
+        self.events.append(event)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        return event
+
+    def after(self, seq: int) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["seq"] > seq]
+
+    def waiter(self) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        return future
+
+    def wake(self) -> None:
+        """Wake the waiters without an event (a clock moved: an expiry may be due)."""
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class Feeds:
+    def __init__(self) -> None:
+        self._feeds: OrderedDict[str, Feed] = OrderedDict()
+
+    def of(self, conversation_id: str, create: bool = True) -> Feed | None:
+        feed = self._feeds.get(conversation_id)
+        if feed is None and create:
+            feed = self._feeds[conversation_id] = Feed()
+            while len(self._feeds) > CONVERSATIONS_KEPT:
+                _, dropped = self._feeds.popitem(last=False)
+                dropped.wake()
+        elif feed is not None:
+            self._feeds.move_to_end(conversation_id)
+        return feed
+
+    def wake_all(self) -> None:
+        for feed in self._feeds.values():
+            feed.wake()
+
+    def drop(self, conversation_id: str) -> None:
+        feed = self._feeds.pop(conversation_id, None)
+        if feed is not None:
+            feed.wake()
