@@ -43,6 +43,7 @@ class Backend:
     def __init__(self, client: EquosClient, character_id: str | None, max_seconds: int | None):
         self.client = client
         self.character_id = character_id
+        self.made_character = character_id is None  # ours to make again if the API forgot it (a restart)
         self.max_seconds = max_seconds
         self._lock = threading.Lock()
 
@@ -58,6 +59,15 @@ class Backend:
             return self.character_id
 
     def start(self) -> dict[str, object]:
+        try:
+            return self._start()
+        except Exception:
+            if not self.made_character:
+                raise
+            self.character_id = None  # the mock restarted without its state: make the character again
+            return self._start()
+
+    def _start(self) -> dict[str, object]:
         request = CreateEquosConversationRequest(
             name="example page", character_id=self.character(),
             consumer=EquosParticipantIdentity(identity=f"visitor-{uuid.uuid4().hex[:6]}", name="Visitor"))
