@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -31,6 +32,7 @@ from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..models.control import ClockAdvanceBody
 from ..runtime import Runtime
 from ..store import Organization
+from . import control_room
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
@@ -469,6 +471,7 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/_mock/faults", faults_add),
     ("DELETE", "/_mock/faults", faults_clear),
     ("DELETE", "/_mock/faults/{id}", fault_remove),
+    *control_room.TABLE,
 )
 
 
@@ -486,6 +489,8 @@ def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             if request.method != "GET":
                 runtime.control_changes += 1  # before the handler: a change that fails half-way still counts
             result = handler(request, runtime, data)
+            if inspect.isawaitable(result):  # a handler that waits (the room's event feed)
+                result = await result
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:
             return exc.response()

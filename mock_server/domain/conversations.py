@@ -96,6 +96,11 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
     return _end(rt, org, conversation, deadline, reason="maxSeconds")
 
 
+def deadline_ms(conversation: EquosConversation) -> int:
+    """When a running conversation expires: startedAt + maxSeconds (ms on its organization's clock)."""
+    return to_ms(plus_seconds(conversation.startedAt, conversation.maxSeconds))
+
+
 def _end(rt: Runtime, org: Organization, conversation: EquosConversation, at: datetime, *, reason: str,
          status: EquosConversationStatus = ENDED, before: tuple[EquosTimelineEntry, ...] = ()
          ) -> EquosConversation:

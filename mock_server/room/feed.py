@@ -15,13 +15,14 @@ CONVERSATIONS_KEPT = 2000  # feeds of conversations, least recently written drop
 
 
 class Feed:
-    def __init__(self) -> None:
+    def __init__(self, organization: str | None = None) -> None:
+        self.organization = organization  # whose conversation it is (None: not known yet)
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENTS_KEPT)
         self.next_seq = 1
         self._waiters: list[asyncio.Future[None]] = []
 
-    def add(self, kind: str, at: str, **fields: Any) -> dict[str, Any]:
-        event = {"seq": self.next_seq, "kind": kind, "at": at, **fields}
+    def add(self, kind: str, at: str, /, **fields: Any) -> dict[str, Any]:
+        event = {**fields, "seq": self.next_seq, "kind": kind, "at": at}
         self.next_seq += 1
         self.events.append(event)
         waiters, self._waiters = self._waiters, []
@@ -50,15 +51,17 @@ class Feeds:
     def __init__(self) -> None:
         self._feeds: OrderedDict[str, Feed] = OrderedDict()
 
-    def of(self, conversation_id: str, create: bool = True) -> Feed | None:
+    def of(self, conversation_id: str, create: bool = True, organization: str | None = None) -> Feed | None:
         feed = self._feeds.get(conversation_id)
         if feed is None and create:
-            feed = self._feeds[conversation_id] = Feed()
+            feed = self._feeds[conversation_id] = Feed(organization)
             while len(self._feeds) > CONVERSATIONS_KEPT:
                 _, dropped = self._feeds.popitem(last=False)
                 dropped.wake()
         elif feed is not None:
             self._feeds.move_to_end(conversation_id)
+            if feed.organization is None:
+                feed.organization = organization
         return feed
 
     def wake_all(self) -> None:

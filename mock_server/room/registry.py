@@ -138,8 +138,9 @@ class Rooms:
             conversations.get(self.rt, org, room.conversation_id)  # observing ends it (and announces it)
 
     # --- feeds ------------------------------------------------------------------------------------------
-    def feed_event(self, conversation_id: str, kind: str, **fields: Any) -> dict[str, Any] | None:
-        feed = self.feeds.of(conversation_id)
+    def feed_event(self, conversation_id: str, kind: str, /, organization: str | None = None,
+                   **fields: Any) -> dict[str, Any] | None:
+        feed = self.feeds.of(conversation_id, organization=organization)
         if feed is None:
             return None
         found = next((o for o in self.live.values() if o.conversation_id == conversation_id), None)
@@ -179,11 +180,11 @@ class Rooms:
             conversation = org.conversations.get(conversation_id) if org is not None else None
             if conversation is not None and conversation.room:
                 self.index[conversation.room] = (org.id, conversation_id)
-            self.feed_event(conversation_id, "started")
+            self.feed_event(conversation_id, "started", organization=event.organization)
             return
         room = self.room_of(conversation_id)
         if event.kind == "ended":
-            self.feed_event(conversation_id, "ended", **event.detail)
+            self.feed_event(conversation_id, "ended", organization=event.organization, **event.detail)
             if room is not None:
                 if event.detail.get("status") == "error":
                     room.broadcast(protocol.error(str(event.detail.get("reason") or "ERROR")))

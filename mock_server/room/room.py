@@ -156,7 +156,7 @@ class Room:
 
     def track_changed(self, session: Session, info: models.TrackInfo, change: str) -> None:
         self.feed(f"track_{change}", identity=session.identity, track=info.name, sid=info.sid,
-                  kind="audio" if info.type == models.AUDIO else "video" if info.type == models.VIDEO else "data")
+                  media="audio" if info.type == models.AUDIO else "video" if info.type == models.VIDEO else "data")
         self._broadcast_update(session.info(), but=session)
         if (change == "unpublished" and info.type == models.AUDIO and session.role == "consumer"
                 and not self.closed):
@@ -269,8 +269,8 @@ class Room:
             if task is not asyncio.current_task():
                 task.cancel()
 
-    def feed(self, kind: str, **fields: Any) -> None:
-        self.rooms.feed_event(self.conversation_id, kind, **fields)
+    def feed(self, kind: str, /, **fields: Any) -> None:
+        self.rooms.feed_event(self.conversation_id, kind, organization=self.org_id, **fields)
 
     def describe(self) -> dict[str, Any]:
         def tracks(info: models.ParticipantInfo) -> list[dict[str, Any]]:

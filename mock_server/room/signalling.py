@@ -9,19 +9,17 @@ import contextlib
 import http
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from . import access
 from .registry import Rooms
 from .session import Session
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("equos_mock.room")
 NOT_FOUND = "404 page not found\n"  # Go's http.NotFound, as livekit-server answers unknown paths
@@ -108,9 +106,11 @@ class Signalling:
                 if not await session.handle(message):
                     why = session.left_why or "malformed signal message"
                     break
-        except Exception as exc:  # a failure here ends this participant alone
+        except ConnectionClosed:
+            pass  # the client went without a leave: "closed socket"
+        except Exception:  # a failure here ends this participant alone (and says so: it is a bug)
             if not session.closed:
-                log.debug("room session %s failed: %r", grant.identity, exc)
+                log.warning("room: session of %s failed", grant.identity, exc_info=True)
                 why = "connection error"
         finally:
             if not session.closed:
