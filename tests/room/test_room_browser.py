@@ -79,7 +79,7 @@ def test_the_backend_starts_it_the_page_joins_sees_the_character_and_talks(live,
             p["identity"] == conversation["consumerIdentity"] and any(t["kind"] == "audio" for t in p["tracks"])
             for p in r["participants"]) and r)
     # (2) The character is a participant with both tracks, and its video renders.
-    character = conversation["character"]
+    character = live.get(key, f"/v3/characters/{conversation['characterId']}")
     identity = character["livekitIdentity"]
     seen = page.js("""return [...window.equosRoom.remoteParticipants.values()].map(p => [p.identity,
         [...p.trackPublications.values()].map(t => t.trackName).sort()]);""")
