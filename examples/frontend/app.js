@@ -207,6 +207,7 @@ async function join(started) {
   await room.connect(started.serverUrl, started.token);
   joined = true;
   setStatus("live", "Live");
+  showFacts(started);
   $("placeholder-text").textContent = "Waiting for the character…";
   $("message").disabled = $("send").disabled = $("leave").disabled = false;
   $("message").focus();
@@ -222,6 +223,15 @@ async function join(started) {
     notice(`No microphone: ${error.message}. You can still type.`, "warn");
   }
   showMic();
+}
+
+function showFacts(started) {
+  $("fact-character").textContent = started.characterName
+    ? `${started.characterName} (${started.characterIdentity})` : (started.characterIdentity || "any participant");
+  $("fact-you").textContent = room.localParticipant.identity;
+  $("fact-room").textContent = room.name;
+  $("fact-server").textContent = started.serverUrl;
+  $("facts").hidden = false;
 }
 
 async function send(event) {
