@@ -152,7 +152,7 @@ function ended(reason) {
   $("ended-reason").textContent = END_REASONS[name] || "The connection ended.";
   $("ended-reason").dataset.reason = name || "UNKNOWN_REASON";
   $("ended").hidden = false;
-  $("placeholder").hidden = true;
+  $("placeholder").hidden = $("character-name").hidden = $("expire").hidden = true;
   $("message").disabled = $("send").disabled = $("leave").disabled = true;
   setStatus("ended", "Ended");
   showMic();
