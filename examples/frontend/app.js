@@ -256,6 +256,7 @@ async function leave() {
 }
 
 $("start").addEventListener("click", startConversation);
+if (fromHash()) startConversation(); // a conversation given in the URL: join it at once
 $("restart").addEventListener("click", () => { location.hash = ""; location.reload(); });
 $("leave").addEventListener("click", leave);
 $("composer").addEventListener("submit", send);

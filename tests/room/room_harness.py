@@ -1,6 +1,6 @@
 """The room's acceptance harness (its fixtures are named in conftest.py): a live ``equos-mock serve``
 (room on), the example page's own backend on another origin (127.0.0.2), and one headless Chromium with
-fake media shared by the module's tests.
+fake media, shared by the session's room tests.
 
 Each test gets its own API key (its own organization, its own clock) and its own tab. The page is the
 one users try (examples/frontend), served by its backend; a test either clicks "Start conversation"
@@ -97,7 +97,7 @@ class Live:
         return self.control.request("GET", f"conversations/{conversation_id}/room")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """``equos-mock serve`` as users start it (the room on by default), on free ports."""
     log = tmp_path_factory.mktemp("mock") / "stderr.log"
@@ -111,7 +111,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     assert "Traceback" not in text, text[-4000:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def page_backend(live: Live) -> Iterator[tuple[str, str]]:
     """examples/frontend/backend.py on 127.0.0.2, with its own key: (page URL, key)."""
     if not UMD.exists():
@@ -125,7 +125,7 @@ def page_backend(live: Live) -> Iterator[tuple[str, str]]:
     _stop(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chromium.Browser]:
     reason = chromium.missing_reason()
     if reason:
@@ -248,12 +248,12 @@ def start_conversation(live: Live, key: str | None = None, *, name: str = "Nova"
 @pytest.fixture
 def open_page(browser: chromium.Browser, page_backend: tuple[str, str]) -> Iterator[Callable[..., Page]]:
     """``open_page(started=None, token=None)``: a new tab with the example page; with ``started`` (or
-    a bare ``token``) it joins that conversation, else the person clicks "Start conversation"."""
+    a bare ``token``) in its URL it joins that conversation at once, else the person clicks "Start
+    conversation"."""
     opened: list[Page] = []
     base, _ = page_backend
 
-    def open_(started: Started | None = None, *, token: str | None = None, server_url: str | None = None,
-              click: bool = True) -> Page:
+    def open_(started: Started | None = None, *, token: str | None = None, server_url: str | None = None) -> Page:
         driver = browser.driver
         driver.switch_to.new_window("tab")
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_PEER_CONNECTIONS})
@@ -268,7 +268,7 @@ def open_page(browser: chromium.Browser, page_backend: tuple[str, str]) -> Itera
         page = Page(browser, driver.current_window_handle)
         driver.get(url)
         opened.append(page)
-        if click:
+        if started is None and token is None:
             page.wait("the Start button", lambda: page.js("return !!document.getElementById('start');"))
             driver.find_element("id", "start").click()
         return page

@@ -166,8 +166,7 @@ def test_a_browser_killed_mid_call_ends_it_within_the_ping_timeout(live, page_ba
         fragment = urllib.parse.urlencode({"serverUrl": started.server_url, "token": started.token,
                                            "conversation": started.id, "character": started.character_identity,
                                            "name": started.character_name})
-        own.get(page_backend[0] + "#" + fragment)
-        own.driver.find_element("id", "start").click()
+        own.get(page_backend[0] + "#" + fragment)  # joins at once
         page = Page(own, own.driver.current_window_handle)
         joined(page, started).wait_text("mic", "Microphone on")
         ping_timeout = float(page.js("return window.equosRoom.engine.client.pingTimeoutDuration || 0;")) or 15.0

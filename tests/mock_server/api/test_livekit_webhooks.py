@@ -160,3 +160,19 @@ def test_a_huge_body_is_a_413(equos_mock):
     body = event("participant_left", "equos-x", "ada", padding="x" * 100_000)
     reply = post(equos_mock.url, body, signed(body))
     assert reply.status_code == 413 and reply.json()["statusCode"] == 413
+
+
+def test_the_documented_livekit_yaml_points_at_the_route():
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    sys.path.insert(0, str(root / "tests" / "docs"))
+    from docs_blocks import blocks_of
+
+    (block,) = [b for b in blocks_of(root / "docs" / "frontend.md") if b.lang == "yaml"]
+    config = yaml.safe_load(block.text)
+    assert config["webhook"]["api_key"] == KEY
+    assert config["webhook"]["urls"] == ["http://127.0.0.1:8787" + WEBHOOK]
