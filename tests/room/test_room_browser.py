@@ -178,6 +178,9 @@ def test_a_browser_killed_mid_call_ends_it_within_the_ping_timeout(live, page_ba
         conversation = ended(live, started.key, started.id, timeout=ping_timeout + 10)
         lag = (parse(conversation["endedAt"]) - killed_at).total_seconds()
         assert -1 <= lag <= ping_timeout + 2, (lag, ping_timeout)
+        billed = usage(live, started.key)
+        live.control.advance(120, key=started.key)
+        assert usage(live, started.key) == billed
     finally:
         try:
             own.driver.quit()
