@@ -9,14 +9,14 @@ import importlib
 from .version import __version__
 
 __all__ = ["DEFAULT_RESOURCES", "Catalog", "ControlError", "MockControl", "MockServer", "Reference", "Resource",
-           "Settings", "__version__", "create_app"]
+           "RoomEvents", "Settings", "__version__", "create_app"]
 
 # Loaded on first use, so `import mock_server` stays cheap for the CLI and the plugin.
 _LAZY = {"create_app": (".app", "create_app"), "Catalog": (".resource", "Catalog"),
          "Reference": (".resource", "Reference"), "Resource": (".resource", "Resource"),
          "DEFAULT_RESOURCES": (".catalog", "DEFAULT"), "MockControl": (".control_client", "MockControl"),
          "ControlError": (".control_client", "ControlError"), "Settings": (".settings", "Settings"),
-         "MockServer": (".server", "MockServer")}
+         "MockServer": (".server", "MockServer"), "RoomEvents": (".room_events", "RoomEvents")}
 
 
 def __getattr__(name: str):

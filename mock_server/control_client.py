@@ -26,11 +26,13 @@ class MockControl:
 
     # --- transport -----------------------------------------------------------
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                query: dict[str, Any] | None = None, api_key: str | None = None) -> Any:
-        return self.exchange(method, path, body, query, api_key)[0]
+                query: dict[str, Any] | None = None, api_key: str | None = None, *,
+                timeout: float | None = None) -> Any:
+        return self.exchange(method, path, body, query, api_key, timeout=timeout)[0]
 
     def exchange(self, method: str, path: str, body: dict[str, Any] | None = None,
-                 query: dict[str, Any] | None = None, api_key: str | None = None) -> tuple[Any, dict[str, str]]:
+                 query: dict[str, Any] | None = None, api_key: str | None = None, *,
+                 timeout: float | None = None) -> tuple[Any, dict[str, str]]:
         """The decoded reply and its headers (lower-case names)."""
         url = f"{self.base_url}/_mock/{path.lstrip('/')}"
         if query:
@@ -43,7 +45,7 @@ class MockControl:
             headers["x-api-key"] = api_key
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as response:
                 raw = response.read()
                 got = {k.lower(): v for k, v in response.headers.items()}
         except urllib.error.HTTPError as exc:

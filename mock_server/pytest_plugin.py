@@ -19,9 +19,12 @@ import os
 import uuid
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from .room_events import RoomEvents
 
 LEAK_MODES = ("fail", "warn", "off")
 _CALL_REPORT = pytest.StashKey[Any]()
@@ -327,6 +330,15 @@ def equos_clock(equos_mock: EquosMock, equos_api_key: str) -> OrgClock:
     clock = OrgClock(equos_mock.control, equos_api_key)
     clock.freeze()
     return clock
+
+
+@pytest.fixture
+def equos_room(equos_mock: EquosMock, equos_api_key: str) -> RoomEvents:
+    """Wait for what happens in a conversation and its room (joins, data, ``ended``) and script the
+    character: ``equos_room.until_ended(conversation_id)``, ``equos_room.script(conversation_id, "Hi")``."""
+    from .room_events import RoomEvents
+
+    return RoomEvents(equos_mock.control, equos_api_key)
 
 
 class OrgFaults:

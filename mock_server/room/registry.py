@@ -20,6 +20,8 @@ from ..events import DomainEvent
 from . import protocol
 from .feed import Feeds
 
+PING_INTERVAL_S, PING_TIMEOUT_S = 5, 15
+
 if TYPE_CHECKING:
     from ..runtime import Runtime
     from ..store import Organization
@@ -43,6 +45,8 @@ class Rooms:
         self.server_version = SERVER_VERSION
         self.peers_opened = self.peers_closed = 0  # RTCPeerConnections, for leak checks
         self.refused = 0
+        # What clients are told (JoinResponse) and held to: no message for ping_timeout_s is a vanished client.
+        self.ping_interval_s, self.ping_timeout_s = PING_INTERVAL_S, PING_TIMEOUT_S
         self._closing: set[asyncio.Task[None]] = set()
         self._unsubscribe = runtime.events.subscribe(self._heard)
 
@@ -140,6 +144,7 @@ class Rooms:
     # --- feeds ------------------------------------------------------------------------------------------
     def feed_event(self, conversation_id: str, kind: str, /, organization: str | None = None,
                    **fields: Any) -> dict[str, Any] | None:
+        self.rt.control_changes += 1  # the inspector redraws on a new revision (GET /_mock/changes)
         feed = self.feeds.of(conversation_id, organization=organization)
         if feed is None:
             return None

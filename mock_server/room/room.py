@@ -54,6 +54,7 @@ class Room:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sequence = 0
         self.messages_in = self.messages_out = 0
+        self.data_dropped = 0  # packets over a participant's rate (session.DATA_PER_SECOND)
 
     # --- time -----------------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -141,18 +142,22 @@ class Room:
         if session.closed and self.sessions.get(session.identity) is not session:
             return
         at_ms = session.last_seen_ms if why == "missed pings" and session.last_seen_ms else self.now_ms()
-        await self._drop(session, DISCONNECT.CLIENT_INITIATED if why == "leave" else None, why)
+        self._remove(session)
         self.feed("participant_left", identity=session.identity, reason=why)
-        if not self.closed:
+        if not self.closed:  # first the conversation (it may end, and close the room), then the socket
             self.rooms.left(self, session, at_ms, why)
+        await session.close(None, why)
 
-    async def _drop(self, session: Session, reason: int | None, why: str) -> None:
+    def _remove(self, session: Session) -> None:
         if self.sessions.get(session.identity) is session:
             del self.sessions[session.identity]
             info = session.info()
             info.state = models.ParticipantInfo.DISCONNECTED
             self._broadcast_update(info, but=session)
-        await session.close(reason if reason != DISCONNECT.CLIENT_INITIATED else None, why)
+
+    async def _drop(self, session: Session, reason: int, why: str) -> None:
+        self._remove(session)
+        await session.close(reason, why)
 
     def track_changed(self, session: Session, info: models.TrackInfo, change: str) -> None:
         self.feed(f"track_{change}", identity=session.identity, track=info.name, sid=info.sid,
@@ -264,10 +269,7 @@ class Room:
         for session in list(self.sessions.values()):
             await session.close(reason, why)
         self.sessions.clear()
-        self.feed("room_closed", reason=why)
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
+        self.feed("room_closed", reason=why)  # its tasks end by themselves: peers closed, tracks ended
 
     def feed(self, kind: str, /, **fields: Any) -> None:
         self.rooms.feed_event(self.conversation_id, kind, organization=self.org_id, **fields)
@@ -282,7 +284,7 @@ class Room:
         people += [{"identity": s.identity, "name": s.name, "role": s.role, "sid": s.sid, "tracks": tracks(s.info())}
                    for s in self.sessions.values()]
         return {"room": self.name, "live": not self.closed, "participants": people,
-                "messagesIn": self.messages_in, "messagesOut": self.messages_out,
+                "messagesIn": self.messages_in, "messagesOut": self.messages_out, "dataDropped": self.data_dropped,
                 "scriptedReplies": list(self.character.scripted), "contexts": list(self.character.contexts)}
 
 

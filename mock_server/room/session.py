@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("equos_mock.room")
 
-PING_INTERVAL_S = 5
-PING_TIMEOUT_S = 15
 PENDING_CANDIDATES = 64  # trickled before their offer, kept at most
 MAX_SDP_CHARS = 256 * 1024
 DATA_BURST, DATA_PER_SECOND = 400, 200  # data packets a participant may send (token bucket)
@@ -101,7 +99,7 @@ class Session:
             room=self.room.info(), participant=self.info(),
             other_participants=[p for p in self.room.participants_info() if p.sid != self.sid],
             server_version=self.room.server_version, subscriber_primary=True,
-            ping_interval=PING_INTERVAL_S, ping_timeout=PING_TIMEOUT_S,
+            ping_interval=self.room.rooms.ping_interval_s, ping_timeout=self.room.rooms.ping_timeout_s,
             server_info=models.ServerInfo(edition=models.ServerInfo.Standard, version=self.room.server_version,
                                           protocol=16, node_id="equos-mock"))
         await self.signal(rtc.SignalResponse(join=join))
@@ -133,7 +131,7 @@ class Session:
         if self._ping_timer is not None:
             self._ping_timer.cancel()
         loop = asyncio.get_running_loop()
-        self._ping_timer = loop.call_later(PING_TIMEOUT_S, self._missed_pings)
+        self._ping_timer = loop.call_later(self.room.rooms.ping_timeout_s, self._missed_pings)
 
     def _missed_pings(self) -> None:
         if not self.closed:
@@ -294,6 +292,7 @@ class Session:
         self._refill_at = now
         if self._tokens < 1:
             self.data_dropped += 1
+            self.room.data_dropped += 1
             return False
         self._tokens -= 1
         return True

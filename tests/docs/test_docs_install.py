@@ -46,7 +46,8 @@ def test_quick_start_in_a_fresh_venv(tmp_path: Path) -> None:
             result = subprocess.run([str(bin_dir / "python"), "-c", source], cwd=tmp_path, env=environ,
                                     capture_output=True, text=True, timeout=120)
             assert result.returncode == 0, f"{attempt} run:\n{result.stdout}\n{result.stderr}"
-            assert result.stdout.startswith("ws://localhost:7880 ey"), result.stdout
+            # serverUrl: the embedded room that `serve` starts beside the API
+            assert re.match(r"ws://127\.0\.0\.1:\d+ ey", result.stdout), result.stdout
     finally:
         server.terminate()
         try:

@@ -61,6 +61,8 @@ def third_party_imports(files: list[Path]) -> dict[str, set[str]]:
                 continue
             for name in names:
                 top = name.partition(".")[0]
+                if top in NAMESPACES:  # several distributions share it: the next part says which
+                    top = ".".join(name.split(".")[:2])
                 if top not in sys.stdlib_module_names and top not in ("mock_server", "contract_tests"):
                     found.setdefault(top, set()).add(path.name)
     return found
@@ -71,7 +73,20 @@ def _distributions() -> dict[str, list[str]]:
     return metadata.packages_distributions()  # a scan of every installed distribution: once
 
 
+# Top-level namespace packages that several distributions fill (livekit.api, livekit.protocol, ...).
+NAMESPACES = {"livekit"}
+
+
+@functools.cache
+def _namespace_owners(module: str) -> frozenset[str]:
+    prefix = module.replace(".", "/") + "/"
+    return frozenset(canonicalize_name(d.metadata["Name"]) for d in metadata.distributions()
+                     if any(str(f).startswith(prefix) for f in d.files or ()))
+
+
 def distributions_of(module: str) -> set[str]:
+    if "." in module:
+        return set(_namespace_owners(module))
     return {canonicalize_name(d) for d in _distributions().get(module, [])}
 
 

@@ -345,8 +345,11 @@ async function selectConversation(c) {
 
 async function loadConvDetail() {
   const sel = S.conv.selected;
-  const { data } = await api(`/_mock/conversations/${encodeURIComponent(sel.id)}`, { query: { organization: sel.organization } });
+  const path = `/_mock/conversations/${encodeURIComponent(sel.id)}`;
+  const [{ data }, room] = await Promise.all([api(path, { query: { organization: sel.organization } }),
+    api(`${path}/room`, { query: { organization: sel.organization } }).then((r) => r.data).catch(() => null)]);
   if (S.conv.selected !== sel) return;
+  data.room = room;
   renderConvDetail(data, performance.now());
 }
 
@@ -374,16 +377,56 @@ function convActions() {
     h("button", { type: "submit", class: "primary", id: "utterance-send" }, "Send")));
 }
 
+// --- the conversation's room (mock_server/room): who is in it, their tracks, the data messages --------------
+function roomSay(path, body) {
+  const sel = S.conv.selected;
+  return act(() => api(`/_mock/conversations/${encodeURIComponent(sel.id)}/room/${path}`, { method: "POST",
+    body, query: { organization: sel.organization } }));
+}
+
+function roomActions() {
+  return h("div", { class: "actions", id: "room-actions" },
+    h("form", { id: "room-say-form", onsubmit: (e) => {
+      e.preventDefault();
+      const text = $("room-say-text").value;
+      if (!text) return;
+      $("room-say-text").value = "";
+      roomSay("say", { content: text });
+    } },
+    h("input", { id: "room-say-text", placeholder: "The character says, in the room…", autocomplete: "off" }),
+    h("button", { type: "submit", class: "primary", id: "room-say" }, "Say in the room")),
+    h("button", { id: "room-trigger", onclick: () => roomSay("send", { type: "trigger", name: "inspector", params: {} }) }, "Trigger"),
+    h("button", { id: "room-interrupt", onclick: () => roomSay("send", { type: "interrupt" }) }, "Interrupt"),
+    h("button", { id: "room-error", class: "danger", onclick: () => roomSay("send", { type: "error", code: "INSPECTOR" }) }, "Error message"));
+}
+
+function roomSection(room) {
+  if (!room) return null;
+  const people = room.participants || [];
+  return [h("h3", {}, "Room"),
+    h("p", { class: "dim", id: "room-state" }, room.live ? `Live at ${room.serverUrl} · ${people.length} in the room` : "Closed: nobody is in the room."),
+    people.length ? h("ul", { class: "timeline", id: "room-participants" }, people.map((p) =>
+      h("li", {}, h("b", {}, p.name || p.identity), ` · ${p.role} · `, h("span", { class: "mono" }, p.identity),
+        (p.tracks || []).length ? ` · ${p.tracks.map((t) => `${t.kind}${t.muted ? " (muted)" : ""}: ${t.name}`).join(", ")}` : " · no tracks")))
+      : null,
+    (room.messages || []).length ? h("ul", { class: "timeline", id: "room-messages" }, room.messages.slice(-30).map((m) =>
+      h("li", {}, h("time", {}, fmtTime(m.at)), h("b", {}, m.direction === "out" ? "character →" : `${m.from} →`),
+        ` ${m.topic} · `, h("span", { class: "mono" }, m.payload))))
+      : h("p", { class: "dim" }, "No data messages yet.")];
+}
+
 // The action bar is built once per conversation (a redraw must not eat a click or a half-typed line);
 // what it shows above and below is redrawn with each read.
 function renderConvDetail(d, at) {
   const c = d.conversation;
   const running = c.status === "running";
   const pane = $("conv-detail");
-  const shape = `${c.id}:${running}`;
+  const roomLive = Boolean(running && d.room && d.room.live);
+  const shape = `${c.id}:${running}:${roomLive}`;
   if (pane.dataset.shape !== shape) {
     pane.dataset.shape = shape;
-    clear(pane, h("div", { id: "conv-top" }), running ? convActions() : null, h("div", { id: "conv-body" }));
+    clear(pane, h("div", { id: "conv-top" }), running ? convActions() : null, roomLive ? roomActions() : null,
+      h("div", { id: "conv-body" }));
   }
   const claims = Object.entries(d.tokenClaims || {});
   clear($("conv-top"),
@@ -404,6 +447,7 @@ function renderConvDetail(d, at) {
       h("dt", {}, "Client tag"), h("dd", {}, c.client || "—"),
       h("dt", {}, "Room"), h("dd", { class: "mono" }, c.room || "—"),
       h("dt", {}, "LiveKit"), h("dd", { class: "mono" }, c.serverUrl || "—")),
+    roomSection(d.room),
     h("h3", {}, "Transcript"),
     (c.transcript || []).length ? h("div", { class: "transcript", id: "transcript" }, c.transcript.map((u) =>
       h("div", { class: `bubble ${u.author}` }, h("small", {}, `${u.author} · ${fmtTime(u.recordedAt)}`), u.content)))

@@ -51,7 +51,7 @@ def clock(api, equos_mock) -> OrgClock:
     return org_clock
 
 
-def test_start_get_and_tokens(api, clock, livekit_check):
+def test_start_get_and_tokens(api, clock, livekit_check, equos_mock):
     character_id = make_character(api)
     started = api.call("conversations.start", start_body(
         character_id, client="tenant-a", consumer=CONSUMER, remote_agent=AGENT, max_seconds=600.0,
@@ -62,7 +62,9 @@ def test_start_get_and_tokens(api, clock, livekit_check):
     assert conversation.status.value == "running"
     assert conversation.started_at == conversation.created_at == now
     assert conversation.ended_at is None and conversation.max_seconds == 600
-    assert conversation.server_url == "ws://localhost:7880" and conversation.room
+    # The session server serves the embedded room: the conversation points there.
+    assert conversation.server_url == equos_mock.server.room_url and conversation.room
+    assert conversation.server_url.startswith("ws://127.0.0.1:")
     assert (conversation.consumer_identity, conversation.consumer_name) == ("user-1", "User One")
     assert (conversation.remote_agent_identity, conversation.remote_agent_name) == ("agent-1", "Remote Agent")
     assert (conversation.client, conversation.prompt_ctx) == ("tenant-a", "ctx")
@@ -240,7 +242,7 @@ def test_official_example_flow(equos_mock, livekit_check):
         consumer=EquosParticipantIdentity(identity="demo-user", name="Demo User"),
         remote_agent=EquosParticipantIdentity(identity="agent", name="Agent")))
     conversation = started.conversation
-    assert conversation.server_url == "ws://localhost:7880"
+    assert conversation.server_url == equos_mock.server.room_url  # the embedded room
     assert conversation.character.livekit_identity == "guide-avatar-1234"
     livekit_check(started.consumer_access_token, room=conversation.room, identity="demo-user", name="Demo User")
     livekit_check(started.remote_agent_access_token, room=conversation.room, identity="agent", name="Agent")

@@ -1,0 +1,185 @@
+"""The room with a WebRTC client (aiortc, as livekit-client does it): the character's greeting, its replies,
+the transcript, expire_soon on the mock's clock, and the conversation following the room both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from livekit.protocol import models
+from lk_client import LkClient
+from room_kit import ended, settled, start, udp_sockets
+
+pytestmark = pytest.mark.slow  # each test negotiates real peer connections (about a second)
+
+
+def test_greeting_reply_transcript_context_and_a_leave_that_ends_the_conversation(mock):
+    started = start(mock)
+    udp_before = udp_sockets()
+
+
+    async def scenario():
+        client = await LkClient(mock.room_url, started.consumer_token).connect(microphone=True)
+        greeting = await client.message("utterance")
+        tracks = sorted(t.kind for t in client.tracks)
+        client.send_data(b"\xff not json")  # ignored, as the SDK ignores it
+        client.send_data(json.dumps({"type": "usr.txt", "text": "on another topic"}), topic="chat")
+        client.say({"type": "context", "content": "the user is on the pricing page"})
+        client.say({"type": "usr.txt", "text": "What can you do?"})
+        await client.wait(lambda: len([m for m in client.received if m["type"] == "utterance"]) >= 2, "the reply")
+        room = mock.control.request("GET", f"conversations/{started.id}/room")
+        await client.close()
+        return greeting, tracks, client.received, room
+
+    greeting, tracks, received, room = asyncio.run(scenario())
+    assert greeting["utterance"]["author"] == "agent" and greeting["utterance"]["content"] == "Hello, I am Ada."
+    assert greeting["utterance"]["finished"] is True and greeting["utterance"]["recordedAt"].endswith("Z")
+    assert tracks == ["audio", "video"]
+    replies = [m["utterance"]["content"] for m in received if m["type"] == "utterance"]
+    assert replies == ["Hello, I am Ada.", "You said: What can you do?"]
+    assert room["contexts"] == ["the user is on the pricing page"]
+    people = {p["identity"]: p for p in room["participants"]}
+    assert people["ada"]["role"] == "character" and people["user-1"]["role"] == "consumer"
+    assert [t["kind"] for t in people["user-1"]["tracks"]] == ["audio"]
+    directions = [(m["direction"], m["topic"]) for m in room["messages"]]
+    assert ("in", "chat") in directions and ("out", "equos_event") in directions
+    body = ended(started)
+    assert body["status"] == "ended" and body["endedAt"] is not None
+    assert [(u["author"], u["content"]) for u in body["transcript"]] == [
+        ("character", "Hello, I am Ada."), ("user", "What can you do?"), ("character", "You said: What can you do?")]
+    assert [e["type"] for e in body["timeline"]] == ["started", "joined", "left", "ended"]
+    assert settled(mock)["peersOpen"] == 0 and udp_sockets() <= udp_before
+
+
+def test_scripted_replies_say_send_and_the_control_planes_events_reach_the_room(mock):
+    started = start(mock)
+
+    async def scenario():
+        client = await LkClient(mock.room_url, started.consumer_token).connect()
+        await client.message("utterance")
+        control = mock.control
+        control.request("POST", f"conversations/{started.id}/room/replies", {"replies": ["First.", "Second."]})
+        client.say({"type": "usr.txt", "text": "one"})
+        client.say({"type": "usr.txt", "text": "two"})
+        client.say({"type": "usr.txt", "text": "three"})
+        await client.wait(lambda: len([m for m in client.received if m["type"] == "utterance"]) >= 4, "replies")
+        control.request("POST", f"conversations/{started.id}/room/say", {"content": "Let me show you."})
+        control.request("POST", f"conversations/{started.id}/room/send", {"type": "trigger", "name": "show_slide",
+                                                                          "params": {"n": 2}})
+        control.request("POST", f"conversations/{started.id}/room/send", {"type": "interrupt"})
+        control.say(started.id, started.key, "Said through the events route", author="character")
+        await client.message("interrupt")
+        await client.wait(lambda: any(m.get("utterance", {}).get("content") == "Said through the events route"
+                                      for m in client.received), "the events route's utterance")
+        control.event(started.id, started.key, "error", content="TIMEOUT")  # ends it with an error
+        await client.message("error", code="TIMEOUT")
+        await asyncio.wait_for(client.closed.wait(), 5)
+        await client.close(leave=False)
+        return client
+
+    client = asyncio.run(scenario())
+    said = [m["utterance"]["content"] for m in client.received if m["type"] == "utterance"]
+    assert said == ["Hello, I am Ada.", "First.", "Second.", "You said: three", "Let me show you.",
+                    "Said through the events route"]
+    assert {"type": "trigger", "name": "show_slide", "params": {"n": 2}} in client.received
+    assert client.leave is not None and client.leave.reason == models.ROOM_CLOSED
+    body = started.get()
+    assert body["status"] == "error"
+    assert ("character", "Let me show you.") in [(u["author"], u["content"]) for u in body["transcript"]]
+
+
+def test_expire_soon_on_the_mocks_clock_and_expiry_closes_the_room(mock):
+    started = start(mock, max_seconds=300)
+    mock.control.freeze(key=started.key)
+
+    async def scenario():
+        client = await LkClient(mock.room_url, started.consumer_token).connect()
+        await client.message("utterance")
+        mock.control.advance(300 - 30 - 5, key=started.key)
+        await asyncio.sleep(0.3)
+        early = [m for m in client.received if m["type"] == "expire_soon"]
+        mock.control.advance(5, key=started.key)
+        warning = await client.message("expire_soon")
+        mock.control.advance(30, key=started.key)
+        await asyncio.wait_for(client.closed.wait(), 5)
+        await client.close(leave=False)
+        return early, warning, client.leave
+
+    early, warning, leave = asyncio.run(scenario())
+    assert early == [] and warning == {"type": "expire_soon", "seconds_remaining": 30}
+    assert leave is not None and leave.reason == models.ROOM_CLOSED and leave.action == leave.DISCONNECT
+    body = started.get()
+    assert body["status"] == "ended" and body["timeline"][-1]["content"] == "maxSeconds"
+
+
+def test_rest_stop_disconnects_with_a_reason_and_another_room_keeps_its_own_character(mock):
+    first, second = start(mock, identity="ada"), start(mock, identity="bob")
+
+    async def scenario():
+        one = await LkClient(mock.room_url, first.consumer_token).connect()
+        two = await LkClient(mock.room_url, second.consumer_token).connect()
+        first.http.post(f"/v3/conversations/{first.id}/stop").raise_for_status()
+        await asyncio.wait_for(one.closed.wait(), 5)
+        two.say({"type": "usr.txt", "text": "still here?"})
+
+        await two.wait(lambda: any(m.get("utterance", {}).get("content") == "You said: still here?"
+                                   for m in two.received), "the reply in the other room")
+        others = [p.identity for p in two.join.other_participants]
+        await one.close(leave=False)
+        await two.close()
+        return one, others
+
+    one, others = asyncio.run(scenario())
+    assert one.leave is not None and one.leave.reason == models.ROOM_DELETED and not one.leave.can_reconnect
+    assert others == ["bob"]
+    assert first.get()["status"] == "ended" and first.get()["timeline"][-1]["content"] == "stopped"
+
+
+def test_unpublishing_the_microphone_ends_the_conversation_and_missed_pings_end_another(mock):
+    unpublish, vanish = start(mock), start(mock)
+    rooms = mock.app.state.rooms
+
+    async def scenario():
+        client = await LkClient(mock.room_url, unpublish.consumer_token).connect(microphone=True)
+        await client.message("utterance")
+        await client.unpublish_microphone()
+        await asyncio.wait_for(client.closed.wait(), 5)
+        await client.close(leave=False)
+        rooms.ping_timeout_s = 1  # a client that stops talking is gone after this long
+        try:
+            silent = LkClient(mock.room_url, vanish.consumer_token)
+            await silent.open()
+            await asyncio.wait_for(silent.closed.wait(), 5)
+        finally:
+            rooms.ping_timeout_s = 15
+        await silent.close(leave=False)
+
+    asyncio.run(scenario())
+    body = ended(unpublish)
+    assert body["status"] == "ended" and "microphone unpublished" in body["timeline"][-2]["content"]
+    body = ended(vanish)
+    assert body["status"] == "ended" and "missed pings" in body["timeline"][-2]["content"]
+    assert settled(mock)["peersOpen"] == 0
+
+
+def test_a_flood_of_data_packets_is_cut_for_that_client_alone(mock):
+    started = start(mock)
+
+    async def scenario():
+        client = await LkClient(mock.room_url, started.consumer_token).connect()
+        await client.message("utterance")
+        for n in range(1000):
+            client.send_data(json.dumps({"type": "context", "content": f"flood {n}"}))
+        room = mock.app.state.rooms.room_of(started.id)
+        await client.wait(lambda: room.messages_in + room.data_dropped >= 1000, "the flood to arrive", timeout=20)
+        await asyncio.sleep(0.5)  # the allowance refills
+        client.say({"type": "usr.txt", "text": "after the flood"})
+        await client.wait(lambda: any(m.get("utterance", {}).get("content") == "You said: after the flood"
+                                      for m in client.received), "a reply after the flood", timeout=15)
+        room = mock.control.request("GET", f"conversations/{started.id}/room")
+        await client.close()
+        return room
+
+    room = asyncio.run(scenario())
+    assert room["dataDropped"] > 0 and room["messagesIn"] < 1000  # the excess was dropped, the client still served
