@@ -26,7 +26,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # The modules of mock_server that may import what only an extra installs; `serve` never loads them.
 OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py"}
 # cli.py imports pytest for `equos-mock contract` only, after extras.missing("pytest") found it there.
-GUARDED = {"pytest": {"cli.py"}}
+# api/livekit_webhooks.py imports livekit-api on the first webhook only, and answers 501 when it is missing.
+GUARDED = {"pytest": {"cli.py"}, "livekit": {"livekit_webhooks.py"}}
 
 
 def closure(name: str, wanted_extras: tuple[str, ...] = ()) -> set[str]:

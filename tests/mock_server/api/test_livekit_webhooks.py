@@ -176,3 +176,15 @@ def test_the_documented_livekit_yaml_points_at_the_route():
     config = yaml.safe_load(block.text)
     assert config["webhook"]["api_key"] == KEY
     assert config["webhook"]["urls"] == ["http://127.0.0.1:8787" + WEBHOOK]
+
+
+def test_without_livekit_api_the_route_says_what_to_install(equos_mock, monkeypatch):
+    from mock_server.api import livekit_webhooks
+
+    def missing():
+        raise ModuleNotFoundError("No module named 'livekit.api'", name="livekit.api")
+
+    monkeypatch.setattr(livekit_webhooks, "_livekit", missing)
+    body = event("participant_left", "equos-x", "ada")
+    reply = post(equos_mock.url, body, signed(body))
+    assert reply.status_code == 501 and "pip install livekit-api" in reply.json()["message"][0]
