@@ -232,19 +232,25 @@ def _token(started, secret: str = "secret", **claims) -> str:
     return jwt.encode(body, secret, algorithm="HS256")
 
 
-@pytest.mark.parametrize("bad", ["another room", "expired", "forged"])
+@pytest.mark.parametrize("bad", ["another room", "expired", "forged", "ended conversation"])
 def test_bad_tokens_are_refused(live, open_page, bad):
     started = start_conversation(live)
+    if bad == "ended conversation":  # its own, valid token, after a REST stop
+        live.sdk(started.key).conversations.stop(started.id)
     token = {"another room": lambda: _token(started, room="equos-no-such-room"),
              "expired": lambda: _token(started, nbf=int(time.time()) - 7200, exp=int(time.time()) - 3600),
-             "forged": lambda: _token(started, secret="not-the-mocks-secret")}[bad]()
+             "forged": lambda: _token(started, secret="not-the-mocks-secret"),
+             "ended conversation": lambda: started.token}[bad]()
     page = open_page(started, token=token)
     page.wait_text("placeholder-text", "Could not start the conversation.")
     assert page.text("status") == "Not connected"
-    assert page.text("notice")  # the client's reason, shown
+    refusal = {"another room": "requested room does not exist", "expired": "invalid authorization token",
+               "forged": "invalid authorization token", "ended conversation": "requested room does not exist"}[bad]
+    assert refusal in page.text("notice"), page.text("notice")  # the server's reason, as livekit-client reports it
     assert [p for p in live.room(started.id)["participants"] if p["identity"] == "ada"] == []
     assert live.conversation(started.key, started.id)["joinedAt"] is None
-    live.sdk(started.key).conversations.stop(started.id)
+    if bad != "ended conversation":
+        live.sdk(started.key).conversations.stop(started.id)
 
 
 # 9 ------------------------------------------------------------------------------------------------------------
