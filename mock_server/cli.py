@@ -55,10 +55,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     parser.add_argument("--room-port", type=int, metavar="N", default=_int(_env(environ, "ROOM_PORT")),
                         help="port of the embedded LiveKit room (default: --port + 1, or a free one with "
                              "--port 0; 0 picks a free one) [EQUOS_MOCK_ROOM_PORT]")
-    parser.add_argument("--no-room", action="store_true",
-                        default=(_env(environ, "ROOM", "1") or "1").lower() in ("0", "false", "no", "off"),
-                        help="serve no LiveKit room (conversations point at --livekit-url's default) "
-                             "[EQUOS_MOCK_ROOM=0]")
+    parser.add_argument("--room-ping-timeout", type=_positive(float), metavar="SECONDS",
+                        default=_env(environ, "ROOM_PING_TIMEOUT", "15"),
+                        help="seconds without a message after which a room client counts as gone (it is told to "
+                             "ping every third of it; default 15) [EQUOS_MOCK_ROOM_PING_TIMEOUT]")
+    parser.add_argument("--room", action=argparse.BooleanOptionalAction,
+                        default=(_env(environ, "ROOM", "1") or "1").lower() not in ("0", "false", "no", "off"),
+                        help="serve the embedded LiveKit room that conversations point at (default on; "
+                             "--livekit-url turns it off) [EQUOS_MOCK_ROOM]")
     parser.add_argument("--livekit-api-key", metavar="KEY", default=_env(environ, "LIVEKIT_API_KEY", "devkey"),
                         help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
     parser.add_argument("--livekit-api-secret", metavar="SECRET", default=_env(environ, "LIVEKIT_API_SECRET", "secret"),
@@ -137,7 +141,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
         seed=args.random_seed, livekit_url=args.livekit_url or Settings.livekit_url,
-        room=not args.no_room and args.livekit_url is None, room_port=_room_port(args),
+        room=args.room and args.livekit_url is None, room_port=_room_port(args),
+        room_ping_timeout_seconds=args.room_ping_timeout,
         livekit_api_key=args.livekit_api_key,
         livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,

@@ -19,6 +19,7 @@ class Settings:
     # room_port (0: a free one); conversations then point there instead of livekit_url.
     room: bool = True
     room_port: int = 0
+    room_ping_timeout_seconds: float = 15.0  # a client silent this long has vanished (pings every third of it)
     assumptions: dict[str, str] = field(default_factory=dict)
     control_plane: bool = True
     control_token: str | None = None

@@ -20,8 +20,6 @@ from ..events import DomainEvent
 from . import protocol
 from .feed import Feeds
 
-PING_INTERVAL_S, PING_TIMEOUT_S = 5, 15
-
 if TYPE_CHECKING:
     from ..runtime import Runtime
     from ..store import Organization
@@ -46,7 +44,9 @@ class Rooms:
         self.peers_opened = self.peers_closed = 0  # RTCPeerConnections, for leak checks
         self.refused = 0
         # What clients are told (JoinResponse) and held to: no message for ping_timeout_s is a vanished client.
-        self.ping_interval_s, self.ping_timeout_s = PING_INTERVAL_S, PING_TIMEOUT_S
+        timeout = runtime.settings.room_ping_timeout_seconds
+        self.ping_timeout_s = max(1, round(timeout))  # JoinResponse carries whole seconds
+        self.ping_interval_s = max(1, self.ping_timeout_s // 3)
         self._closing: set[asyncio.Task[None]] = set()
         self._unsubscribe = runtime.events.subscribe(self._heard)
 

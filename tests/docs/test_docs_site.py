@@ -78,7 +78,8 @@ def test_each_variable_really_sets_its_option() -> None:
     """The probe's findings agree with the parser: the variable's value becomes the option's default."""
     hooks = _hooks()
     for option in hooks.serve_options():
-        value = {"EQUOS_MOCK_LEGACY_V3": "0", "EQUOS_MOCK_NO_CONTROL": "1"}.get(option.variable, "9")
+        value = {"EQUOS_MOCK_LEGACY_V3": "0", "EQUOS_MOCK_NO_CONTROL": "1", "EQUOS_MOCK_ROOM": "0"}.get(
+            option.variable, "9")
         parser = hooks.serve_parser({option.variable: value})
         action = next(a for a in parser._actions if option.flags[0] in a.option_strings)
         base = next(a for a in hooks.serve_parser({})._actions if option.flags[0] in a.option_strings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -123,8 +124,12 @@ CONTROL_BODIES = [b"[]", b'"x"', b"5", b"null", b'{"key": 5}', b'{"key": {}}', b
                   b'{"type": "timeline", "entryType": "x", "author": []}', b'{"type": "error", "content": []}',
                   b'{"type": "utterance", "content": 5}', b'{"name": 5}', b'{"name": "demo", "key": 5}',
                   b'{"values": {"cors": 5}}', b'{"values": []}', b'{"status": 500, "times": 1e308}',
-                  b'{"a": ' + b"1" * 4400 + b"}", b'{"x": -1e400}']
-CONTROL_QUERIES = ["", "?limit=-1", "?limit=99999999999999999999999", "?after=-5", "?since=yesterday",
+                  b'{"a": ' + b"1" * 4400 + b"}", b'{"x": -1e400}',
+                  # the room's routes (say, send, replies): wrong types, unknown signals, huge lists
+                  b'{"content": 5}', b'{"replies": [1]}', b'{"type": "trigger", "params": 5}',
+                  b'{"replies": [' + b'"r", ' * 2000 + b'"r"]}']
+CONTROL_QUERIES = ["", "?after=nan&timeout=inf", "?timeout=1e400",
+                   "?limit=-1", "?limit=99999999999999999999999", "?after=-5", "?since=yesterday",
                    "?key=", "?organization=nope", "?status=5xx&method=get&path=*"]
 
 
@@ -294,3 +299,104 @@ def test_a_client_leaving_mid_body_leaves_no_traceback_in_the_server_log(
         assert _raw(mock.url, truncated, close_write=True) == b""
         assert httpx.get(mock.url + "/v3/health").status_code == 200
     assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
+
+
+# --- the room's signalling (mock_server/room): each hostile client is refused or disconnected alone --------------
+def _signal(**message: Any) -> bytes:
+    from livekit.protocol import rtc
+
+    return rtc.SignalRequest(**message).SerializeToString()
+
+
+def _room_catalogue() -> dict[str, Callable[[], bytes | str]]:
+    from livekit.protocol import rtc
+
+    return {
+        "signal: not protobuf": lambda: b"\xff\xfe\x00garbage",
+        "signal: a text frame": lambda: '{"offer": {}}',
+        "signal: unparseable offer": lambda: _signal(offer=rtc.SessionDescription(type="offer", sdp="v=0 nonsense")),
+        "signal: offer of 300 kB": lambda: _signal(offer=rtc.SessionDescription(type="offer", sdp="v" * 300_000)),
+        "signal: answer that is not one": lambda: _signal(answer=rtc.SessionDescription(type="answer", sdp="m=x")),
+        "signal: over 1 MiB": lambda: b"\x0a" + b"\xff" * (MIB + 10),
+    }
+
+
+ROOM_SIGNALS = ["signal: not protobuf", "signal: a text frame", "signal: unparseable offer",
+                "signal: offer of 300 kB", "signal: answer that is not one", "signal: over 1 MiB"]
+ROOM_LOGGERS = ("equos_mock.room", "equos_mock.room.websocket", "aiortc", "aioice", "websockets")
+
+
+@pytest.fixture(scope="module")
+def room_server() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+def _room_conversation(server: MockServer, key: str) -> dict[str, Any]:
+    headers = {"x-api-key": key}
+    character = httpx.post(f"{server.url}/v3/characters", headers=headers,
+                           json={"name": "c", "livekitIdentity": f"c-{key}"}).json()
+    return httpx.post(f"{server.url}/v3/conversations", headers=headers, json={
+        "name": "c", "characterId": character["id"], "consumer": {"identity": "u", "name": "U"}}).json()
+
+
+@pytest.mark.parametrize("case", ROOM_SIGNALS)
+def test_hostile_signal_messages_disconnect_that_client_alone(room_server: MockServer, case: str,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """The bad client is disconnected; another room in the same server carries on; nothing is logged above
+    INFO; no RTCPeerConnection is left open."""
+    import asyncio
+
+    from livekit.protocol import rtc
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    bystander = _room_conversation(room_server, f"sk_calm_{uuid.uuid4().hex}")
+    hostile = _room_conversation(room_server, f"sk_bad_{uuid.uuid4().hex}")
+    message = _room_catalogue()[case]()
+
+    async def joined(started: dict[str, Any]) -> Any:
+        ws = await connect(f"{room_server.room_url}/rtc?access_token={started['consumerAccessToken']}",
+                           max_size=None)
+        assert rtc.SignalResponse.FromString(await ws.recv()).WhichOneof("message") == "join"
+        return ws
+
+    async def run() -> tuple[bool, int]:
+        calm, bad = await joined(bystander), await joined(hostile)
+        await bad.recv()  # the subscriber offer
+        await bad.send(message)
+        closed = False
+        try:
+            while True:
+                await asyncio.wait_for(bad.recv(), 5)
+        except ConnectionClosed:
+            closed = True
+        await calm.send(_signal(ping_req=rtc.Ping(timestamp=7)))
+        while True:
+            response = rtc.SignalResponse.FromString(await asyncio.wait_for(calm.recv(), 5))
+            if response.WhichOneof("message") == "pong_resp":
+                break
+        await calm.close()
+        return closed, response.pong_resp.last_ping_timestamp
+
+    with caplog.at_level(logging.INFO):
+        assert asyncio.run(run()) == (True, 7)
+        rooms = room_server.app.state.rooms
+        for _ in range(100):
+            if rooms.counts()["peersOpen"] == 0:
+                break
+            asyncio.run(asyncio.sleep(0.05))
+    assert rooms.counts()["peersOpen"] == 0
+    loud = [r for r in caplog.records if r.name.startswith(ROOM_LOGGERS) and r.levelno > logging.INFO]
+    assert not loud, [r.getMessage() for r in loud]
+    assert httpx.get(f"{room_server.url}/v3/health").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/rtc?access_token=x.y.z", "/rtc?access_token=" + "a" * 20_000, "/rtc?room=nope",
+                                  "/rtc/validate?access_token=%00%FF", "/rtc/v1?join_request=%%%", "/nothing",
+                                  "/rtc/validate?access_token=eyJhbGciOiJub25lIn0.e30."])
+def test_hostile_room_http_requests_are_4xx(room_server: MockServer, path: str) -> None:
+    reply = httpx.get(room_server.room_url.replace("ws://", "http://") + path, timeout=10,
+                      headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert 400 <= reply.status_code < 500, (path, reply.status_code, reply.text)

@@ -1,0 +1,66 @@
+"""The inspector shows the room live in the conversation's detail, and its buttons speak into the room."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from lk_client import LkClient
+from room_kit import start
+from selenium.webdriver.common.by import By
+
+
+def _wait(what, check, timeout=15):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def _text(browser, selector):
+    found = browser.driver.find_elements(By.CSS_SELECTOR, selector)
+    return found[0].text if found else ""
+
+
+@pytest.mark.slow  # a browser and a WebRTC client
+def test_the_inspector_shows_who_is_in_the_room_and_says_into_it(mock, chromium):
+    started = start(mock)
+    joined, done, received = threading.Event(), threading.Event(), []
+
+    async def page():
+        client = await LkClient(mock.room_url, started.consumer_token).connect(microphone=True)
+        joined.set()
+        await client.wait(lambda: any(m.get("utterance", {}).get("content") == "Hello from the inspector"
+                                      for m in client.received), "the inspector's words", timeout=30)
+        received.extend(client.received)
+        await asyncio.get_running_loop().run_in_executor(None, done.wait, 30)
+        await client.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(page(),))
+    thread.start()
+    try:
+        assert joined.wait(15)
+        chromium.get(f"{mock.url}/_mock/ui")
+        row = f'#conv-list .vrow[data-id="{started.id}"]'
+        _wait("the conversation's row", lambda: chromium.driver.find_elements(By.CSS_SELECTOR, row))
+        chromium.driver.find_element(By.CSS_SELECTOR, row).click()
+        people = _wait("the room's participants", lambda: "User One" in _text(chromium, "#room-participants")
+                       and _text(chromium, "#room-participants"))
+        assert "Ada · character" in people and "equos_character_ada_video" in people and "audio: microphone" in people
+        messages = _wait("the greeting among the data messages", lambda: _text(chromium, "#room-messages"))
+        assert "Hello, I am Ada." in messages
+        chromium.driver.find_element(By.CSS_SELECTOR, "#room-say-text").send_keys("Hello from the inspector")
+        chromium.driver.find_element(By.CSS_SELECTOR, "#room-say").click()
+        _wait("the client to hear it", lambda: received)
+        _wait("the transcript to show it", lambda: "Hello from the inspector" in _text(chromium, "#transcript"))
+    finally:
+        done.set()
+        thread.join(15)
+    body = started.get()
+    assert ("character", "Hello from the inspector") in [(u["author"], u["content"]) for u in body["transcript"]]
