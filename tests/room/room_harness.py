@@ -42,6 +42,7 @@ FRONTEND = REPO / "examples" / "frontend"
 UMD = FRONTEND / "node_modules" / "livekit-client" / "dist" / "livekit-client.umd.js"
 PAGE_HOST = "127.0.0.2"  # another origin than the room (and than the REST API)
 WAIT = 15.0  # seconds a person would wait for something to show
+PING_TIMEOUT = 6  # the live mock's --room-ping-timeout: a frozen browser's end comes within it
 
 
 def _clean_env() -> dict[str, str]:
@@ -102,7 +103,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """``equos-mock serve`` as users start it (the room on by default), on free ports."""
     log = tmp_path_factory.mktemp("mock") / "stderr.log"
     with log.open("w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0"],
+        process = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0",
+                                    "--room-ping-timeout", str(PING_TIMEOUT)],
                                    stdout=subprocess.PIPE, stderr=stderr, text=True, env=_clean_env())
     url = _read_url(process, r"(http://127\.0\.0\.1:\d+)", "equos-mock serve")
     yield Live(url, MockControl(url), log)

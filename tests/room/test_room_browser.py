@@ -14,7 +14,7 @@ from pathlib import Path
 import chromium
 import jwt
 import pytest
-from room_harness import PAGE_HOST, WAIT, Live, Page, start_conversation
+from room_harness import PAGE_HOST, PING_TIMEOUT, WAIT, Live, Page, start_conversation
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")]
 SCREENSHOTS = os.environ.get("EQUOS_SCREENSHOT_DIR")  # set it to keep the page's screenshots (docs/images)
@@ -156,7 +156,10 @@ def test_unpublishing_the_microphone_ends_the_conversation(live, open_page):
     page.wait_text("status", "Ended")
 
 
-def test_a_browser_killed_mid_call_ends_it_within_the_ping_timeout(live, page_backend, tmp_path):
+@pytest.mark.parametrize("vanish", ["killed", "frozen"])
+def test_a_browser_that_vanishes_mid_call_ends_it_within_the_ping_timeout(live, page_backend, tmp_path, vanish):
+    """Killed: the kernel closes its sockets (no leave message). Frozen (SIGSTOP): the socket stays open and
+    only the missed pings tell; endedAt is then its last message."""
     reason = chromium.missing_reason()
     if reason:
         pytest.skip(reason)
@@ -169,19 +172,23 @@ def test_a_browser_killed_mid_call_ends_it_within_the_ping_timeout(live, page_ba
         own.get(page_backend[0] + "#" + fragment)  # joins at once
         page = Page(own, own.driver.current_window_handle)
         joined(page, started).wait_text("mic", "Microphone on")
-        ping_timeout = float(page.js("return window.equosRoom.engine.client.pingTimeoutDuration || 0;")) or 15.0
+        ping_timeout = float(page.js("return window.equosRoom.engine.client.pingTimeoutDuration || 0;"))
+        assert ping_timeout == PING_TIMEOUT  # what the room told the client
         browser_pids = _chromium_pids(own.driver.service.process.pid)
         assert browser_pids
-        killed_at = live.control.now(key=started.key)
+        gone_at, began = live.control.now(key=started.key), time.monotonic()
         for pid in browser_pids:
-            os.kill(pid, signal.SIGKILL)  # no leave, no close frame: the room must notice by missed pings
+            os.kill(pid, signal.SIGKILL if vanish == "killed" else signal.SIGSTOP)  # no leave message either way
         conversation = ended(live, started.key, started.id, timeout=ping_timeout + 10)
-        lag = (parse(conversation["endedAt"]) - killed_at).total_seconds()
-        assert -1 <= lag <= ping_timeout + 2, (lag, ping_timeout)
+        assert time.monotonic() - began <= ping_timeout + 3
+        lag = (parse(conversation["endedAt"]) - gone_at).total_seconds()
+        assert -ping_timeout <= lag <= 2, (lag, ping_timeout)  # frozen: its last ping, before the freeze
         billed = usage(live, started.key)
         live.control.advance(120, key=started.key)
         assert usage(live, started.key) == billed
     finally:
+        for pid in _chromium_pids(own.driver.service.process.pid):
+            os.kill(pid, signal.SIGCONT)  # a frozen browser must run to be quit
         try:
             own.driver.quit()
         except Exception:
@@ -189,8 +196,10 @@ def test_a_browser_killed_mid_call_ends_it_within_the_ping_timeout(live, page_ba
 
 
 def _chromium_pids(driver_pid: int) -> list[int]:
-    """The browser processes chromedriver started (its children named chromium)."""
-    found = []
+    """The browser's processes: chromedriver's chromium child and all of its descendants (renderers, the
+    network service that holds the socket, GPU...), parents first."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -198,10 +207,11 @@ def _chromium_pids(driver_pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
-        if parent == driver_pid and "chrom" in name:
-            found.append(int(entry.name))
+        names[int(entry.name)] = stat[stat.index("(") + 1:stat.rindex(")")]
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    found = [pid for pid, parent in parents.items() if parent == driver_pid and "chrom" in names[pid]]
+    for pid in found:  # grows while it is walked: breadth first
+        found += [child for child, parent in parents.items() if parent == pid and child not in found]
     return found
 
 
