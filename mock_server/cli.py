@@ -153,10 +153,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def _room_port(args: argparse.Namespace) -> int:
-    if args.room_port is not None:
-        return int(args.room_port)
-    return args.port + 1 if args.port else 0
+def _room_port(args: argparse.Namespace) -> int | None:
+    return int(args.room_port) if args.room_port is not None else None  # None: --port + 1, else a free one
 
 
 def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_key: str | None = None,

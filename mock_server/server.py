@@ -92,10 +92,13 @@ def server_for(app: Any, settings: Settings, log_level: str = "warning") -> Any:
     if settings.room:
         from .room.server import attach  # noqa: PLC0415 - the room stack loads only when a room is served
 
+        port = settings.room_port if settings.room_port is not None else (settings.port + 1 if settings.port else 0)
         try:
-            room = attach(app, settings.host, settings.room_port)
+            room = attach(app, settings.host, port)
         except OSError as exc:
-            raise BindError(settings.host, settings.room_port, exc) from None
+            if settings.room_port is not None or exc.errno != errno.EADDRINUSE:
+                raise BindError(settings.host, port, exc) from None
+            room = attach(app, settings.host, 0)  # the default's port is taken: any free one (the banner says)
     return _Serving(uvicorn_config(app, log_level, settings=settings), room)
 
 

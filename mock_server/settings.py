@@ -18,7 +18,7 @@ class Settings:
     # The embedded LiveKit room (mock_server/room/): served beside the API when the server runs, on
     # room_port (0: a free one); conversations then point there instead of livekit_url.
     room: bool = True
-    room_port: int = 0
+    room_port: int | None = 0  # None: port + 1, or a free one when that is taken (the CLI's default)
     room_ping_timeout_seconds: float = 15.0  # a client silent this long has vanished (pings every third of it)
     assumptions: dict[str, str] = field(default_factory=dict)
     control_plane: bool = True

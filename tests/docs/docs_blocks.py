@@ -101,6 +101,9 @@ NOT_RUN_COMMANDS: dict[str, str] = {
     "python backend.py --endpoint http://127.0.0.1:8787 --api-key sk_demo --port 8000":
         "serves until Ctrl-C; tests/room/room_harness.py starts it the same way (on 127.0.0.2, a free port) for "
         "tests/room/test_room_browser.py::test_the_backend_starts_it_the_page_joins_sees_the_character_and_talks",
+    "equos-mock serve --livekit-url ws://localhost:7880":
+        "serves until Ctrl-C; tests/mock_server/test_cli.py::test_livekit_url_turns_the_room_off checks what the "
+        "flag does",
     "livekit-server --dev":
         "a LiveKit server is not installed here; the tokens are verified with livekit-api in "
         "docs/livekit.md's example and by tests/conftest.py's check_livekit_token in the SDK tests",

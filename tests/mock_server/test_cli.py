@@ -156,3 +156,39 @@ def test_serve_prints_no_warning_about_its_own_dev_secret():
         assert _stop(process) == 0
     err = process.stderr.read()
     assert "Warning" not in err and "HMAC" not in err, err
+
+
+def _banner_room(process: subprocess.Popen) -> str:
+    for _ in range(8):
+        line = process.stdout.readline()
+        if line.startswith("  room:"):
+            return line
+    pytest.fail("no room line in the banner")
+
+
+def test_the_room_is_on_by_default_and_conversations_point_there():
+    process, url, key = _serve()
+    try:
+        room = re.search(r"room:  (ws://127\.0\.0\.1:\d+)", _banner_room(process)).group(1)
+        reply = httpx.get(room.replace("ws://", "http://") + "/rtc/v1/validate")
+        assert (reply.status_code, reply.text) == (404, "404 page not found\n")  # a LiveKit client falls back
+        character = httpx.post(url + "/v3/characters", headers={"x-api-key": key},
+                               json={"name": "C", "livekitIdentity": "cli-room"}).json()
+        started = httpx.post(url + "/v3/conversations", headers={"x-api-key": key},
+                             json={"name": "c", "characterId": character["id"]}).json()
+        assert started["conversation"]["serverUrl"] == room
+    finally:
+        _stop(process)
+
+
+def test_livekit_url_turns_the_room_off():
+    process, url, key = _serve("--livekit-url", "ws://127.0.0.1:7880")
+    try:
+        assert "room:  off (conversations' serverUrl: ws://127.0.0.1:7880)" in _banner_room(process)
+        character = httpx.post(url + "/v3/characters", headers={"x-api-key": key},
+                               json={"name": "C", "livekitIdentity": "cli-off"}).json()
+        started = httpx.post(url + "/v3/conversations", headers={"x-api-key": key},
+                             json={"name": "c", "characterId": character["id"]}).json()
+        assert started["conversation"]["serverUrl"] == "ws://127.0.0.1:7880"
+    finally:
+        _stop(process)
