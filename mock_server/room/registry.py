@@ -48,6 +48,9 @@ class Rooms:
         self.ping_timeout_s = max(1, round(timeout))  # JoinResponse carries whole seconds
         self.ping_interval_s = max(1, self.ping_timeout_s // 3)
         self._closing: set[asyncio.Task[None]] = set()
+        # With --data-dir: what the room writes (joins, transcript, an end) goes to disk at once, as a
+        # reply's changes do (http/persist.py); no HTTP request follows a room's own writes.
+        self.persist: Any = None
         self._unsubscribe = runtime.events.subscribe(self._heard)
 
     # --- serving ---------------------------------------------------------------------------------
@@ -123,23 +126,31 @@ class Rooms:
         conversation = org.conversations.get(room.conversation_id) if org is not None else None
         if conversation is not None and not room.consumer_joined:
             conversations.record_joined(self.rt, org, conversation, session.identity)
+            self._persisted()
 
     def left(self, room: Room, session: Session, at_ms: int, why: str) -> None:
         org = self.org(room.org_id)
         if org is not None:
             conversations.participant_left(self.rt, org, room.conversation_id, session.identity, from_ms(at_ms),
                                            why, consumer=session.role == "consumer")
+            self._persisted()
 
     def record(self, room: Room, author: str, content: str) -> None:
         org = self.org(room.org_id)
         conversation = org.conversations.get(room.conversation_id) if org is not None else None
         if conversation is not None and conversation.status.value == "running":
             conversations.record_utterance(self.rt, org, conversation, author, content)
+            self._persisted()
 
     def expire(self, room: Room) -> None:
         org = self.org(room.org_id)
         if org is not None:
             conversations.get(self.rt, org, room.conversation_id)  # observing ends it (and announces it)
+            self._persisted()
+
+    def _persisted(self) -> None:
+        if self.persist is not None:
+            self.persist.flush()
 
     # --- feeds ------------------------------------------------------------------------------------------
     def feed_event(self, conversation_id: str, kind: str, /, organization: str | None = None,

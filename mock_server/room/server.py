@@ -48,4 +48,5 @@ def attach(app: Any, host: str, port: int) -> RoomServer:
     """Serve ``app``'s rooms on ``host:port``: conversations started from now on point there."""
     server = RoomServer(app.state.rooms, host, port)
     app.state.runtime.room_url = server.url
+    app.state.rooms.persist = app.state.persistence
     return server

@@ -19,7 +19,6 @@ from websockets.http11 import Request, Response
 
 from . import access
 from .registry import Rooms
-from .session import Session
 
 log = logging.getLogger("equos_mock.room")
 NOT_FOUND = "404 page not found\n"  # Go's http.NotFound, as livekit-server answers unknown paths
@@ -84,6 +83,8 @@ class Signalling:
             return _reply(refusal.status, refusal.text, origin, path)
 
     async def handler(self, connection: ServerConnection) -> None:
+        from .session import Session  # noqa: PLC0415 - aiortc and PyAV load with the first join, not at start
+
         grant, org, conversation = connection.equos  # type: ignore[attr-defined]
         if self.rooms.find(grant.room) is None:  # ended between the check and now
             await connection.close(1008, "requested room does not exist")

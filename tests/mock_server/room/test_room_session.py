@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from livekit.protocol import models
@@ -183,3 +184,35 @@ def test_a_flood_of_data_packets_is_cut_for_that_client_alone(mock):
 
     room = asyncio.run(scenario())
     assert room["dataDropped"] > 0 and room["messagesIn"] < 1000  # the excess was dropped, the client still served
+
+
+def test_with_a_data_dir_what_the_room_wrote_is_on_disk_without_another_request(tmp_path):
+    import sqlite3
+
+    from mock_server.server import MockServer
+
+    def on_disk() -> dict | None:
+        with sqlite3.connect(tmp_path / "equos-mock.sqlite3") as db:
+            row = db.execute("SELECT data FROM records WHERE collection = 'conversations' AND id = ?",
+                             (started.id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    with MockServer(data_dir=str(tmp_path)) as first:
+        started = start(first)
+
+        async def scenario():
+            client = await LkClient(first.room_url, started.consumer_token).connect()
+            await client.message("utterance")
+            client.say({"type": "usr.txt", "text": "remember me"})
+            await client.wait(lambda: len(client.received) >= 2, "the reply")
+            await client.close()
+
+        asyncio.run(scenario())
+        # No HTTP request meanwhile: only the room's own flush can have put this on disk.
+        for _ in range(100):
+            stored = on_disk()
+            if stored and stored["status"] == "ended":
+                break
+            time.sleep(0.05)
+        assert stored["status"] == "ended"
+        assert [u["content"] for u in stored["transcript"]][-2:] == ["remember me", "You said: remember me"]
