@@ -10,8 +10,8 @@ import asyncio
 from collections import OrderedDict, deque
 from typing import Any
 
-EVENTS_KEPT = 500  # per conversation
-CONVERSATIONS_KEPT = 2000  # feeds of conversations, least recently written dropped first
+EVENTS_KEPT = 200  # per conversation
+CONVERSATIONS_KEPT = 1000  # feeds of conversations, least recently written dropped first (at most ~200 MB)
 
 
 class Feed:

@@ -184,7 +184,7 @@ class Room:
             return
         user = packet.user
         self.messages_in += 1
-        text = user.payload[:2048].decode("utf-8", "replace")
+        text = user.payload[:1024].decode("utf-8", "replace")
         self.feed("data_received", identity=session.identity, topic=user.topic, payload=text, channel=label)
         # LiveKit relays to the others: the server fills in who sent it.
         for other in list(self.sessions.values()):
@@ -230,7 +230,7 @@ class Room:
         self.messages_out += 1
         if message.get("type") == "utterance":
             self.face.speak(message["utterance"]["content"])
-        self.feed("data_sent", topic=protocol.TOPIC, payload=protocol.encode(message).decode()[:2048])
+        self.feed("data_sent", topic=protocol.TOPIC, payload=protocol.encode(message).decode()[:1024])
 
     # --- the character's own words (control plane) --------------------------------------------------
     def say(self, content: str, record: bool = True) -> None:

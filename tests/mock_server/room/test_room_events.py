@@ -64,26 +64,3 @@ def test_wait_for_room_events_and_script_the_character(mock):
     thread.join(10)
     assert joined["role"] == "consumer" and said["seq"] > joined["seq"] and ended["reason"] == "consumer left"
 
-
-USER_TEST = '''
-import threading
-
-def test_user_waits_until_the_conversation_ended(equos_httpx, equos_room):
-    brain = equos_httpx.post("/v3/brains", json={"instructions": "i", "greetingMessage": "Hi"}).json()
-    character = equos_httpx.post("/v3/characters", json={"name": "Ada", "livekitIdentity": "ada",
-                                                          "brainId": brain["id"]}).json()
-    started = equos_httpx.post("/v3/conversations", json={"name": "e2e", "characterId": character["id"],
-                                                          "consumer": {"identity": "u", "name": "U"}}).json()
-    conversation = started["conversation"]
-    assert conversation["serverUrl"].startswith("ws://127.0.0.1:")
-    assert [p["identity"] for p in equos_room.participants(conversation["id"])] == ["ada"]
-    threading.Timer(0.3, lambda: equos_httpx.post(f"/v3/conversations/{conversation['id']}/stop")).start()
-    assert equos_room.until_ended(conversation["id"])["reason"] == "stopped"
-'''
-
-
-@pytest.mark.slow  # a pytest subprocess
-def test_the_plugin_fixture_in_a_users_project(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_user=USER_TEST)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)

@@ -9,6 +9,7 @@ import time
 import pytest
 from lk_client import LkClient
 from room_kit import start
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 
@@ -24,8 +25,21 @@ def _wait(what, check, timeout=15):
 
 
 def _text(browser, selector):
-    found = browser.driver.find_elements(By.CSS_SELECTOR, selector)
-    return found[0].text if found else ""
+    try:
+        found = browser.driver.find_elements(By.CSS_SELECTOR, selector)
+        return found[0].text if found else ""
+    except StaleElementReferenceException:  # the page redrew it meanwhile (room activity redraws the detail)
+        return ""
+
+
+def _act(browser, selector, action):
+    def attempt():
+        try:
+            action(browser.driver.find_element(By.CSS_SELECTOR, selector))
+            return True
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    _wait(f"to act on {selector}", attempt)
 
 
 @pytest.mark.slow  # a browser and a WebRTC client
@@ -49,14 +63,14 @@ def test_the_inspector_shows_who_is_in_the_room_and_says_into_it(mock, chromium)
         chromium.get(f"{mock.url}/_mock/ui")
         row = f'#conv-list .vrow[data-id="{started.id}"]'
         _wait("the conversation's row", lambda: chromium.driver.find_elements(By.CSS_SELECTOR, row))
-        chromium.driver.find_element(By.CSS_SELECTOR, row).click()
+        _act(chromium, row, lambda e: e.click())
         people = _wait("the room's participants", lambda: "User One" in _text(chromium, "#room-participants")
                        and _text(chromium, "#room-participants"))
         assert "Ada · character" in people and "equos_character_ada_video" in people and "audio: microphone" in people
         messages = _wait("the greeting among the data messages", lambda: _text(chromium, "#room-messages"))
         assert "Hello, I am Ada." in messages
-        chromium.driver.find_element(By.CSS_SELECTOR, "#room-say-text").send_keys("Hello from the inspector")
-        chromium.driver.find_element(By.CSS_SELECTOR, "#room-say").click()
+        _act(chromium, "#room-say-text", lambda e: e.send_keys("Hello from the inspector"))
+        _act(chromium, "#room-say", lambda e: e.click())
         _wait("the client to hear it", lambda: received)
         _wait("the transcript to show it", lambda: "Hello from the inspector" in _text(chromium, "#transcript"))
     finally:
