@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .session import Session
 
 log = logging.getLogger("equos_mock.room")
-MESSAGES_KEPT = 200
 DISCONNECT = models.DisconnectReason
 
 

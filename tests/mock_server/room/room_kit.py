@@ -20,6 +20,7 @@ class Started:
     conversation: dict[str, Any]
     consumer_token: str
     http: httpx.Client
+    agent_token: str | None = None
 
     @property
     def id(self) -> str:
@@ -43,7 +44,7 @@ def start(mock: MockServer, *, greeting: str = "Hello, I am Ada.", max_seconds: 
     reply = client.post("/v3/conversations", json=body)
     assert reply.status_code == 201, reply.text
     data = reply.json()
-    return Started(key, data["conversation"], data["consumerAccessToken"], client)
+    return Started(key, data["conversation"], data["consumerAccessToken"], client, data.get("remoteAgentAccessToken"))
 
 
 def udp_sockets() -> int:

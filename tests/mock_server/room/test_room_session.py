@@ -216,3 +216,34 @@ def test_with_a_data_dir_what_the_room_wrote_is_on_disk_without_another_request(
             time.sleep(0.05)
         assert stored["status"] == "ended"
         assert [u["content"] for u in stored["transcript"]][-2:] == ["remember me", "You said: remember me"]
+
+
+def test_the_remote_agent_is_a_participant_gets_the_consumers_data_and_the_character_listens_to_the_consumer(mock):
+    started = start(mock, remote_agent=True)
+
+    async def scenario():
+        agent = await LkClient(mock.room_url, started.agent_token).connect()
+        consumer = await LkClient(mock.room_url, started.consumer_token).connect()
+        await consumer.message("utterance")
+        agent.say({"type": "usr.txt", "text": "from the agent"})  # not the consumer: the character does not answer
+        consumer.send_data(b"audio bytes", topic="lk.agent.audio")
+        await agent.wait(lambda: any(p.user.topic == "lk.agent.audio" for p in agent.packets), "the relayed data")
+        relayed = next(p for p in agent.packets if p.user.topic == "lk.agent.audio")
+        consumer.say({"type": "usr.txt", "text": "from the user"})
+        await consumer.wait(lambda: any(m.get("utterance", {}).get("content") == "You said: from the user"
+                                        for m in consumer.received), "the reply to the consumer")
+        room = mock.control.request("GET", f"conversations/{started.id}/room")
+        await consumer.close()
+        await asyncio.wait_for(agent.closed.wait(), 5)  # the consumer left: the room closed for the agent too
+        await agent.close(leave=False)
+        return agent, consumer, relayed, room
+
+    agent, consumer, relayed, room = asyncio.run(scenario())
+    roles = {p["identity"]: p["role"] for p in room["participants"]}
+    assert roles == {"ada": "character", "agent-1": "remote_agent", "user-1": "consumer"}
+    assert (relayed.participant_identity, relayed.user.participant_identity, relayed.user.payload) == (
+        "user-1", "user-1", b"audio bytes")
+    replies = [m["utterance"]["content"] for m in consumer.received if m["type"] == "utterance"]
+    assert "You said: from the agent" not in replies and "You said: from the user" in replies
+    assert agent.leave is not None and agent.leave.reason == models.ROOM_CLOSED
+    assert next(e for e in started.get()["timeline"] if e["type"] == "joined")["content"] == "user-1"
