@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import inspector, openapi, seed
-from .api import control_plane, control_views, knowledge_bases, organizations
+from .api import control_plane, control_views, knowledge_bases, livekit_webhooks, organizations
 from .api.common import catalog_operations
 from .api.legacy import routes as legacy
 from .api.media import UPLOAD_PATH
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     table += [("GET", "/docs/v3-json", openapi_json),
               ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", "equos-mock: Equos API v3")),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
+    table += livekit_webhooks.routes()
     # Written into the inspector page only: a browser's control-plane call must send it (http/browser_guard.py).
     page_token = secrets.token_urlsafe(32)
     if settings.control_plane:

@@ -27,6 +27,11 @@ QUIET_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-qui
 # Chromium bypasses a proxy for loopback by default; everything else hits port 9 (discard) and fails.
 OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9",
                  "--proxy-bypass-list=<-loopback>;127.0.0.1;127.0.0.2;localhost;[::1]"]
+# For pages that join a room: a fake microphone and camera granted without a prompt, WebRTC on loopback
+# (Chromium skips loopback candidates by default) and real host addresses instead of mDNS names.
+MEDIA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+               "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+               "--autoplay-policy=no-user-gesture-required"]
 
 
 def missing_reason() -> str | None:
@@ -100,13 +105,14 @@ class Browser:
         return path
 
 
-def start(profile: Path) -> Browser:
+def start(profile: Path, *, media: bool = False) -> Browser:
+    """A headless Chromium; ``media`` adds ``MEDIA_FLAGS`` (fake devices, loopback WebRTC)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in [*QUIET_FLAGS, *OFFLINE_FLAGS, f"--user-data-dir={profile}"]:
+    for flag in [*QUIET_FLAGS, *OFFLINE_FLAGS, *(MEDIA_FLAGS if media else []), f"--user-data-dir={profile}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     # An explicit driver path: Selenium Manager would otherwise try to download one.

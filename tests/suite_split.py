@@ -47,6 +47,8 @@ MIN_DIRECTORY_TESTS = 3
 ONLY_SLOW: dict[str, str] = {
     "tests/examples": "each test runs a user's example (npm ci and node, a fresh venv, the curl script as a "
                       "process); only the curl script's error path is quick",
+    "tests/room": "each test drives the example page in a headless Chromium against a live equos-mock serve "
+                  "(the room's acceptance tests); the room's quick tests live beside the code they test",
 }
 # The share of written Hypothesis examples the inner loop runs (the full suite runs them all).
 INNER_LOOP_EXAMPLES = 0.25

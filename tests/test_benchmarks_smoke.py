@@ -127,3 +127,23 @@ def test_suite_time_estimates_from_cpu_and_deals_longest_first() -> None:
     summary = suite_time.estimate(records, [4.0, 5.0], workers=2)
     assert summary == {"tests": 3, "test_cpu_s": 5.0, "waiting_s": 0.5, "worker_startup_cpu_s": [4.0, 5.0],
                        "idle_wall_estimate_s": 8.5}
+
+
+@pytest.mark.slow
+def test_the_room_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/room.py, smoke sized: joins reach a first frame, rooms and idle are measured (no thresholds)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from chromium import missing_reason
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    if not (ROOT / "examples" / "frontend" / "node_modules" / "livekit-client").exists():
+        pytest.skip("examples/frontend has no node_modules: run `npm ci` there (.ci/run does)")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.room", "--smoke", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "room.json").read_text())
+    assert figures["join"]["joins"] == 1 and 0 < figures["join"]["median_s"] < 20
+    assert set(figures["rooms"]) == {"no_room", "1"} and figures["rooms"]["1"]["rss_mib"] > 0
+    assert set(figures["idle"]) == {"room", "no_room"}
+    assert (tmp_path / "room.md").read_text().startswith("Run: ")

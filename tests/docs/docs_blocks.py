@@ -45,6 +45,12 @@ NOT_RUN_BLOCKS: dict[tuple[str, str], str] = {
     ("docs/ci.md", '{"status":"ok","version":"1.0.0"}'):
         "the health reply, shown as output; tests/docs/test_ci_recipes.py::test_the_github_actions_workflow_runs "
         "checks the recipe's health wait reads it",
+    ("docs/frontend.md", "# test_my_page.py: your page (served by your dev server) against the mock's room"):
+        "needs your page; tests/room/test_docs_recipe.py::test_the_docs_browser_recipe_passes_against_the_example_page "
+        "runs this file as shown against the example page",
+    ("docs/frontend.md", "# livekit.yaml (livekit-server --config livekit.yaml --dev)"):
+        "a LiveKit server's configuration; tests/mock_server/api/test_livekit_webhooks.py::"
+        "test_the_documented_livekit_yaml_points_at_the_route checks its key and URL",
     ("docs/other-languages.md", "status: ended, ended at 2026-12-01T19:01:58.292Z"):
         "the walkthrough's last line, shown as output; tests/examples/test_curl.py::"
         "test_the_walkthrough_ends_the_conversation_it_started checks the real line",
@@ -89,6 +95,12 @@ NOT_RUN_COMMANDS: dict[str, str] = {
         "documents it makes",
     ".venv/bin/python scripts/fuzz.py --max-examples 200":
         "the long fuzz run (minutes); tests/mock_server/reliability/ runs schemathesis in the suite",
+    "cd examples/frontend && npm ci":
+        "installs the example page's livekit-client; .ci/run runs it, and tests/room/test_room_browser.py::"
+        "test_the_backend_starts_it_the_page_joins_sees_the_character_and_talks uses what it installs",
+    "python backend.py --endpoint http://127.0.0.1:8787 --api-key sk_demo --port 8000":
+        "serves until Ctrl-C; tests/room/room_harness.py starts it the same way (on 127.0.0.2, a free port) for "
+        "tests/room/test_room_browser.py::test_the_backend_starts_it_the_page_joins_sees_the_character_and_talks",
     "equos-mock serve --livekit-url ws://localhost:7880":
         "serves until Ctrl-C; tests/mock_server/test_cli.py::test_livekit_url_turns_the_room_off checks what the "
         "flag does",

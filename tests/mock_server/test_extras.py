@@ -26,8 +26,9 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # The modules of mock_server that may import what only an extra installs; `serve` never loads them.
 OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py", "sdk_usage.py", "seed_marker.py"}
 # contract_command.py imports pytest for `equos-mock contract` only, which cli.py runs after
-# extras.missing("pytest") found it there.
-GUARDED = {"pytest": {"contract_command.py"}}
+# extras.missing("pytest") found it there. api/livekit_webhooks.py imports livekit-api on the first
+# webhook only, and answers 501 when it is missing.
+GUARDED = {"pytest": {"contract_command.py"}, "livekit": {"livekit_webhooks.py"}}
 
 
 def closure(name: str, wanted_extras: tuple[str, ...] = ()) -> set[str]:

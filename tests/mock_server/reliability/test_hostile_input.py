@@ -20,6 +20,7 @@ KEY = "sk_hostile"
 JSON = {"x-api-key": KEY, "content-type": "application/json"}
 BRAIN = b'{"instructions": "Be brief.", "greetingMessage": "Hi"}'
 MIB = 1_048_576
+WEBHOOK = {"content-type": "application/webhook+json"}
 
 
 def _deep(levels: int) -> bytes:
@@ -48,6 +49,13 @@ CATALOGUE: list[tuple[str, str, str, dict[str, Any], bytes | None, int | None]] 
     ("lone surrogate escape", "POST", "/v3/brains", JSON, b'{"instructions": "\\ud800", "greetingMessage": "x"}', 400),
     ("invalid utf-8 in control body", "POST", "/_mock/clock/advance", JSON, b'{"seconds": "\xff"}', 400),
     ("NaN seconds", "POST", "/_mock/clock/advance", JSON, b'{"seconds": NaN}', 400),
+    # LiveKit webhooks (api/livekit_webhooks.py): unsigned, badly signed, oversized or undecodable.
+    ("webhook without a signature", "POST", "/livekit/webhook", WEBHOOK, b'{"event": "room_finished"}', 401),
+    ("webhook with a garbage signature", "POST", "/livekit/webhook", {**WEBHOOK, "authorization": "a.b.c"},
+     b'{"event": "room_finished", "room": {"name": "equos-x"}}', 401),
+    ("webhook body over 64 KiB", "POST", "/livekit/webhook", {**WEBHOOK, "authorization": "a.b.c"},
+     b'{"x": "' + b"a" * 70_000 + b'"}', 413),
+    ("webhook invalid utf-8", "POST", "/livekit/webhook", {**WEBHOOK, "authorization": "a.b.c"}, b"\xff\xfe", 400),
     ("infinite seconds", "POST", "/_mock/clock/advance", JSON, b'{"seconds": 1e400}', 400),
     ("clock past year 9000", "POST", "/_mock/clock/advance", JSON, b'{"seconds": 1e300}', 400),
     ("clock set to year 9999", "POST", "/_mock/clock/set", JSON, b'{"at": "9999-12-31T23:59:59Z"}', 400),
