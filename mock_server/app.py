@@ -17,13 +17,9 @@ from .api.operation import JSON_TYPE, Operation, endpoint
 from .api.swagger_ui import SwaggerUi
 from .catalog import DEFAULT
 from .clock import Clock
-from .credentials import CredentialGuard
-from .http.cors import Cors
-from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
-from .http.faults import FaultMiddleware
-from .http.host_guard import HostGuard
-from .http.journal import JournalMiddleware
+from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, IndexedRouter, routes
 from .http.persist import PersistOnReply
+from .http.pipeline import RequestPipeline
 from .persistence import open_data_dir
 from .resource import Catalog
 from .runtime import Runtime
@@ -73,16 +69,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.control_plane:
         table += control_plane.routes() + control_views.routes() + inspector.routes()
 
-    app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
+    app.router = IndexedRouter(routes(table))  # tries only the routes a path can match (http/dispatch.py)
     app.state.runtime = runtime
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
-    # credential headers (journaled, never faulted), then faults, then routing.
-    app.add_middleware(FaultMiddleware, runtime=runtime)
-    app.add_middleware(CredentialGuard)
-    app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
-    app.add_middleware(Cors, runtime=runtime)
-    app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
+    # Host guard, CORS, journal, credentials guard and faults, in one pass (http/pipeline.py).
+    app.add_middleware(RequestPipeline, runtime=runtime, allowed_hosts=(settings.host, *settings.allowed_hosts),
+                       routes=[(m, p) for m, p, _ in table])
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

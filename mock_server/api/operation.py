@@ -192,6 +192,8 @@ def reply(runtime: Runtime, operation: Operation, result: Any) -> Response:
         return result
     if result is None:
         return null_reply(runtime, operation.status)
+    if isinstance(result, bytes):  # JSON made by the models already (api/encoded.py)
+        return Response(result, operation.status, media_type=JSON_TYPE)
     if isinstance(result, BaseModel):
         return Response(result.model_dump_json(), operation.status, media_type=JSON_TYPE)
     if isinstance(result, (int, float)) and not isinstance(result, bool):

@@ -35,6 +35,9 @@ class Collection(Generic[T]):
         self._by_client: dict[str | None, list[tuple[int, int, str]]] = {}
         # Told of every change ("put" item / "delete" item): persistence hooks in here.
         self.listener: Callable[[str, Any], None] | None = None
+        # id -> (the version last encoded, its encoding): records are immutable, so the object is the
+        # version, and a newer one (or a delete) leaves the old encoding behind.
+        self._encoded: dict[str, tuple[T, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -47,6 +50,17 @@ class Collection(Generic[T]):
 
     def values(self) -> list[T]:
         return list(self._items.values())
+
+    def encoded(self, item: T, encode: Callable[[T], Any]) -> Any:
+        """``encode(item)``, made once per version: kept while ``item`` is the stored version of its id."""
+        item_id: str = item.id  # type: ignore[attr-defined]
+        hit = self._encoded.get(item_id)
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        value = encode(item)
+        if self._items.get(item_id) is item:
+            self._encoded[item_id] = (item, value)
+        return value
 
     def matching(self, field: str, value: Any) -> list[T]:
         """Items whose indexed ``field`` equals ``value``, in the order they were added."""
@@ -97,6 +111,7 @@ class Collection(Generic[T]):
             self._index(self._items[item_id], item_id, add=False)
             self._index(item, item_id, add=True)
         self._items[item_id] = item
+        self._encoded.pop(item_id, None)
         if self.listener is not None:
             self.listener("put", item)
         return item
@@ -113,6 +128,7 @@ class Collection(Generic[T]):
         item = self._items.pop(item_id, None)
         if item is None:
             return None
+        self._encoded.pop(item_id, None)
         created, seq = self._keys.pop(item_id)
         entry = (created, seq, item_id)
         del self._order[bisect.bisect_left(self._order, entry)]
