@@ -20,6 +20,7 @@ from .resource import Catalog
 from .settings import Settings
 from .store import MemoryStore, Organization
 from .store.memory import OrgSettings
+from .tokens import Signer
 
 EVICT_PER_REQUEST = 64  # idle organizations one request may evict (--org-idle-ttl)
 
@@ -41,6 +42,7 @@ class Runtime:
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
+        self.signer = Signer(settings.livekit_api_secret)  # LiveKit and client tokens, the secret checked once
         # Control-plane calls that may have changed something; with the journal's last id, what the
         # inspector polls to learn cheaply whether anything changed (GET /_mock/changes).
         self.control_changes = 0

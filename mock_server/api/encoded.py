@@ -18,6 +18,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..domain import resources
+from ..domain.conversations import Started
+from ..models.conversations import (
+    CreateEquosConversationResponse,
+    EquosConversation,
+    EquosConversationWithCharacter,
+)
 from ..resource import Reference, Resource
 from ..runtime import Runtime
 from ..store import Organization
@@ -110,3 +116,19 @@ def page_json(envelope: BaseModel, key: str, items: list[bytes]) -> bytes:
     assert list(type(envelope).model_fields)[-1] == key, f"{type(envelope).__name__}: {key} is not last"
     head = envelope.model_dump_json(exclude={key}).encode()
     return head[:-1] + (b"," if len(head) > 2 else b"") + _key(key) + b"[" + b",".join(items) + b"]}"
+
+
+def started_json(rt: Runtime, org: Organization, started: Started) -> bytes:
+    """The reply to starting a conversation: the conversation's own JSON (the one its get reuses) with
+    the character's read spliced in as ``character``, then the tokens, as ``Started.response`` writes it."""
+    conversation = org.conversations.encoded(started.conversation, _plain)
+    character = record_json(rt, org, rt.resources["characters"], started.character)
+    tokens = CreateEquosConversationResponse.model_construct(
+        consumerAccessToken=started.consumer_token, remoteAgentAccessToken=started.remote_token)
+    rest = tokens.model_dump_json(exclude={"conversation"}).encode()
+    return (b'{"conversation":' + conversation[:-1] + b',"character":' + character + b"}," + rest[1:])
+
+
+# The splices above rely on these orders; a model changed against them fails here, at import.
+assert list(EquosConversationWithCharacter.model_fields) == [*EquosConversation.model_fields, "character"]
+assert next(iter(CreateEquosConversationResponse.model_fields)) == "conversation"
