@@ -33,9 +33,12 @@ def _single(given: list[bytes] | None) -> str | None:
 
 def credentials_of(values: dict[bytes, list[bytes]]) -> Credentials:
     """The credentials among ``values`` (lower-case header name -> every value sent, in order)."""
-    repeated = tuple(n.decode() for n in SINGLE_HEADERS if len(values.get(n, ())) > 1)
-    return Credentials(api_key=_single(values.get(b"x-api-key")), authorization=_single(values.get(b"authorization")),
-                       mock_token=_single(values.get(b"x-mock-token")), repeated=repeated)
+    api_key, authorization, mock_token = (values.get(n) for n in SINGLE_HEADERS)
+    repeated: tuple[str, ...] = ()
+    if any(given is not None and len(given) > 1 for given in (api_key, authorization, mock_token)):
+        repeated = tuple(n.decode() for n in SINGLE_HEADERS if len(values.get(n, ())) > 1)
+    return Credentials(api_key=_single(api_key), authorization=_single(authorization),
+                       mock_token=_single(mock_token), repeated=repeated)
 
 
 def keep(scope: Scope, values: dict[bytes, list[bytes]]) -> Credentials:

@@ -36,8 +36,9 @@ class Collection(Generic[T]):
         # Told of every change ("put" item / "delete" item): persistence hooks in here.
         self.listener: Callable[[str, Any], None] | None = None
         # id -> (the version last encoded, its encoding): records are immutable, so the object is the
-        # version, and a newer one (or a delete) leaves the old encoding behind.
-        self._encoded: dict[str, tuple[T, Any]] = {}
+        # version, and a newer one (or a delete) leaves the old encoding behind. Made on the first read
+        # (organizations are many, and most collections are never read).
+        self._encoded: dict[str, tuple[T, Any]] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -54,6 +55,8 @@ class Collection(Generic[T]):
     def encoded(self, item: T, encode: Callable[[T], Any]) -> Any:
         """``encode(item)``, made once per version: kept while ``item`` is the stored version of its id."""
         item_id: str = item.id  # type: ignore[attr-defined]
+        if self._encoded is None:
+            self._encoded = {}
         hit = self._encoded.get(item_id)
         if hit is not None and hit[0] is item:
             return hit[1]
@@ -111,7 +114,8 @@ class Collection(Generic[T]):
             self._index(self._items[item_id], item_id, add=False)
             self._index(item, item_id, add=True)
         self._items[item_id] = item
-        self._encoded.pop(item_id, None)
+        if self._encoded:
+            self._encoded.pop(item_id, None)
         if self.listener is not None:
             self.listener("put", item)
         return item
@@ -128,7 +132,8 @@ class Collection(Generic[T]):
         item = self._items.pop(item_id, None)
         if item is None:
             return None
-        self._encoded.pop(item_id, None)
+        if self._encoded:
+            self._encoded.pop(item_id, None)
         created, seq = self._keys.pop(item_id)
         entry = (created, seq, item_id)
         del self._order[bisect.bisect_left(self._order, entry)]
