@@ -33,7 +33,8 @@ def _single(given: list[bytes] | None) -> str | None:
 
 def credentials_of(values: dict[bytes, list[bytes]]) -> Credentials:
     """The credentials among ``values`` (lower-case header name -> every value sent, in order)."""
-    api_key, authorization, mock_token = (values.get(n) for n in SINGLE_HEADERS)
+    api_key, authorization, mock_token = values.get(b"x-api-key"), values.get(b"authorization"), values.get(
+        b"x-mock-token")
     repeated: tuple[str, ...] = ()
     if any(given is not None and len(given) > 1 for given in (api_key, authorization, mock_token)):
         repeated = tuple(n.decode() for n in SINGLE_HEADERS if len(values.get(n, ())) > 1)

@@ -286,7 +286,11 @@ def _shown(entry: dict[str, Any], secret: bytes, *, bodies: bool = True) -> dict
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
     shown = {"time": iso(from_ms(entry["_at_ms"]))}
-    shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
+    for k, v in entry.items():
+        if k == "_query":
+            shown["query"] = mask_text(v.decode("latin-1"), secret) if v else ""
+        elif not k.startswith("_"):
+            shown[k] = v
     if not bodies:
         return shown
     shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)

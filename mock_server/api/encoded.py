@@ -12,7 +12,6 @@ Byte for byte what ``resources.read(...).model_dump_json()`` gives (tests/mock_s
 from __future__ import annotations
 
 import json
-import operator
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,9 +40,9 @@ class _Populated:
     between the references (in the model's field order), and the last read made of it with the
     versions of the records it embedded then."""
 
-    __slots__ = ("json", "parts", "shaped", "targets")
+    __slots__ = ("json", "links", "parts", "shaped", "targets")
 
-    def __init__(self, rt: Runtime, resource: Resource, item: BaseModel):
+    def __init__(self, rt: Runtime, org: Organization, resource: Resource, item: BaseModel):
         populated = {ref.populate: ref for ref in resource.populated}
         parts: list[bytes | Reference] = []
         run: list[str] = []
@@ -55,6 +54,9 @@ class _Populated:
                 run.append(name)
         parts.append(_members(item, run))
         self.parts = tuple(p for p in parts if p != b"")
+        # Each reference's field and the collection it names (the record's organization's: they live
+        # and go together).
+        self.links = tuple((ref.field, org.collection(ref.target)) for ref in resource.populated)
         # Which targets are shaped from other records (their JSON can change while they do not): a read
         # embedding one is made afresh.
         self.shaped = tuple(i for i, ref in enumerate(resource.populated) if rt.resources[ref.target].shape)
@@ -63,8 +65,9 @@ class _Populated:
 
     def reusable(self, targets: list[Any]) -> bool:
         """The same versions embedded as last time (none shaped from others): the same bytes."""
-        return (self.targets is not None and all(map(operator.is_, targets, self.targets))
-                and all(targets[i] is None for i in self.shaped))
+        # A list's == takes each element's identity first; a different but equal version of a record
+        # writes the same JSON.
+        return targets == self.targets and not any(targets[i] is not None for i in self.shaped)
 
     def embed(self, rt: Runtime, org: Organization, resource: Resource, targets: list[Any]) -> bytes:
         """The read with these versions of its references, each spliced in as its own bytes."""
@@ -97,11 +100,10 @@ def records_json(rt: Runtime, org: Organization, resource: Resource, items: list
     collection = org.collection(resource.name)
     if not resource.populated:
         return [collection.encoded(item, _plain) for item in items]
-    links = [(ref.field, org.collection(ref.target)) for ref in resource.populated]
     out = []
     for item in items:
-        made: _Populated = collection.encoded(item, lambda x: _Populated(rt, resource, x))
-        targets = [linked.get(value) if (value := getattr(item, field)) else None for field, linked in links]
+        made: _Populated = collection.encoded(item, lambda x: _Populated(rt, org, resource, x))
+        targets = [linked.get(value) if (value := getattr(item, field)) else None for field, linked in made.links]
         out.append(made.json if made.reusable(targets) else made.embed(rt, org, resource, targets))
     return out
 

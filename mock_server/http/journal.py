@@ -12,7 +12,6 @@ from starlette.types import Scope
 
 from ..auth import caller
 from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, NEAR_MISS_HEADER, near_misses
-from ..masking import mask_text
 from ..runtime import Runtime
 
 HINT_HEADER = NEAR_MISS_HEADER.encode()
@@ -50,7 +49,7 @@ class JournalRecorder:
         entry: dict[str, Any] = {
             "method": scope["method"],
             "path": scope["path"],
-            "query": mask_text(query.decode("latin-1"), journal.secret) if query else "",
+            "_query": query,  # masked when read, as the bodies are
             "organization": org.id if org is not None else None,
             "key": journal.masked_key(key) if key else None,
             "status": status if not (fault and fault["dropped"]) else None,
