@@ -38,6 +38,7 @@ def list_query(resource: Resource) -> type[BaseModel]:
 def _list(resource: Resource) -> Callable[[Call], BaseModel]:
     response, key = resource.list_response, resource.key
     assert response is not None, f"{resource.name}: a list needs list_response"
+    encoded.items_last(response, key)
 
     def handler(call: Call) -> BaseModel:
         skip, take, client, newest_first = page_args(call)

@@ -19,6 +19,7 @@ from .common import page_args
 from .operation import Call, Operation
 
 PATH, TAG = "/v3/conversations", "conversation"
+encoded.items_last(ListEquosConversationsResponse, "conversations")
 
 
 def _list(call: Call) -> bytes:

@@ -114,10 +114,15 @@ def _key(name: str) -> bytes:
 
 def page_json(envelope: BaseModel, key: str, items: list[bytes]) -> bytes:
     """A list reply: ``envelope`` (skip, take, total; its ``key`` list empty) with the items' bytes as
-    ``key``, which must be the envelope's last field."""
-    assert list(type(envelope).model_fields)[-1] == key, f"{type(envelope).__name__}: {key} is not last"
+    ``key``, which must be the envelope's last field (``items_last`` says so)."""
     head = envelope.model_dump_json(exclude={key}).encode()
     return head[:-1] + (b"," if len(head) > 2 else b"") + _key(key) + b"[" + b",".join(items) + b"]}"
+
+
+def items_last(envelope: type[BaseModel], key: str) -> None:
+    """Refuse a list model whose items are not its last field: ``page_json`` writes them last."""
+    if list(envelope.model_fields)[-1] != key:
+        raise TypeError(f"{envelope.__name__}: {key} must be the last field of a list reply")
 
 
 def started_json(rt: Runtime, org: Organization, started: Started) -> bytes:
