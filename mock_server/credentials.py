@@ -36,7 +36,8 @@ def credentials_of(values: dict[bytes, list[bytes]]) -> Credentials:
     api_key, authorization, mock_token = values.get(b"x-api-key"), values.get(b"authorization"), values.get(
         b"x-mock-token")
     repeated: tuple[str, ...] = ()
-    if any(given is not None and len(given) > 1 for given in (api_key, authorization, mock_token)):
+    if ((api_key is not None and len(api_key) > 1) or (authorization is not None and len(authorization) > 1)
+            or (mock_token is not None and len(mock_token) > 1)):
         repeated = tuple(n.decode() for n in SINGLE_HEADERS if len(values.get(n, ())) > 1)
     return Credentials(api_key=_single(api_key), authorization=_single(authorization),
                        mock_token=_single(mock_token), repeated=repeated)

@@ -67,7 +67,12 @@ class _Populated:
         """The same versions embedded as last time (none shaped from others): the same bytes."""
         # A list's == takes each element's identity first; a different but equal version of a record
         # writes the same JSON.
-        return targets == self.targets and not any(targets[i] is not None for i in self.shaped)
+        if targets != self.targets:
+            return False
+        for i in self.shaped:
+            if targets[i] is not None:
+                return False
+        return True
 
     def embed(self, rt: Runtime, org: Organization, resource: Resource, targets: list[Any]) -> bytes:
         """The read with these versions of its references, each spliced in as its own bytes."""
