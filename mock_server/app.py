@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     async def openapi_json(request: Request) -> Response:
         return Response(document_bytes, media_type=JSON_TYPE)
 
-    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op))
+    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op, runtime))
                                               for op in (*operations, *legacy.V1_OPERATIONS, *legacy_v3)]
     swagger_ui = SwaggerUi()
     table += legacy.docs_routes(swagger_ui)

@@ -208,9 +208,12 @@ def _number(value: float) -> str:
     return str(js_number(value))
 
 
-def endpoint(operation: Operation) -> Callable[[Request], Any]:
+def endpoint(operation: Operation, bound: Runtime | None = None) -> Callable[[Request], Any]:
+    """The route's handler; ``bound``: the app's runtime, known when the route table is built (else
+    read from the app on each request)."""
+
     async def run(request: Request) -> Response:
-        runtime: Runtime = request.app.state.runtime
+        runtime: Runtime = bound if bound is not None else request.app.state.runtime
         try:
             credentials = request_credentials(request.scope)
             if operation.bearer:
