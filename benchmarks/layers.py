@@ -99,13 +99,13 @@ def _each(calls: int, fn: Any) -> float:
 
 def pipeline_parts(app: Any, method: str, target: str, calls: int) -> dict[str, float] | None:
     """Each part of the one-pass pipeline alone, on this request's scope (None for another stack)."""
+    found = [m for m in app.user_middleware if m.cls.__name__ == "RequestPipeline"]
+    if not found:
+        return None
     from mock_server import credentials
     from mock_server.http import cors, faults
     from mock_server.http.pipeline import READ, RequestPipeline
 
-    found = [m for m in app.user_middleware if m.cls is RequestPipeline]
-    if not found:
-        return None
     runtime = app.state.runtime
     pipeline = RequestPipeline(None, **found[0].kwargs)
     scope = _scope(method, target)
