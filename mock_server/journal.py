@@ -294,6 +294,8 @@ def _shown(entry: dict[str, Any], secret: bytes, *, bodies: bool = True) -> dict
     for k, v in entry.items():
         if k == "_query":
             shown["query"] = mask_text(v.decode("latin-1"), secret) if v else ""
+        elif k == "_duration_ms":
+            shown["durationMs"] = round(v, 3)
         elif not k.startswith("_"):
             shown[k] = v
     if not bodies:

@@ -57,7 +57,7 @@ class JournalRecorder:
             "_response": (response_body, sizes[1] > journal.body_limit),
             "requestBytes": sizes[0],
             "responseBytes": sizes[1],
-            "durationMs": round(duration_ms, 3),
+            "_duration_ms": duration_ms,  # rounded when read
             "_at_ms": self.runtime.clock_for(org).now_ms(),
         }
         if fault is not None:

@@ -49,9 +49,15 @@ class RequestPipeline:
             return
         values: dict[bytes, list[bytes]] = {}
         for name, value in scope["headers"]:
-            name = name.lower()
-            if name in READ:
-                values.setdefault(name, []).append(value)
+            if name not in READ:  # servers send names in lower case (ASGI); an in-process caller may not
+                name = name.lower()
+                if name not in READ:
+                    continue
+            found_values = values.get(name)
+            if found_values is None:
+                values[name] = [value]
+            else:
+                found_values.append(value)
         found = credentials.keep(scope, values)
         path = scope["path"]
         with_cors = cors.applies(self.runtime.assumptions["cors"], path, ORIGIN in values)
