@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from .api.operation import JSON_TYPE, Operation, endpoint
 from .api.swagger_ui import SwaggerUi
 from .catalog import DEFAULT
 from .clock import Clock
+from .http.browser_guard import BrowserGuard
 from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, IndexedRouter, routes
 from .http.persist import PersistOnReply
 from .http.pipeline import RequestPipeline
@@ -66,16 +68,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     table += [("GET", "/docs/v3-json", openapi_json),
               ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", "equos-mock: Equos API v3")),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
+    # Written into the inspector page only: a browser's control-plane call must send it (http/browser_guard.py).
+    page_token = secrets.token_urlsafe(32)
     if settings.control_plane:
-        table += control_plane.routes() + control_views.routes() + inspector.routes()
+        table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
     app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
     app.router = IndexedRouter(routes(table))  # tries only the routes a path can match (http/dispatch.py)
     app.state.runtime = runtime
     app.state.openapi = document
-    # Host guard, CORS, journal, credentials guard and faults, in one pass (http/pipeline.py).
+    # Host and browser guards, CORS, journal, inert user content, credentials guard and faults, in one pass
+    # (http/pipeline.py).
+    browser_guard = (BrowserGuard(token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
+                     if settings.control_plane else None)
     app.add_middleware(RequestPipeline, runtime=runtime, allowed_hosts=(settings.host, *settings.allowed_hosts),
-                       routes=[(m, p) for m, p, _ in table])
+                       routes=[(m, p) for m, p, _ in table], browser_guard=browser_guard)
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

@@ -15,6 +15,7 @@ from .clock import Clock
 from .faults import Faults
 from .ids import IdGenerator
 from .journal import Journal
+from .key_check import compile_pattern
 from .masking import fingerprint_secret, mask_secret
 from .resource import Catalog
 from .settings import Settings
@@ -39,6 +40,7 @@ class Runtime:
         self.fingerprint_secret = fingerprint_secret(settings.seed)
         # With no keys configured, any non-empty key gets its own organization.
         self.configured_keys: set[str] = set(settings.api_keys)
+        self.key_pattern = compile_pattern(settings.key_pattern) if settings.key_pattern is not None else None
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)

@@ -26,6 +26,7 @@ from ..clock import CLOCK_RANGE, Clock, iso
 from ..credentials import request_credentials
 from ..domain import conversations, organizations
 from ..faults import FaultSpecError
+from ..http.dispatch import served
 from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..models.control import ClockAdvanceBody
 from ..runtime import Runtime
@@ -408,7 +409,7 @@ def journal_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     try:
-        rule = rt.faults.add(data)
+        rule = rt.faults.add(data, routes=served(request.app.router.routes))
     except FaultSpecError as exc:
         raise errors.bad_request([str(exc)]) from None
     return _json(rule.describe(rt.mask), 201)

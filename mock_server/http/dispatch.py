@@ -100,6 +100,12 @@ def _buckets(table: list[BaseRoute]) -> dict[Bucket, list[Route]] | None:
     return buckets
 
 
+def served(table: Iterable[Any]) -> list[tuple[str, str]]:
+    """Every (method, path template) the routes made by ``routes`` answer, HEAD and OPTIONS included."""
+    return [(method, route.path) for route in table if isinstance(getattr(route, "endpoint", None), Dispatcher)
+            for method in route.endpoint.allow]
+
+
 # Starlette raises these only for what the dispatcher does not see (no route at all); answered in the
 # API's envelope, each with its own status: a 405 stays a 405, with its ``Allow``.
 async def _not_found(request: Request, exc: Exception) -> Response:

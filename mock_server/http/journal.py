@@ -11,10 +11,13 @@ from starlette.routing import compile_path
 from starlette.types import Scope
 
 from ..auth import caller
-from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, NEAR_MISS_HEADER, near_misses
+from ..credentials import request_credentials
+from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, KEY_MASKS_KEPT, NEAR_MISS_HEADER, near_misses
+from ..key_check import header_mistake, pattern_refusal
 from ..runtime import Runtime
 
 HINT_HEADER = NEAR_MISS_HEADER.encode()
+KEYS_KEPT = KEY_MASKS_KEPT  # keys whose warnings are remembered (a test suite makes one key per test)
 
 
 class JournalRecorder:
@@ -24,6 +27,7 @@ class JournalRecorder:
         self.runtime = runtime
         self.routes = [(method, path) for method, path in routes if not path.startswith(CONTROL_PREFIX)]
         self._patterns = [compile_path(path)[0] for _, path in self.routes]
+        self._warnings: dict[str, tuple[Any, list[str]]] = {}  # key -> (the key pattern then, its warnings)
 
     def _routed(self, path: str) -> bool:
         return any(pattern.match(path) for pattern in self._patterns)
@@ -37,6 +41,20 @@ class JournalRecorder:
     @staticmethod
     def hint_header(hints: list[dict[str, Any]]) -> tuple[bytes, bytes]:
         return HINT_HEADER, "; ".join(f"{h['method']} {h['path']}" for h in hints).encode()
+
+    def _key_warnings(self, scope: Scope) -> list[str]:
+        """What looks wrong with the request's x-api-key (never the key itself); worked out once per key."""
+        key = request_credentials(scope).api_key
+        if not key:
+            return []
+        pattern = self.runtime.key_pattern
+        found = self._warnings.get(key)
+        if found is None or found[0] is not pattern:
+            if len(self._warnings) >= KEYS_KEPT:
+                self._warnings.clear()
+            warnings = [w for w in (header_mistake(key), pattern_refusal(key, pattern)) if w]
+            found = self._warnings[key] = (pattern, warnings)
+        return found[1]
 
     def record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: tuple[int, int],
                status: int | None, hints: list[dict[str, Any]] | None, duration_ms: float,
@@ -65,6 +83,9 @@ class JournalRecorder:
             entry["dropped"] = fault["dropped"]
         if hints is not None:
             entry["nearMisses"] = hints
+        warnings = self._key_warnings(scope)
+        if warnings:
+            entry["warnings"] = warnings
         if error is not None:
             entry["error"] = error
             entry["status"] = entry["status"] or 500

@@ -1,4 +1,5 @@
-"""The request pipeline: host guard, CORS, journal, credentials guard and faults in one pass.
+"""The request pipeline: host and browser guards, CORS, journal, inert user content, credentials guard
+and faults in one pass.
 
 Each was its own middleware once, and each read the scope again and wrapped ``send`` again: together
 they cost more than routing and the operation of a get. Here the headers are read once, ``send`` is
@@ -6,11 +7,14 @@ wrapped once (and not at all for the control plane), and each concern is a call 
 in the order the middlewares had, outermost first:
 
 1. host guard (``host_guard.py``): ``/_mock/`` and ``/docs/`` answer loopback or allowed hosts (403);
-2. CORS (``cors.py``): a preflight is answered here, unjournaled; other replies get the CORS headers;
-3. journal (``journal.py``): every non-control exchange is recorded, the replies below included, with
+2. browser guard (``browser_guard.py``, with the control plane on): a browser reaches ``/_mock/`` only
+   through the inspector page (403);
+3. CORS (``cors.py``): a preflight is answered here, unjournaled; other replies get the CORS headers;
+4. journal (``journal.py``): every non-control exchange is recorded, the replies below included, with
    near-miss hints on a 404 that hit no route;
-4. credentials guard (``credentials.py``): a repeated credential header is a 400, never faulted;
-5. faults (``faults.py``): a matching rule delays, drops or answers instead of the app.
+5. inert user content (``user_content.py``): every reply under the user-content paths, faulted ones too;
+6. credentials guard (``credentials.py``): a repeated credential header is a 400, never faulted;
+7. faults (``faults.py``): a matching rule delays, drops or answers instead of the app.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import credentials
 from ..journal import CONTROL_PREFIX
 from ..runtime import Runtime
-from . import cors, faults
+from . import cors, faults, user_content
+from .browser_guard import BrowserGuard
 from .host_guard import HostGuard
 from .journal import JournalRecorder
 
@@ -35,10 +40,11 @@ READ = frozenset((*credentials.SINGLE_HEADERS, ORIGIN, PREFLIGHT))  # the header
 
 class RequestPipeline:
     def __init__(self, app: ASGIApp, runtime: Runtime, allowed_hosts: Iterable[str],
-                 routes: Iterable[tuple[str, str]]):
+                 routes: Iterable[tuple[str, str]], browser_guard: BrowserGuard | None = None):
         self.app = app
         self.runtime = runtime
         self.host_guard = HostGuard(allowed_hosts)
+        self.browser_guard = browser_guard  # None: no control plane
         self.recorder = JournalRecorder(runtime, routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,6 +52,8 @@ class RequestPipeline:
             await self.app(scope, receive, send)
             return
         if await self.host_guard.refused(scope, receive, send):
+            return
+        if self.browser_guard is not None and await self.browser_guard.refused(scope, receive, send):
             return
         values: dict[bytes, list[bytes]] = {}
         for name, value in scope["headers"]:
@@ -117,14 +125,15 @@ class RequestPipeline:
             await send(message)
 
         error = None
+        inner = user_content.inert(send_recorded) if user_content.applies(scope["path"]) else send_recorded
         try:
             refusal = credentials.refusal(found)
             if refusal is not None:
-                await refusal.response()(scope, receive_recorded, send_recorded)
+                await refusal.response()(scope, receive_recorded, inner)
             else:
                 rule = faults.pick(self.runtime, scope)
-                if rule is None or not await faults.inject(rule, scope, receive_recorded, send_recorded):
-                    await self.app(scope, receive_recorded, send_recorded)
+                if rule is None or not await faults.inject(rule, scope, receive_recorded, inner):
+                    await self.app(scope, receive_recorded, inner)
         except Exception as exc:
             error = type(exc).__name__  # the server error handler outside answers 500
             raise

@@ -4,6 +4,9 @@
 // revision moved, when a shown countdown reaches zero, or every few seconds at most.
 
 const TOKEN_KEY = "equos-mock-token";
+// The server's page token (http/browser_guard.py): a browser's control-plane calls must carry it. Kept in
+// memory only, never in storage another page of this origin could read.
+const PAGE_TOKEN = document.querySelector('meta[name="equos-mock-page"]').content;
 const ROW = 44;                // px, the virtual lists' fixed row height (see --row in app.css)
 const CONV_PAGE = 50;          // conversations per request
 const JOURNAL_PAGE = 200;      // journal entries per request
@@ -75,7 +78,7 @@ class AuthError extends Error {}
 async function api(path, { method = "GET", body, query } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) if (v !== "" && v !== null && v !== undefined) url.searchParams.set(k, v);
-  const headers = {};
+  const headers = { "x-mock-page": PAGE_TOKEN };
   if (S.token) headers["x-mock-token"] = S.token;
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(url, { method, headers, cache: "no-store",

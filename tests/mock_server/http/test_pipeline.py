@@ -67,8 +67,10 @@ def test_the_control_plane_is_guarded_but_never_journaled_cors_or_faulted():
     runtime, client = _setup()
     runtime.faults.add({"path": "*", "status": 503})
     with client:
-        clock = client.get("/_mock/clock", headers={"origin": "http://localhost"})
-        assert clock.status_code == 200 and "access-control-allow-origin" not in clock.headers
+        assert client.get("/_mock/clock").status_code == 200
+        from_a_page = client.get("/_mock/clock", headers={"origin": "http://localhost"})
+        assert from_a_page.status_code == 403  # the browser guard: a page needs the inspector's token
+        assert "access-control-allow-origin" not in from_a_page.headers
         twice = client.get("/_mock/clock", headers=[("x-mock-token", "a"), ("x-mock-token", "b")])
         assert twice.status_code == 400 and "x-mock-token must be sent once" in twice.text
         foreign = client.get("/_mock/clock", headers={"host": "evil.example"})
