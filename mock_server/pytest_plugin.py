@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from . import seed_marker
+
 LEAK_MODES = ("fail", "warn", "off")
 _CALL_REPORT = pytest.StashKey[Any]()
 
@@ -43,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test that leaves conversations running: fail (default), warn, or off")
     parser.addini("equos_leak", default="fail",
                   help="leak guard for conversations left running: fail, warn or off (--equos-leak wins)")
+    parser.addini(seed_marker.INI, type="paths", default=[],
+                  help="folder(s) of the project's seed files, relative to the ini file: "
+                       "@pytest.mark.equos_seed('team') finds team.json there")
     group.addoption("--equos-mock-port", type=int, default=None,
                     help="port of the session's mock server (default 0: a free port; the equos_mock_port ini "
                          "sets it too). One server per process: with pytest-xdist each worker starts its own")
@@ -53,8 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "equos_seed(*names): load these seeds from fixtures/ into the test's "
-                                       "equos-mock organization")
+    config.addinivalue_line("markers", "equos_seed(*seeds): load these seed files into the test's equos-mock "
+                                       "organization: a path from the test file or the rootdir, a name from "
+                                       "equos_mock_seed_dir, or a bundled one (demo)")
+    seed_marker.check_folders(config)
     config.addinivalue_line("markers", "equos_leak(mode): leak guard for this test: fail, warn or off")
     from .noise import PYTEST_FILTERS
 
@@ -99,6 +106,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_CALL_REPORT] = report  # the leak guard goes easy on a test that already failed
     return report
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    seed_marker.check_item(item)
 
 
 class EquosMock:
@@ -192,9 +203,10 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
     that no conversation of this organization is still running, then the organization is deleted.
     """
     key = equos_mock.new_key()
-    for marker in request.node.iter_markers("equos_seed"):
-        for name in marker.args:
-            equos_mock.control.load_seed(name, key=key)
+    problem = seed_marker.load_on_server(request, equos_mock.control, key)
+    if problem:
+        _delete_organization(equos_mock, key)
+        pytest.fail(problem, pytrace=False)
     yield key
     from .control_client import ControlError
 
@@ -348,6 +360,7 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .app import create_app
 
     app = create_app()
+    seed_marker.load_in_process(request, app, ASGI_KEY)
     yield app
     if _leak_mode(request) != "off":
         from .domain import conversations

@@ -1,4 +1,5 @@
-"""MkDocs hooks (``hooks:`` in mkdocs.yml): the configuration reference is generated from the CLI's parser.
+"""MkDocs hooks (``hooks:`` in mkdocs.yml): the configuration reference is generated from the CLI's parser,
+and the search index is also written as a script, for search on the site opened from disk (file://).
 
 ``docs/configuration.md`` holds the marker ``<!-- serve-options -->``; at build time it becomes a table
 of every ``equos-mock serve`` option, its ``EQUOS_MOCK_*`` variable, default and help, read from
@@ -104,3 +105,15 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if MARKER not in markdown:
         raise PluginError(f"{PAGE} lost its {MARKER} marker: the option table would not be generated")
     return markdown.replace(MARKER, serve_options_table())
+
+
+def on_post_build(config) -> None:
+    """``search/search_index.js``: what Material's bundle loads instead of the JSON index on a file://
+    page (where it may not fetch); docs/javascripts/file-worker.js runs the search worker there."""
+    from pathlib import Path
+
+    folder = Path(config["site_dir"]) / "search"
+    index = folder / "search_index.json"
+    if index.is_file():
+        (folder / "search_index.js").write_text(f"var __index = {index.read_text(encoding='utf-8')}",
+                                                encoding="utf-8")

@@ -260,18 +260,23 @@ def organizations_create(request: Request, rt: Runtime, data: dict[str, Any]) ->
 
 
 def seed_load(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    """Load a seed from fixtures/ by name; with ``key``/``organization``, into that organization."""
+    """Load a seed: from fixtures/ by ``name``, or sent whole as ``content`` (the pytest plugin reads a
+    project's own file and sends it); with ``key``/``organization``, into that organization."""
     name = data.get("name")
-    if not isinstance(name, str) or not name:
+    if "content" in data:
+        if name is not None:
+            raise errors.bad_request(["give name or content, not both"])
+    elif not isinstance(name, str) or not name:
         raise errors.bad_request(["name must be a string"])
     # A name from fixtures/, never a path: the control plane must not read files elsewhere.
-    if any(c in name for c in "/\\\x00") or name.startswith("."):
+    elif any(c in name for c in "/\\\x00") or name.startswith("."):
         raise errors.bad_request(["name must be the name of a seed in fixtures/, not a path"])
     try:
-        content = seed.read_seed(name)
+        content = seed.read_seed(name) if name is not None else seed.checked_top(data["content"])
         target = organization_from(rt, request, data)
         if target is None:
             return {"organizations": [o.id for o in seed.load(rt, content, configure_keys=False)]}
+        seed.check_names(rt, content)  # a typo in any organization: nothing is loaded
         for position, spec in enumerate(content["organizations"]):
             seed.load_resources(rt, target, spec, f"organizations[{position}]")
     except seed.SeedError as exc:

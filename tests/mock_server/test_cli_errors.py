@@ -169,6 +169,11 @@ BAD_SEEDS = [
     pytest.param(_org(brains=[BRAIN, BRAIN]),
                  "organizations[0].brains[1].id: brain brain_ok already exists in this organization",
                  id="duplicate id"),
+    # A typo is an error at every level, with the closest name the models know.
+    pytest.param(_org(brains=[BRAIN], characters=[{"name": "A", "livekitIdentity": "a", "brianId": "brain_ok"}]),
+                 "organizations[0].characters[0].brianId: unknown key; did you mean `brainId`?", id="unknown field"),
+    pytest.param(_org(charcters=[{"name": "A", "livekitIdentity": "a"}]),
+                 "organizations[0].charcters: unknown key; did you mean `characters`?", id="unknown collection"),
 ]
 
 
