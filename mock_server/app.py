@@ -20,7 +20,7 @@ from .catalog import DEFAULT
 from .clock import Clock
 from .http.browser_guard import BrowserGuard
 from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, IndexedRouter, routes
-from .http.persist import PersistOnReply
+from .http.persist import Transactions
 from .http.pipeline import RequestPipeline
 from .persistence import open_data_dir
 from .resource import Catalog
@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
         table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
     app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
-    app.router = IndexedRouter(routes(table))  # tries only the routes a path can match (http/dispatch.py)
+    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``); the router
+    # tries only the routes a path can match (``http/dispatch.py``).
+    app.router = IndexedRouter(routes(table, Transactions(runtime.store, persistence)))
     app.state.runtime = runtime
     app.state.openapi = document
     # Host and browser guards, CORS, journal, inert user content, credentials guard and faults, in one pass
@@ -86,5 +88,4 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()
-        app.add_middleware(PersistOnReply, persistence=persistence)
     return app

@@ -86,7 +86,7 @@ class Runtime:
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""
-        return Organization(org_id, name, settings, self.resources.resources)
+        return Organization(org_id, name, settings, self.resources.resources, undo=self.store.undo)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""
@@ -115,7 +115,8 @@ class Runtime:
         if not org.pinned:
             self.last_used[org.id] = now
             self.last_used.move_to_end(org.id)
-        self.evict_idle(now - int(ttl * 1000))
+        with self.store.undo.paused():  # housekeeping, kept even if the request fails
+            self.evict_idle(now - int(ttl * 1000))
 
     def evict_idle(self, before_ms: int, most: int = EVICT_PER_REQUEST) -> int:
         """Delete up to ``most`` organizations last used before ``before_ms`` (least recent first: it
@@ -147,6 +148,8 @@ class Runtime:
             suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
                       if api_keys else self.ids.token(16))
             keys = [f"pk_{suffix}"]
+            if self.store.public_keys.get(keys[0], org.id) != org.id:  # kept by the key's former organization
+                keys = [f"pk_{self.ids.token(16)}"]
         for key in keys:
             if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
                 raise ValueError(f"public key {self.mask(key)} is already in use")

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
-from . import errors
+from . import decoding, errors
 from .domain import organizations, resources
 from .models.control import OrgSettingsBody
 from .resource import Resource
@@ -112,8 +112,10 @@ def load_file(rt: Runtime, name: str) -> list[Organization]:
 def read_seed(name: str, places: Sequence[Path] = ()) -> dict[str, Any]:
     path = find_fixture(name, places)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        data = decoding.loads(path.read_bytes(), where="seed")
+    except decoding.DecodeError as exc:
+        raise SeedError(f"{path}: {exc}") from None
+    except (ValueError, RecursionError) as exc:
         raise SeedError(f"{path}: not valid JSON: {exc}") from None
     try:
         return checked_top(data)
@@ -240,32 +242,51 @@ def _load_entries(rt: Runtime, org: Organization, resource: Resource, entries: A
 def load(rt: Runtime, data: dict[str, Any], *, configure_keys: bool = True, pinned: bool = True
          ) -> list[Organization]:
     """Create the organizations of a seed. ``pinned``: the idle limit never evicts them (seed files);
-    the control plane's ``POST /_mock/organizations`` makes unpinned ones."""
-    loaded = []
+    the control plane's ``POST /_mock/organizations`` makes unpinned ones.
+
+    Every organization entry is checked (types, settings, ids, keys and public keys) before the first
+    is created; what only creating can check (the resources' references) is undone with the request
+    that loads it (``store/undo.py``), so a refused seed leaves no half-made organization."""
     check_names(rt, data)  # a typo anywhere: nothing is made
-    for position, spec in enumerate(data["organizations"]):
-        where = f"organizations[{position}]"
-        if not isinstance(spec, dict):
-            raise SeedError(f"{where} must be an object")
-        # Checked before anything is created, so a refused entry leaves no half-made organization.
-        try:
-            own = SeedOrganization.model_validate(spec)
-        except ValidationError as exc:
-            raise SeedError(located(where, exc)) from None
-        settings = _settings(own.settings, where)
-        if own.id in rt.store.organizations:
-            raise SeedError(f"{where}: organization {own.id} already exists")
+    checked = [_checked(rt, spec, f"organizations[{position}]") for position, spec in enumerate(data["organizations"])]
+    _public_keys_free(rt, checked)
+    loaded = []
+    for spec, where, settings, own in checked:
         org = organizations.create(rt, [], name=own.name, org_id=own.id)
         org.pinned = pinned
         rt.add_keys(org, own.keys, configure=configure_keys)
-        try:
-            rt.set_public_keys(org, own.publicKeys)
-        except ValueError as exc:
-            raise SeedError(f"{where}.publicKeys: {exc}") from None
+        rt.set_public_keys(org, own.publicKeys)
         org.settings = settings
         load_resources(rt, org, spec, where)
         loaded.append(org)
     return loaded
+
+
+Checked = tuple[dict[str, Any], str, OrgSettings, SeedOrganization]
+
+
+def _checked(rt: Runtime, spec: Any, where: str) -> Checked:
+    if not isinstance(spec, dict):
+        raise SeedError(f"{where} must be an object")
+    try:
+        own = SeedOrganization.model_validate(spec)
+    except ValidationError as exc:
+        raise SeedError(located(where, exc)) from None
+    settings = _settings(own.settings, where)
+    if own.id in rt.store.organizations:
+        raise SeedError(f"{where}: organization {own.id} already exists")
+    return spec, where, settings, own
+
+
+def _public_keys_free(rt: Runtime, checked: list[Checked]) -> None:
+    """No public key of the seed is an API key, or another organization's public key (here or stored)."""
+    api_keys = {key for _, _, _, own in checked for key in own.keys}
+    seen: dict[str, str] = {}
+    for _, where, _, own in checked:
+        for key in own.publicKeys:
+            if key in rt.store.keys or key in api_keys or key in rt.store.public_keys or seen.get(key, where) != where:
+                raise SeedError(f"{where}.publicKeys: public key {rt.mask(key)} is already in use")
+            seen[key] = where
 
 
 def _settings(raw: Any, where: str) -> OrgSettings:

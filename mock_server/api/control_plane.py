@@ -34,7 +34,9 @@ from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
-STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
+# An exported state can be far larger than an API body, but it is parsed and loaded in one go on the event
+# loop: capped so one import holds the loop for seconds, not minutes (docs/reliability-and-security.md).
+STATE_BODY_LIMIT = 64 * 1024 * 1024
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -465,6 +467,20 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
+def _keep_runtime(rt: Runtime) -> None:
+    """What only the control plane changes outside the store (the app clock, assumptions, configured keys),
+    put back if the call fails (``http/persist.py`` undoes the store's changes)."""
+    clock, clock_state = rt.clock, rt.clock.state()
+    assumptions, values, configured = rt.assumptions, rt.assumptions.values(), set(rt.configured_keys)
+
+    def restore() -> None:
+        clock.restore(clock_state)
+        rt.assumptions = assumptions
+        assumptions.update(values)
+        rt.configured_keys = configured
+    rt.store.undo.record(restore)
+
+
 def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -478,6 +494,7 @@ def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
             if request.method != "GET":
                 runtime.control_changes += 1  # before the handler: a change that fails half-way still counts
+                _keep_runtime(runtime)
             result = handler(request, runtime, data)
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:

@@ -24,7 +24,7 @@ from mock_server import extras
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # The modules of mock_server that may import what only an extra installs; `serve` never loads them.
-OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py", "sdk_usage.py"}
+OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py", "sdk_usage.py", "seed_marker.py"}
 # contract_command.py imports pytest for `equos-mock contract` only, which cli.py runs after
 # extras.missing("pytest") found it there.
 GUARDED = {"pytest": {"contract_command.py"}}
