@@ -97,6 +97,15 @@ def prepare_mock(port: int, characters: int = 50) -> dict[str, str]:
     return context(first)
 
 
+def save_list(port: int, path: Path) -> Path:
+    """The mock's reply to the list workload, kept for the bare app to serialize the same JSON."""
+    status, body = request(port, "GET", "/v3/characters?take=50", key=KEY)
+    if status != 200:
+        raise RuntimeError(f"GET /v3/characters?take=50 answered {status}")
+    path.write_text(json.dumps(body))
+    return path
+
+
 def context(character: str) -> dict[str, str]:
     return {"key": KEY, "character": character, "conversation": conversation_body(character)}
 
@@ -115,13 +124,15 @@ def check_answers(port: int, ctx: dict[str, str]) -> None:
 
 
 def run_load(servers: list[tuple[Server, dict[str, str]]], connections: tuple[int, ...], duration: float,
-             workloads: tuple[Workload, ...] = WORKLOADS, rounds: int = 1, log: Any = print) -> dict[str, Any]:
+             workloads: tuple[Workload, ...] = WORKLOADS, rounds: int = 1, log: Any = print,
+             warm_up: bool = True) -> dict[str, Any]:
     """results[server][workload][connections] = wrk figures; servers alternate within every cell.
 
-    With ``rounds`` > 1 every cell is run that many times and the run with the median req/s is kept.
+    With ``rounds`` > 1 every cell is run that many times and the run with the median req/s is kept
+    (every run's figures are under ``"runs"``).
     """
     results: dict[str, Any] = {server.name: {} for server, _ in servers}
-    for server, ctx in servers:  # warm-up, not recorded
+    for server, ctx in servers if warm_up else ():  # not recorded
         run_wrk(server.port, workloads[0], ctx, 8, 1)
     rotation = 0
     for conns in connections:
@@ -134,7 +145,7 @@ def run_load(servers: list[tuple[Server, dict[str, str]]], connections: tuple[in
                     runs[server.name].append(run_wrk(server.port, workload, ctx, conns, duration))
             for server, _ in servers:
                 ranked = sorted(runs[server.name], key=lambda f: f["rps"])
-                figures = ranked[len(ranked) // 2]
+                figures = {**ranked[len(ranked) // 2], "runs": [f["rps"] for f in runs[server.name]]}
                 results[server.name].setdefault(workload.name, {})[str(conns)] = figures
                 log(f"  {server.name:9s} {workload.name:28s} c={conns:<3d} {figures['rps']:9.0f} req/s "
                     f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"

@@ -18,7 +18,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `mock_server` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import contract, load, pytest_overhead, report, scale, startup
+from benchmarks import contract, load, pytest_overhead, quick, report, scale, startup
 from benchmarks.servers import bare_server, mock_server, prism_available, start_prism, wrk_available
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pytest-tests", type=int, default=200, help="tests per kind in the overhead run")
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out even when it is installed")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the ratios of issue 21, one interleaved run (under a minute; quick.py)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes and 1 s load runs, no Prism, no contract suite: checks the harness works")
     parser.add_argument("--label", default="latest", help="results are written to OUT/LABEL.json and .md")
@@ -52,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.quick:
+        quick.run_quick(with_prism=not args.no_prism)
+        return 0
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -108,7 +113,7 @@ def _load(args: argparse.Namespace, workdir: Path, use_prism: bool, results: dic
     try:
         mock = mock_server().start()
         servers.append((mock, load.prepare_mock(mock.port)))
-        bare = bare_server().start()
+        bare = bare_server(listed=load.save_list(mock.port, workdir / "list.json")).start()
         servers.append((bare, load.context("00000000-0000-4000-8000-000000000000")))
         if use_prism:
             prism, document = start_prism(workdir)

@@ -169,9 +169,11 @@ def mock_server(port: int | None = None) -> Server:
     return Server("mock", [*mock_cli(), "serve", "--host", HOST, "--port", str(port), "--random-seed", "1"], port)
 
 
-def bare_server(port: int | None = None) -> Server:
+def bare_server(port: int | None = None, listed: Path | None = None) -> Server:
+    """The bare app; with ``listed`` (a JSON file), its ``GET /v3/characters`` serializes that document."""
     port = port or free_port()
-    return Server("starlette", [sys.executable, str(HERE / "bare_app.py"), str(port)], port)
+    extra = [str(listed)] if listed is not None else []
+    return Server("starlette", [sys.executable, str(HERE / "bare_app.py"), str(port), *extra], port)
 
 
 def prism_server(document: Path, port: int | None = None) -> Server:

@@ -18,15 +18,10 @@ from .api.operation import JSON_TYPE, Operation, endpoint
 from .api.swagger_ui import SwaggerUi
 from .catalog import DEFAULT
 from .clock import Clock
-from .credentials import CredentialGuard
 from .http.browser_guard import BrowserGuard
-from .http.cors import Cors
-from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
-from .http.faults import FaultMiddleware
-from .http.host_guard import HostGuard
-from .http.journal import JournalMiddleware
+from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, IndexedRouter, routes
 from .http.persist import Transactions
-from .http.user_content import InertUserContent
+from .http.pipeline import RequestPipeline
 from .persistence import open_data_dir
 from .resource import Catalog
 from .room.registry import Rooms
@@ -66,7 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     async def openapi_json(request: Request) -> Response:
         return Response(document_bytes, media_type=JSON_TYPE)
 
-    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op))
+    table: list[tuple[str, str, Endpoint]] = [(op.method, op.path, endpoint(op, runtime))
                                               for op in (*operations, *legacy.V1_OPERATIONS, *legacy_v3)]
     swagger_ui = SwaggerUi()
     table += legacy.docs_routes(swagger_ui)
@@ -80,23 +75,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.control_plane:
         table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
-    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``).
-    app = Starlette(routes=routes(table, Transactions(runtime.store, persistence)),
-                    exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
+    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``); the router
+    # tries only the routes a path can match (``http/dispatch.py``).
+    app.router = IndexedRouter(routes(table, Transactions(runtime.store, persistence)))
     app.state.runtime = runtime
     app.state.rooms = Rooms(runtime)  # the rooms and their feeds; served only by a running server
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then user bytes made inert
-    # (faulted replies too), then the refusal of repeated credential headers (journaled, never faulted),
-    # then faults, then routing.
-    app.add_middleware(FaultMiddleware, runtime=runtime)
-    app.add_middleware(CredentialGuard)
-    app.add_middleware(InertUserContent)
-    app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
-    app.add_middleware(Cors, runtime=runtime)
-    if settings.control_plane:
-        app.add_middleware(BrowserGuard, token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
-    app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
+    # Host and browser guards, CORS, journal, inert user content, credentials guard and faults, in one pass
+    # (http/pipeline.py).
+    browser_guard = (BrowserGuard(token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
+                     if settings.control_plane else None)
+    app.add_middleware(RequestPipeline, runtime=runtime, allowed_hosts=(settings.host, *settings.allowed_hosts),
+                       routes=[(m, p) for m, p, _ in table], browser_guard=browser_guard)
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

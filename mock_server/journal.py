@@ -143,13 +143,18 @@ class Journal:
         return mask
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        size = _body_bytes(entry)
+        # Worked out once: dropping the entry later needs them again.
+        size = entry["_size"] = _body_bytes(entry)
+        scopes = entry["_scopes"] = _scopes_of(entry)
         with self._lock:
             entry["id"] = self._next_id
             self._next_id += 1
             self._entries.append(entry)
-            for scope in _scopes_of(entry):
-                self._scopes.setdefault(scope, deque()).append(entry)
+            for scope in scopes:
+                found = self._scopes.get(scope)
+                if found is None:
+                    found = self._scopes[scope] = deque()
+                found.append(entry)
             self.body_bytes += size
             while self._entries and (len(self._entries) > self.capacity or self.body_bytes > self.max_bytes):
                 self._drop_oldest()
@@ -157,9 +162,9 @@ class Journal:
 
     def _drop_oldest(self) -> None:
         oldest = self._entries.popleft()
-        self.body_bytes -= _body_bytes(oldest)
+        self.body_bytes -= oldest["_size"]
         self.evicted += 1
-        for scope in _scopes_of(oldest):
+        for scope in oldest["_scopes"]:
             entries = self._scopes[scope]
             entries.popleft()  # the oldest overall is the oldest of each of its scopes
             if not entries:
@@ -258,10 +263,10 @@ class Journal:
                 kept = [e for e in self._entries if not where.matches(e)]
                 self._entries.clear()
                 self._entries.extend(kept)
-            self.body_bytes = sum(_body_bytes(e) for e in self._entries)
+            self.body_bytes = sum(e["_size"] for e in self._entries)
             self._scopes.clear()
             for entry in self._entries:
-                for scope in _scopes_of(entry):
+                for scope in entry["_scopes"]:
                     self._scopes.setdefault(scope, deque()).append(entry)
             return before - len(self._entries)
 
@@ -286,7 +291,13 @@ def _shown(entry: dict[str, Any], secret: bytes, *, bodies: bool = True) -> dict
     """An entry as the control plane shows it: bodies decoded and masked now, at read time, so that
     recording stays cheap on the request path (most entries are never read)."""
     shown = {"time": iso(from_ms(entry["_at_ms"]))}
-    shown.update((k, v) for k, v in entry.items() if not k.startswith("_"))
+    for k, v in entry.items():
+        if k == "_query":
+            shown["query"] = mask_text(v.decode("latin-1"), secret) if v else ""
+        elif k == "_duration_ms":
+            shown["durationMs"] = round(v, 3)
+        elif not k.startswith("_"):
+            shown[k] = v
     if not bodies:
         return shown
     shown["requestBody"] = _body_for_journal(*entry.get("_request", (b"", False)), secret)

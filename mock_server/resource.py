@@ -93,6 +93,11 @@ class Resource:
         return None if self.seed_key == "" else (self.seed_key or self.name)
 
     @cached_property
+    def fields(self) -> frozenset[str]:
+        """The record model's field names (pydantic's ``model_fields`` is rebuilt on every access)."""
+        return frozenset(self.model.model_fields)
+
+    @cached_property
     def populated(self) -> tuple[Reference, ...]:
         """The references a read fills in."""
         return tuple(ref for ref in self.references if ref.populate)

@@ -22,6 +22,7 @@ from .resource import Catalog
 from .settings import Settings
 from .store import MemoryStore, Organization
 from .store.memory import OrgSettings
+from .tokens import Signer
 
 EVICT_PER_REQUEST = 64  # idle organizations one request may evict (--org-idle-ttl)
 
@@ -46,6 +47,7 @@ class Runtime:
         self.faults = Faults(settings.seed)
         self.events = EventHub()  # the domain's announcements; the room listens (mock_server/events.py)
         self.room_url: str | None = None  # the embedded room's ws:// URL while it serves (serverUrl)
+        self.signer = Signer(settings.livekit_api_secret)  # LiveKit and client tokens, the secret checked once
         # Control-plane calls that may have changed something; with the journal's last id, what the
         # inspector polls to learn cheaply whether anything changed (GET /_mock/changes).
         self.control_changes = 0

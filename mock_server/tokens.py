@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 # Leave a margin past the moment a conversation must end, so a token never dies first.
 TOKEN_MARGIN_SECONDS = 300
@@ -16,6 +18,43 @@ def sign(claims: dict[str, object], secret: str) -> str:
         # "secret" (livekit-server --dev's value) is shorter than PyJWT recommends; that is the point.
         warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
         return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class _KeyCheckedOnce(HMACAlgorithm):
+    """PyJWT's HS256, for one secret whose checks are made once. PyJWT checks an HMAC key on every call
+    (PEM, SSH and DER patterns, a trial JWK parse, a length warning): a third of starting a conversation,
+    which signs two tokens."""
+
+    def __init__(self, secret: str):
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = secret
+        self._key: bytes | None = None  # checked on first use: an unusable secret fails a signature, not the app
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if key != self._secret:
+            return super().prepare_key(key)
+        if self._key is None:
+            self._key = super().prepare_key(key)
+        return self._key
+
+    def check_key_length(self, key: bytes) -> str | None:
+        # "secret" (livekit-server --dev's value) is shorter than PyJWT recommends; that is the point.
+        return None
+
+
+class Signer:
+    """Signs HS256 JWTs with one secret (an app's LiveKit secret): PyJWT's JWS with the same claims JSON
+    as ``jwt.encode`` (so the same tokens as ``sign``), the secret checked once."""
+
+    def __init__(self, secret: str):
+        self._secret = secret
+        self._jws = jwt.PyJWS(algorithms=["HS256"])
+        self._jws.unregister_algorithm("HS256")
+        self._jws.register_algorithm("HS256", _KeyCheckedOnce(secret))
+
+    def sign(self, claims: dict[str, object]) -> str:
+        payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")  # as jwt.encode writes it
+        return self._jws.encode(payload, self._secret, algorithm="HS256")
 
 
 @dataclass(frozen=True)
@@ -49,7 +88,7 @@ def livekit_token(*, api_key: str, api_secret: str, identity: str, name: str, gr
                                not_before=not_before, expires=expires), api_secret)
 
 
-def client_token(*, secret: str, issuer: str, organization_id: str, user: str, client: str | None,
+def client_token(*, signer: Signer, issuer: str, organization_id: str, user: str, client: str | None,
                  character: str | None, issued_at: int, expires: int) -> str:
     """A short-lived token a backend hands to a browser instead of its API key (POST /v3/tokens)."""
     claims = {
@@ -63,4 +102,4 @@ def client_token(*, secret: str, issuer: str, organization_id: str, user: str, c
         "nbf": issued_at,
         "exp": expires,
     }
-    return sign(claims, secret)
+    return signer.sign(claims)

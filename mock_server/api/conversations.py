@@ -14,21 +14,28 @@ from ..models.conversations import (
     EquosConversation,
     ListEquosConversationsResponse,
 )
+from . import encoded
 from .common import page_args
 from .operation import Call, Operation
 
 PATH, TAG = "/v3/conversations", "conversation"
+encoded.items_last(ListEquosConversationsResponse, "conversations")
 
 
-def _list(call: Call) -> ListEquosConversationsResponse:
+def _list(call: Call) -> bytes:
     skip, take, client, newest_first = page_args(call)
     total, items = conversations.page(call.runtime, call.org, skip, take, client, newest_first)
-    return ListEquosConversationsResponse(skip=skip, take=take, total=total,
-                                          conversations=items)
+    return encoded.page_json(ListEquosConversationsResponse(skip=skip, take=take, total=total, conversations=[]),
+                             "conversations", encoded.records_json(call.runtime, call.org, _resource(call), items))
 
 
 def _get(call: Call) -> Any:
-    return conversations.get(call.runtime, call.org, call.params["id"])
+    found = conversations.get(call.runtime, call.org, call.params["id"])
+    return encoded.record_json(call.runtime, call.org, _resource(call), found) if found is not None else None
+
+
+def _resource(call: Call) -> Any:
+    return call.runtime.resources["conversations"]
 
 
 OPERATIONS = (
@@ -37,7 +44,8 @@ OPERATIONS = (
     Operation("GET", PATH + "/{id}", "getConversationById", "Get an Equos conversation by ID.", TAG, _get,
               response=EquosConversation, nullable=True),
     Operation("POST", PATH, "startConversation", "Start an Equos avatar session.", TAG,
-              lambda call: conversations.start(call.runtime, call.org, call.body),
+              lambda call: encoded.started_json(call.runtime, call.org,
+                                                conversations.start(call.runtime, call.org, call.body)),
               status=201, body=CreateEquosConversationRequest, response=CreateEquosConversationResponse),
     Operation("POST", PATH + "/{id}/stop", "stopConversation",
               "Stop a conversation. Returns null if already stopped or conversation was not found.", TAG,

@@ -154,6 +154,8 @@ def reply(runtime: Runtime, operation: Operation, result: Any) -> Response:
         return result
     if result is None:
         return null_reply(runtime, operation.status)
+    if isinstance(result, bytes):  # JSON made by the models already (api/encoded.py)
+        return Response(result, operation.status, media_type=JSON_TYPE)
     if isinstance(result, BaseModel):
         return Response(result.model_dump_json(), operation.status, media_type=JSON_TYPE)
     if isinstance(result, (int, float)) and not isinstance(result, bool):
@@ -168,9 +170,12 @@ def _number(value: float) -> str:
     return str(js_number(value))
 
 
-def endpoint(operation: Operation) -> Callable[[Request], Any]:
+def endpoint(operation: Operation, bound: Runtime | None = None) -> Callable[[Request], Any]:
+    """The route's handler; ``bound``: the app's runtime, known when the route table is built (else
+    read from the app on each request)."""
+
     async def run(request: Request) -> Response:
-        runtime: Runtime = request.app.state.runtime
+        runtime: Runtime = bound if bound is not None else request.app.state.runtime
         try:
             credentials = request_credentials(request.scope)
             if operation.bearer:

@@ -6,12 +6,14 @@ whenever it is observed (get, list, stop, usage), with endedAt = startedAt + max
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from .. import errors
 from ..clock import iso, plus_seconds, to_ms
 from ..events import DomainEvent
+from ..models.characters import EquosCharacter
 from ..models.conversations import (
     CreateEquosConversationRequest,
     CreateEquosConversationResponse,
@@ -39,7 +41,24 @@ def _entry(kind: str, at: datetime, author: str | None = None, content: str | No
     return EquosTimelineEntry(type=kind, recordedAt=iso(at), **given)
 
 
-def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) -> CreateEquosConversationResponse:
+@dataclass(frozen=True)
+class Started:
+    """A conversation just started: the stored records its reply shows, and its tokens. The API writes
+    the reply from the records' own JSON (``api/encoded.py``); ``response`` is the same reply as a model."""
+
+    conversation: EquosConversation
+    character: EquosCharacter
+    consumer_token: str | None
+    remote_token: str | None
+
+    def response(self, rt: Runtime, org: Organization) -> CreateEquosConversationResponse:
+        character = resources.read(rt, org, rt.resources["characters"], self.character)
+        return CreateEquosConversationResponse(
+            conversation=EquosConversationWithCharacter(**dict(self.conversation), character=character),
+            consumerAccessToken=self.consumer_token, remoteAgentAccessToken=self.remote_token)
+
+
+def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) -> Started:
     character = org.characters.get(body.characterId)
     if character is None:
         raise errors.not_found(f"character {body.characterId} not found in this organization")
@@ -73,12 +92,7 @@ def start(rt: Runtime, org: Organization, body: CreateEquosConversationRequest) 
         consumer_token = _token(rt, conversation, body.consumer.identity, body.consumer.name)
     if mint and body.remoteAgent is not None:
         remote_token = _token(rt, conversation, body.remoteAgent.identity, body.remoteAgent.name)
-    return CreateEquosConversationResponse(
-        conversation=EquosConversationWithCharacter(
-            **dict(conversation), character=resources.read(rt, org, rt.resources["characters"], character)),
-        consumerAccessToken=consumer_token,
-        remoteAgentAccessToken=remote_token,
-    )
+    return Started(conversation, character, consumer_token, remote_token)
 
 
 def _token(rt: Runtime, conversation: EquosConversation, identity: str, name: str) -> str:
@@ -148,7 +162,7 @@ def create_client_token(rt: Runtime, org: Organization, body: CreateEquosTokenRe
     if body.character is not None and body.character not in org.characters:
         raise errors.not_found(f"character {body.character} not found in this organization")
     now_s = rt.clock_for(org).now_ms() // 1000
-    token = client_token(secret=rt.settings.livekit_api_secret, issuer="equos-mock", organization_id=org.id,
+    token = client_token(signer=rt.signer, issuer="equos-mock", organization_id=org.id,
                          user=body.user, client=body.client, character=body.character, issued_at=now_s,
                          expires=now_s + rt.settings.client_token_ttl_seconds)
     return CreateEquosTokenResponse(token=token)

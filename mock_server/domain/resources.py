@@ -62,7 +62,7 @@ def create(rt: Runtime, org: Organization, resource: Resource, body: Any) -> Any
         resource.check_rule(rt, org, values, None)
     now = rt.now(org)
     stamps = dict(zip(_STAMPS, (rt.new_id(resource.kind), org.id, now, now), strict=True))
-    fields = resource.model.model_fields
+    fields = resource.fields
     item = resource.model(**{k: v for k, v in stamps.items() if k in fields}, **values)
     org.collection(resource.name).add(item)
     return read(rt, org, resource, item)
@@ -81,7 +81,7 @@ def update(rt: Runtime, org: Organization, resource: Resource, item_id: str, bod
         resource.check_rule(rt, org, changes, item_id)
     check_references(rt, org, resource, changes)
     check_unique(org, resource, changes, item_id)
-    if "updatedAt" in resource.model.model_fields:
+    if "updatedAt" in resource.fields:
         changes["updatedAt"] = rt.now(org)
     # Validated, not copied: a request's enum becomes the reply's (same values, the SDK's own names).
     updated = collection.replace(resource.model.model_validate({**dict(item), **changes}))
@@ -122,7 +122,7 @@ def delete(rt: Runtime, org: Organization, name: str, item_id: str) -> Any:
             elif ref.on_delete == "clear":
                 now = now or rt.now(org)
                 changes: dict[str, Any] = {ref.field: None}
-                if "updatedAt" in source.model.model_fields:
+                if "updatedAt" in source.fields:
                     changes["updatedAt"] = now
                 org.collection(source.name).replace(holder.model_copy(update=changes))
     return result

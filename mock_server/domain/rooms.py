@@ -9,7 +9,7 @@ from .. import errors
 from ..clock import to_ms
 from ..runtime import Runtime
 from ..store import Organization
-from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_claims, sign
+from ..tokens import LIVEKIT_DEFAULT_TTL_SECONDS, TOKEN_MARGIN_SECONDS, Grant, livekit_claims
 
 
 def allowed_seconds(rt: Runtime, org: Organization, requested: float | None, field: str) -> float:
@@ -41,4 +41,4 @@ def room_claims(rt: Runtime, room: str, started_at: datetime, max_seconds: float
 
 
 def room_token(rt: Runtime, room: str, started_at: datetime, max_seconds: float, identity: str, name: str) -> str:
-    return sign(room_claims(rt, room, started_at, max_seconds, identity, name), rt.settings.livekit_api_secret)
+    return rt.signer.sign(room_claims(rt, room, started_at, max_seconds, identity, name))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .. import errors
 from .host_guard import CONTROL_PREFIX
@@ -39,10 +39,10 @@ PAGE_HEADER = "x-mock-page"
 
 
 class BrowserGuard:
-    """403 in the envelope for a browser's /_mock/ request without the inspector page's token."""
+    """403 in the envelope for a browser's /_mock/ request without the inspector page's token (asked by the
+    request pipeline, ``http/pipeline.py``, right after the host guard)."""
 
-    def __init__(self, app: ASGIApp, token: str, page: str, assets: Iterable[str]):
-        self.app = app
+    def __init__(self, token: str, page: str, assets: Iterable[str]):
         self.token = token.encode()
         self.page = page
         self.assets = frozenset(assets)
@@ -69,10 +69,12 @@ class BrowserGuard:
                 f"{PAGE_HEADER}; reload that page if the server restarted. Tools outside a browser need no such "
                 "header")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(CONTROL_PREFIX):
-            reason = self.refusal(scope)
-            if reason is not None:
-                await errors.ApiError(403, reason).response()(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    async def refused(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer 403 (and say so) when this HTTP request is a browser's /_mock/ call without the token."""
+        if not scope["path"].startswith(CONTROL_PREFIX):
+            return False
+        reason = self.refusal(scope)
+        if reason is None:
+            return False
+        await errors.ApiError(403, reason).response()(scope, receive, send)
+        return True

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from starlette._utils import get_route_path
+from starlette.convertors import StringConvertor
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from .. import errors
@@ -46,6 +48,61 @@ def routes(table: Iterable[tuple[str, str, Endpoint]], transactions: Transaction
     for method, path, handler in table:
         grouped.setdefault(path, {})[method] = handler
     return [Route(path, Dispatcher(methods, transactions)) for path, methods in grouped.items()]
+
+
+Bucket = tuple[int, tuple[str, ...] | None]  # (slashes in the path, its first two segments)
+
+
+def _prefix(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/", 3)[1:3])
+
+
+class IndexedRouter(Router):
+    """Starlette's router, but a request tries only the routes that can match it, not all of them.
+
+    Every route's parameters match within one segment, so a path can only match a template with as
+    many slashes; among those, only templates with the same first two segments (or a parameter in
+    them). Each bucket keeps the table's order, so the route found is the one the full scan would
+    find first; a request no route matches goes through Starlette's own scan (redirects, 404).
+    """
+
+    def __init__(self, routes: list[BaseRoute]):
+        super().__init__(routes=routes)
+        self._buckets = _buckets(self.routes)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._buckets is not None:
+            path = get_route_path(scope)
+            count = path.count("/")
+            for route in self._buckets.get((count, _prefix(path))) or self._buckets.get((count, None), ()):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _buckets(table: list[BaseRoute]) -> dict[Bucket, list[Route]] | None:
+    """Routes by bucket, in table order; None (scan them all) when one could span segments."""
+    entries: dict[int, list[tuple[int, tuple[str, ...] | None, Route]]] = {}
+    for position, route in enumerate(table):
+        if not isinstance(route, Route) or not all(isinstance(c, StringConvertor)
+                                                   for c in route.param_convertors.values()):
+            return None  # a mount, or a parameter that may hold a slash: Starlette's scan for everything
+        prefix = _prefix(route.path)
+        entries.setdefault(route.path.count("/"), []).append(
+            (position, None if any("{" in part for part in prefix) else prefix, route))
+    buckets: dict[Bucket, list[Route]] = {}
+    for count, found in entries.items():
+        wild = [(i, r) for i, p, r in found if p is None]  # a parameter among the first two segments
+        buckets[(count, None)] = [r for _, r in wild]
+        for prefix in {p for _, p, _ in found if p is not None}:
+            own = [(i, r) for i, p, r in found if p == prefix]
+            buckets[(count, prefix)] = [r for _, r in sorted(own + wild, key=lambda e: e[0])]
+    return buckets
 
 
 def served(table: Iterable[Any]) -> list[tuple[str, str]]:

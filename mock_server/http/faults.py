@@ -1,4 +1,5 @@
-"""The fault middleware: delays, drops or replaces a reply when a fault rule (``faults.py``) matches."""
+"""Faults on the wire: delays, drops or replaces a reply when a fault rule (``faults.py``) matches (the
+request pipeline, ``http/pipeline.py``, asks), and closes a dropped connection."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..auth import caller
-from ..faults import Faults
+from ..faults import FaultRule, Faults
 from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY
 from ..runtime import Runtime
 
@@ -36,32 +37,31 @@ class ClosingDroppedConnections:
             pass  # the rest of a request body, already received
 
 
-class FaultMiddleware:
-    def __init__(self, app: ASGIApp, runtime: Runtime):
-        self.app = app
-        self.runtime = runtime
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        faults: Faults = self.runtime.faults
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX) or faults.empty:
-            await self.app(scope, receive, send)
-            return
-        key, org = caller(self.runtime, scope)
-        rule = faults.pick(scope["method"], scope["path"], key, org.id if org is not None else None)
-        if rule is None:
-            await self.app(scope, receive, send)
-            return
+def pick(runtime: Runtime, scope: Scope) -> FaultRule | None:
+    """The fault rule that fires for this API request (counting its hit), or None; never for /_mock/."""
+    faults: Faults = runtime.faults
+    if faults.empty or scope["path"].startswith(CONTROL_PREFIX):
+        return None
+    key, org = caller(runtime, scope)
+    rule = faults.pick(scope["method"], scope["path"], key, org.id if org is not None else None)
+    if rule is not None:
         scope[FAULT_SCOPE_KEY] = {"id": rule.id, "dropped": rule.drop}
-        if rule.delay_ms:
-            await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
-        if rule.drop:
-            # Promise a body, then end without it: the connection is closed mid-response (by
-            # ClosingDroppedConnections, or the server) and the client sees a transport error
-            # (httpx.RemoteProtocolError), as with a reset connection.
-            await send({"type": "http.response.start", "status": 502,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
-            return
-        if rule.status is None and rule.retry_after is None:
-            await self.app(scope, receive, send)  # a pure delay
-            return
-        await rule.response()(scope, receive, send)
+    return rule
+
+
+async def inject(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Apply ``rule``: wait its delay, then drop the connection or answer for the app. False when the
+    request goes on to the app (a pure delay)."""
+    if rule.delay_ms:
+        await anyio.sleep(rule.delay_ms / 1000)  # real latency, on purpose: it is what clients time out on
+    if rule.drop:
+        # Promise a body, then end without it: the connection is closed mid-response (by
+        # ClosingDroppedConnections, or the server) and the client sees a transport error
+        # (httpx.RemoteProtocolError), as with a reset connection.
+        await send({"type": "http.response.start", "status": 502,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+        return True
+    if rule.status is None and rule.retry_after is None:
+        return False
+    await rule.response()(scope, receive, send)
+    return True

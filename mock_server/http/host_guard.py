@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .. import errors
 
@@ -49,10 +49,10 @@ def is_loopback(name: str) -> bool:
 
 
 class HostGuard:
-    """403 in the envelope for /_mock/ and /docs/ requests to a Host (or from an Origin) not allowed."""
+    """403 in the envelope for /_mock/ and /docs/ requests to a Host (or from an Origin) not allowed
+    (asked first by the request pipeline, ``http/pipeline.py``)."""
 
-    def __init__(self, app: ASGIApp, allowed: Iterable[str]):
-        self.app = app
+    def __init__(self, allowed: Iterable[str]):
         names = (split_host(host) for host in allowed if host)
         self.allowed = frozenset(parsed[0] for parsed in names if parsed is not None)
 
@@ -76,13 +76,15 @@ class HostGuard:
                     f"this mock on a loopback host or one named with {FLAG} may")
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(GUARDED_PREFIXES):
-            reason = self.refusal(scope)
-            if reason is not None:
-                await errors.ApiError(403, reason).response()(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    async def refused(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer 403 (and say so) when this HTTP request may not reach its guarded path."""
+        if not scope["path"].startswith(GUARDED_PREFIXES):
+            return False
+        reason = self.refusal(scope)
+        if reason is None:
+            return False
+        await errors.ApiError(403, reason).response()(scope, receive, send)
+        return True
 
 
 def _default_port(scope: Scope) -> int:

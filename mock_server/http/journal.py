@@ -1,93 +1,64 @@
-"""The journal's middleware: records every non-control HTTP exchange, adds near-miss hints to a 404
-that hit no route. The journal itself (bounded storage, filters, masking at read time) is ``journal.py``."""
+"""What the journal keeps of an HTTP exchange: the entry of every non-control request, and near-miss
+hints for a 404 that hit no route. The request pipeline (``http/pipeline.py``) collects the exchange;
+the journal itself (bounded storage, filters, masking at read time) is ``journal.py``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from ..auth import caller
 from ..credentials import request_credentials
-from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, NEAR_MISS_HEADER, near_misses
+from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, KEY_MASKS_KEPT, NEAR_MISS_HEADER, near_misses
 from ..key_check import header_mistake, pattern_refusal
-from ..masking import mask_text
 from ..runtime import Runtime
 
+HINT_HEADER = NEAR_MISS_HEADER.encode()
+KEYS_KEPT = KEY_MASKS_KEPT  # keys whose warnings are remembered (a test suite makes one key per test)
 
-class JournalMiddleware:
-    """Records every non-control HTTP exchange; adds near-miss hints to a 404 that hit no route."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime, routes: Iterable[tuple[str, str]]):
-        self.app = app
+class JournalRecorder:
+    """Turns one collected exchange into a journal entry; knows the routes, for near misses."""
+
+    def __init__(self, runtime: Runtime, routes: Iterable[tuple[str, str]]):
         self.runtime = runtime
         self.routes = [(method, path) for method, path in routes if not path.startswith(CONTROL_PREFIX)]
         self._patterns = [compile_path(path)[0] for _, path in self.routes]
+        self._warnings: dict[str, tuple[Any, list[str]]] = {}  # key -> (the key pattern then, its warnings)
 
     def _routed(self, path: str) -> bool:
         return any(pattern.match(path) for pattern in self._patterns)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        body_limit = self.runtime.journal.body_limit
-        request_body = bytearray()
-        response_body = bytearray()
-        sizes = {"request": 0, "response": 0}
-        status: list[int] = []
-        hints: list[dict[str, Any]] | None = None
+    def hints(self, scope: Scope) -> list[dict[str, Any]] | None:
+        """Near misses for a 404: only one that hit no route (not the API's own null/404 replies)."""
+        if self._routed(scope["path"]):
+            return None
+        return near_misses(scope["method"], scope["path"], self.routes)
 
-        async def receive_recorded() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                sizes["request"] += len(chunk)
-                request_body.extend(chunk[: max(body_limit - len(request_body), 0)])
-            return message
-
-        async def send_recorded(message: Message) -> None:
-            nonlocal hints
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-                # Near misses only for a 404 that hit no route (not for the API's own null/404 replies).
-                if message["status"] == 404 and not self._routed(scope["path"]):
-                    hints = near_misses(scope["method"], scope["path"], self.routes)
-                if hints:
-                    hint = "; ".join(f"{h['method']} {h['path']}" for h in hints)
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (NEAR_MISS_HEADER.encode(), hint.encode())]}
-            elif message["type"] == "http.response.body":
-                chunk = message.get("body", b"")
-                sizes["response"] += len(chunk)
-                response_body.extend(chunk[: max(body_limit - len(response_body), 0)])
-            await send(message)
-
-        error = None
-        try:
-            await self.app(scope, receive_recorded, send_recorded)
-        except Exception as exc:
-            error = type(exc).__name__  # the server error handler outside answers 500
-            raise
-        finally:
-            self._record(scope, bytes(request_body), bytes(response_body), sizes, status, hints,
-                         (time.perf_counter() - started) * 1000, error)
+    @staticmethod
+    def hint_header(hints: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+        return HINT_HEADER, "; ".join(f"{h['method']} {h['path']}" for h in hints).encode()
 
     def _key_warnings(self, scope: Scope) -> list[str]:
-        """What looks wrong with the request's x-api-key (never the key itself)."""
+        """What looks wrong with the request's x-api-key (never the key itself); worked out once per key."""
         key = request_credentials(scope).api_key
         if not key:
             return []
-        found = [header_mistake(key), pattern_refusal(key, self.runtime.key_pattern)]
-        return [warning for warning in found if warning]
+        pattern = self.runtime.key_pattern
+        found = self._warnings.get(key)
+        if found is None or found[0] is not pattern:
+            if len(self._warnings) >= KEYS_KEPT:
+                self._warnings.clear()
+            warnings = [w for w in (header_mistake(key), pattern_refusal(key, pattern)) if w]
+            found = self._warnings[key] = (pattern, warnings)
+        return found[1]
 
-    def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
-                status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float,
-                error: str | None = None) -> None:
+    def record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: tuple[int, int],
+               status: int | None, hints: list[dict[str, Any]] | None, duration_ms: float,
+               error: str | None = None) -> None:
         key, org = caller(self.runtime, scope)
         journal = self.runtime.journal
         query = scope.get("query_string", b"")
@@ -96,15 +67,15 @@ class JournalMiddleware:
         entry: dict[str, Any] = {
             "method": scope["method"],
             "path": scope["path"],
-            "query": mask_text(query.decode("latin-1"), journal.secret) if query else "",
+            "_query": query,  # masked when read, as the bodies are
             "organization": org.id if org is not None else None,
             "key": journal.masked_key(key) if key else None,
-            "status": status[0] if status and not (fault and fault["dropped"]) else None,
-            "_request": (request_body, sizes["request"] > journal.body_limit),
-            "_response": (response_body, sizes["response"] > journal.body_limit),
-            "requestBytes": sizes["request"],
-            "responseBytes": sizes["response"],
-            "durationMs": round(duration_ms, 3),
+            "status": status if not (fault and fault["dropped"]) else None,
+            "_request": (request_body, sizes[0] > journal.body_limit),
+            "_response": (response_body, sizes[1] > journal.body_limit),
+            "requestBytes": sizes[0],
+            "responseBytes": sizes[1],
+            "_duration_ms": duration_ms,  # rounded when read
             "_at_ms": self.runtime.clock_for(org).now_ms(),
         }
         if fault is not None:

@@ -37,6 +37,10 @@ class Collection(Generic[T]):
         self._by_client: dict[str | None, list[tuple[int, int, str]]] = {}
         # Told of every change ("put" item / "delete" item): persistence hooks in here.
         self.listener: Callable[[str, Any], None] | None = None
+        # id -> (the version last encoded, its encoding): records are immutable, so the object is the
+        # version, and a newer one (or a delete) leaves the old encoding behind. Made on the first read
+        # (organizations are many, and most collections are never read).
+        self._encoded: dict[str, tuple[T, Any]] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -49,6 +53,19 @@ class Collection(Generic[T]):
 
     def values(self) -> list[T]:
         return list(self._items.values())
+
+    def encoded(self, item: T, encode: Callable[[T], Any]) -> Any:
+        """``encode(item)``, made once per version: kept while ``item`` is the stored version of its id."""
+        item_id: str = item.id  # type: ignore[attr-defined]
+        if self._encoded is None:
+            self._encoded = {}
+        hit = self._encoded.get(item_id)
+        if hit is not None and hit[0] is item:
+            return hit[1]
+        value = encode(item)
+        if self._items.get(item_id) is item:
+            self._encoded[item_id] = (item, value)
+        return value
 
     def matching(self, field: str, value: Any) -> list[T]:
         """Items whose indexed ``field`` equals ``value``, in the order they were added."""
@@ -102,6 +119,8 @@ class Collection(Generic[T]):
             self._index(old, item_id, add=False)
             self._index(item, item_id, add=True)
         self._items[item_id] = item
+        if self._encoded:
+            self._encoded.pop(item_id, None)
         if self._undo is not None:
             self._undo.record(lambda: self.replace(old))
         if self.listener is not None:
@@ -120,6 +139,8 @@ class Collection(Generic[T]):
         item = self._items.pop(item_id, None)
         if item is None:
             return None
+        if self._encoded:
+            self._encoded.pop(item_id, None)
         created, seq = self._keys.pop(item_id)
         entry = (created, seq, item_id)
         del self._order[bisect.bisect_left(self._order, entry)]
