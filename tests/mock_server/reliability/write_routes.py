@@ -8,9 +8,12 @@ fails ``test_every_mutating_route_is_driven`` until it gets a step.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +39,8 @@ class Step:
     save: Callable[[Ctx, Any], None] | None = None
     # For the invalid variants: the path with an unknown id in it (routes with path parameters).
     missing: str | None = None
+    # The in-process app serves no room: even this valid request is refused (409), and must change nothing.
+    refused: bool = False
 
     def send(self, client: httpx.Client, ctx: Ctx) -> httpx.Response:
         url, kwargs = self.request(ctx)
@@ -54,12 +59,29 @@ def _id(name: str, *path: str) -> Callable[[Ctx, Any], None]:
     return save
 
 
+def _save_conversation(ctx: Ctx, body: Any) -> None:
+    ctx["conversation"], ctx["room"] = body["conversation"]["id"], body["conversation"]["room"]
+
+
 def _upload(kind: str) -> Callable[[Ctx, Any], None]:
     def save(ctx: Ctx, body: Any) -> None:
         ctx[kind + "_doc"] = body["document"]["id"]
         parts = urlsplit(body["uploadUrl"])
         ctx[kind + "_upload"] = f"{parts.path}?{parts.query}"
     return save
+
+
+def _webhook(ctx: Ctx) -> tuple[str, dict[str, Any]]:
+    """A participant_joined webhook signed as livekit-server signs it (the mock's dev key and secret)."""
+    from livekit.api import AccessToken
+
+    body = json.dumps({"event": "participant_joined", "id": "EV_sweep", "createdAt": "0",
+                       "room": {"sid": "RM_x", "name": ctx["room"]},
+                       "participant": {"sid": "PA_x", "identity": "u", "state": "ACTIVE"}})
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    token = AccessToken("devkey", "secret").with_sha256(digest).with_ttl(timedelta(minutes=5)).to_jwt()
+    return "/livekit/webhook", {"content": body.encode(), "headers": {
+        "content-type": "application/webhook+json", "authorization": token}}
 
 
 def _bearer(ctx: Ctx) -> dict[str, str]:
@@ -142,7 +164,13 @@ def steps() -> list[Step]:
              missing="/v3/characters/missing"),
         Step("POST", "/v3/conversations", lambda c: j("/v3/conversations", {
             "name": "c", "characterId": c["character"], "consumer": {"identity": "u", "name": "U"}}),
-             _id("conversation", "conversation")),
+             _save_conversation),
+        Step("POST", "/livekit/webhook", _webhook),
+        *(Step("POST", f"/_mock/conversations/{{id}}/room/{verb}", lambda c, verb=verb, body=body: j(
+            f"/_mock/conversations/{c['conversation']}/room/{verb}", body),
+            missing=f"/_mock/conversations/missing/room/{verb}", refused=True)
+          for verb, body in (("say", {"content": "Hello"}), ("send", {"type": "trigger", "name": "wave"}),
+                             ("replies", {"replies": ["Yes."]}))),
         Step("POST", "/_mock/conversations/{id}/events", lambda c: j(
             f"/_mock/conversations/{c['conversation']}/events", {"key": KEY, "type": "joined"}),
              missing="/_mock/conversations/missing/events"),
