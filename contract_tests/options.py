@@ -54,6 +54,9 @@ def register(parser: pytest.Parser) -> None:
              "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
+    add("--equos-second-key", default=None,
+        help="API key of a second organization, for isolation checks [EQUOS_SECOND_API_KEY]; never printed "
+             "(a mock with open keys or a control plane gets one made up)")
     add("--equos-run-id", default=None, help="run id used in the client tag of everything created")
     add("--equos-app", default=None, metavar="MODULE:CALLABLE",
         help="in-process target: the app factory to test (default mock_server:create_app) [EQUOS_CONTRACT_APP]")
@@ -81,6 +84,7 @@ class RunOptions:
     compare_api_key: str | None
     run_id: str | None
     app: str | None
+    second_key: str | None = None
 
     @property
     def live(self) -> bool:
@@ -123,4 +127,5 @@ def read_options(config: pytest.Config, environ: dict[str, str] | None = None) -
         compare_api_key=(opt("--equos-compare-api-key") or env.get("EQUOS_COMPARE_API_KEY") or None),
         run_id=opt("--equos-run-id"),  # type: ignore[arg-type]
         app=(opt("--equos-app") or env.get("EQUOS_CONTRACT_APP") or None),
+        second_key=(opt("--equos-second-key") or env.get("EQUOS_SECOND_API_KEY") or None),
     )

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from . import strategies as gen
-from .api import billed_seconds, create, expect_null, ms, page_through
+from .api import billed_seconds, create, expect_null, find_listed, ms, page_through
 from .probes import expected
 from .target import BudgetExhausted, Target
 
@@ -158,6 +158,7 @@ def test_expiry_in_real_time(equos_target: Target) -> None:
                           f"{conversation['maxSeconds']}s conversation still {got['status']} "
                           f"{EXPIRY_POLL}s after its end")
             ex.running.remove(conversation["id"])
+            expired_everywhere(target, ex.tag, got)
             ran = (ms(got["endedAt"]) - ms(got["startedAt"])) / 1000
             target.expect("getConversationById", abs(ran - conversation["maxSeconds"]) <= EXPIRY_TOLERANCE,
                           f"endedAt {got['endedAt']} is {ran}s after startedAt {got['startedAt']}, maxSeconds "
@@ -169,6 +170,18 @@ def test_expiry_in_real_time(equos_target: Target) -> None:
         target.expect("getUserUsage", abs(usage - sum(ended)) < USAGE_TOLERANCE,
                       f"user usage {usage}s, the expired conversations ran {ended}")
         check_freemium_growth(target, total_before, sum(ended))
+
+
+def expired_everywhere(target: Target, client: str, got: dict[str, object]) -> None:
+    """An expired conversation is ended in the client's filtered list and in the list too, with the
+    get's endedAt (issue 23, class 2)."""
+    for params in ({"client": client}, {}):
+        item = find_listed(target, "conversations", str(got["id"]), params.get("client"))[0] or {}
+        same = item.get("status") == "ended" and item.get("endedAt") is not None and \
+            ms(item["endedAt"]) == ms(str(got["endedAt"]))
+        target.rule("views.expired", same, f"expired conversation listed as {item.get('status')} ended "
+                                           f"{item.get('endedAt')} ({params}), its get says ended {got['endedAt']}",
+                    "listConversations")
 
 
 def test_expiry_by_max_seconds(needs_control: Target) -> None:
