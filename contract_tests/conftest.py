@@ -69,7 +69,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The rules table: a rule whose test passed but that was never exercised fails the run, unless the
     target lacks what it needs (then the table says why)."""
-    from .rules import NEEDS, RULES
+    from .rules import CONVERSATION_TESTS, NEEDS, RULES
 
     config = session.config
     fidelity = config.stash.get(FIDELITY, None)
@@ -94,7 +94,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             fidelity.rule_status[rule.name] = f"not run (its test {'/'.join(sorted(seen))})"
         elif rule.needs and missing.get(rule.needs):
             fidelity.rule_status[rule.name] = "not supported: " + NEEDS[rule.needs]
-        elif missing["conversations"]:
+        elif missing["conversations"] and set(rule.test.split("|")) & CONVERSATION_TESTS:
             fidelity.rule_status[rule.name] = "not supported: " + NEEDS["conversations"]
         else:
             fidelity.rule_status[rule.name] = "NOT EXERCISED"

@@ -227,7 +227,12 @@ def test_unknown_references_rejected(equos_target: Target) -> None:
             which = data.draw(st.sampled_from(["faceId", "voiceId", "brainId", "knowledgeBaseId", "characterId",
                                                "character", "document"]), label="reference")
             if which == "characterId":
-                reply = target.start_conversation(ex, {"name": "x", "characterId": unknown, "client": ex.tag})
+                # Refused, so no conversation and no budget spent; one that starts anyway is stopped.
+                reply = target.post("/v3/conversations", {"name": "x", "characterId": unknown, "client": ex.tag,
+                                                          "maxSeconds": 30})
+                if reply.status == 201:
+                    target.conversations_started += 1
+                    ex.running.append(reply.json()["conversation"]["id"])
                 op = "startConversation"
             elif which == "character":
                 reply, op = target.post("/v3/tokens", {"user": "u", "client": ex.tag, "character": unknown}), \

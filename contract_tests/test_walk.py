@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from . import oracle
@@ -27,8 +27,9 @@ MOVING = frozenset({"updatedAt", "joinedAt", "transcript", "timeline", "characte
 REAL_TIME_RUN = 0.3  # seconds a conversation runs before its usage is read, without a clock
 # Seconds the clock moves while it runs and before the stop, with one: never whole, so a bill cut to
 # seconds shows.
-CLOCK_STEPS = [0.25, 1.5, 2.75, 61.5]
-STOP_STEPS = [0.5, 2.25, 30.75]
+# Both together stay below the shortest maxSeconds sent (60.25 s): the conversation runs until the stop.
+CLOCK_STEPS = [0.25, 1.5, 2.75, 30.5]
+STOP_STEPS = [0.5, 2.25, 20.75]
 # maxSeconds across its range, whole part from a minute to an hour (the mock's and the documented
 # default limit), always with a fraction (the record says number); a live run caps it below its cap.
 WHOLE = st.one_of(st.sampled_from([60, 3599]), st.integers(60, 3599))
@@ -62,11 +63,14 @@ def usage(target: Target, client: str | None) -> float:
 
 def test_conversation_walk(equos_target: Target) -> None:
     target = equos_target
+    left = target.budget_left()
+    # A live budget: as many examples as conversations are left (an example that drew nothing for lack
+    # of budget would make Hypothesis' replay inconsistent).
+    examples = settings().max_examples if left is None else max(1, min(left, settings().max_examples))
 
+    @settings(max_examples=examples)
     @given(st.data())
     def run(data: st.DataObject) -> None:
-        if target.budget_left() == 0:
-            return  # the rules table says the budget ran out (a live run)
         with target.example() as ex:
             if target.control:
                 target.clock("freeze")  # exact billing: time moves only when we say so
