@@ -182,26 +182,56 @@ def schemathesis(names: list[str], max_examples: int, seed: int, workers: int) -
 
 # --- the table ------------------------------------------------------------------------------------------------
 def table() -> str:
+    """The markdown recorded in RESULTS.md: totals, then one row per fault."""
     import contract_faults
 
     data = json.loads(RESULTS.read_text())
     before = data.get("before", {}).get("runs", [{}])[0].get("verdicts", {})
     after = data.get("after", {}).get("runs", [])
-    st = data.get("schemathesis", {}).get("faults", {})
-    rows = ["| fault | class | before (visible / hidden) | after, seed 1 (visible / hidden) | after, seed 2 | "
-            "Schemathesis |", "|---|---|---|---|---|---|"]
+    sch = data.get("schemathesis", {}).get("faults", {})
+    faults = contract_faults.FAULTS
+    hidden = [f for f in faults if f.hidden is None]
 
-    def cell(verdicts: dict[str, Any], name: str, hidden: str | None) -> str:
-        seen = verdicts.get(name, {}).get("caught")
-        hid = "n/a" if hidden else ("caught" if verdicts.get(name + "__hidden", {}).get("caught") else "missed")
+    def count(verdicts: dict[str, Any], suffix: str, chosen: list[Any]) -> str:
+        done = [f for f in chosen if f.name + suffix in verdicts]
+        return f"{sum(verdicts[f.name + suffix]['caught'] for f in done)}/{len(done)}"
+
+    lines = [f"- before (today's suite): visible {count(before, '', faults)}, "
+             f"hidden {count(before, '__hidden', hidden)}"]
+    for run in after:
+        lines.append(f"- after, seed {run['seed']}: visible {count(run['verdicts'], '', faults)}, hidden "
+                     f"{count(run['verdicts'], '__hidden', hidden)}; the real mock "
+                     f"{'passes' if run.get('unbroken') == 0 else 'FAILS'}")
+    if len(after) == 2:
+        same = [k for k in after[0]["verdicts"] if k in after[1]["verdicts"]
+                and after[0]["verdicts"][k]["caught"] != after[1]["verdicts"][k]["caught"]]
+        lines.append(f"- verdicts that differ between the two seeds: {len(same)} {same[:5]}")
+    if sch:
+        ours = after[0]["verdicts"] if after else {}
+        only_theirs = [n for n, r in sch.items() if r["caught"] and not ours.get(n, {}).get("caught")]
+        config = data["schemathesis"]
+        lines.append(f"- Schemathesis (record, {config.get('phases')}, {config.get('max_examples')} "
+                     f"example(s) an operation): {sum(r['caught'] for r in sch.values())}/{len(sch)}; caught by it and "
+                     f"not by the suite: {only_theirs or 'none'}")
+    lines.append(f"- hidden variants that cannot be caught without the control plane: "
+                 f"{', '.join(f'`{f.name}` ({f.hidden})' for f in faults if f.hidden)}")
+    rows = ["| fault | class | before: visible / hidden | after seed 1 | after seed 2 | Schemathesis |",
+            "|---|---|---|---|---|---|"]
+
+    def cell(verdicts: dict[str, Any], fault: Any) -> str:
+        seen = verdicts.get(fault.name, {}).get("caught")
+        if seen is None:
+            return "-"
+        hid = "n/a" if fault.hidden else ("caught" if verdicts.get(fault.name + "__hidden", {}).get("caught")
+                                          else "missed")
         return f"{'caught' if seen else 'missed'} / {hid}"
 
-    for fault in contract_faults.FAULTS:
-        runs = [cell(run["verdicts"], fault.name, fault.hidden) for run in after] + ["-", "-"]
-        sch = st.get(fault.name, {}).get("caught")
-        rows.append(f"| `{fault.name}` | {fault.klass} | {cell(before, fault.name, fault.hidden)} | {runs[0]} | "
-                    f"{runs[1]} | {'caught' if sch else 'missed' if sch is not None else '-'} |")
-    return "\n".join(rows)
+    for fault in faults:
+        runs = [cell(run["verdicts"], fault) for run in after] + ["-", "-"]
+        caught = sch.get(fault.name, {}).get("caught")
+        rows.append(f"| `{fault.name}` | {fault.klass} | {cell(before, fault)} | {runs[0]} | {runs[1]} | "
+                    f"{'caught' if caught else 'missed' if caught is not None else '-'} |")
+    return "\n".join([*lines, "", *rows])
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from mock_server.noise import PYTEST_FILTERS
 
-from .options import read_options, register
+from .options import LIVE_MAX_EXAMPLES, LIVE_MAX_STEPS, read_options, register
 from .report import Fidelity
 from .target import Target
 
@@ -50,6 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
     options = read_options(config)
     profile = options.profile or ("live" if options.live else "thorough")
     settings.load_profile(profile)
+    if options.live:  # the live budget caps every profile: --equos-profile ci on a billable target too
+        chosen = settings.get_profile(profile)
+        settings.register_profile("live-budget", parent=chosen,
+                                  max_examples=min(chosen.max_examples, LIVE_MAX_EXAMPLES),
+                                  stateful_step_count=min(chosen.stateful_step_count, LIVE_MAX_STEPS))
+        settings.load_profile("live-budget")
     config.stash[FIDELITY] = Fidelity(target={"profile": profile})
     config.stash[OUTCOMES] = {}
     config.stash[STARTED] = time.monotonic()

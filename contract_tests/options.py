@@ -18,6 +18,8 @@ LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 LIVE_MAX_CONVERSATIONS = 5
 LIVE_MAX_SECONDS = 60  # cap on maxSeconds of every conversation started
 LIVE_RATE = 5.0  # requests per second
+LIVE_MAX_EXAMPLES = 4  # examples per property on a live target, whatever the profile (requests cost money and time)
+LIVE_MAX_STEPS = 10  # steps per state machine example, likewise
 LIVE_RUN_SECONDS = 300  # the live profile's run time at LIVE_RATE, kept by tests/contract_tests/test_live_budget.py
 PROFILES = ("thorough", "ci", "live", "mutation", "reality")
 
