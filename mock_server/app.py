@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,12 +19,14 @@ from .api.swagger_ui import SwaggerUi
 from .catalog import DEFAULT
 from .clock import Clock
 from .credentials import CredentialGuard
+from .http.browser_guard import BrowserGuard
 from .http.cors import Cors
 from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, routes
 from .http.faults import FaultMiddleware
 from .http.host_guard import HostGuard
 from .http.journal import JournalMiddleware
-from .http.persist import PersistOnReply
+from .http.persist import Transactions
+from .http.user_content import InertUserContent
 from .persistence import open_data_dir
 from .resource import Catalog
 from .runtime import Runtime
@@ -70,21 +73,28 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     table += [("GET", "/docs/v3-json", openapi_json),
               ("GET", "/docs/v3", swagger_ui.page("/docs/v3-json", "equos-mock: Equos API v3")),
               ("PUT", UPLOAD_PATH + "/{org}/{doc}", knowledge_bases.upload)]
+    # Written into the inspector page only: a browser's control-plane call must send it (http/browser_guard.py).
+    page_token = secrets.token_urlsafe(32)
     if settings.control_plane:
-        table += control_plane.routes() + control_views.routes() + inspector.routes()
+        table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
-    app = Starlette(routes=routes(table), exception_handlers=EXCEPTION_HANDLERS)
+    # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``).
+    app = Starlette(routes=routes(table, Transactions(runtime.store, persistence)),
+                    exception_handlers=EXCEPTION_HANDLERS)
     app.state.runtime = runtime
     app.state.openapi = document
-    # Outermost last: CORS, then the journal (it sees faulted replies too), then the refusal of repeated
-    # credential headers (journaled, never faulted), then faults, then routing.
+    # Outermost last: CORS, then the journal (it sees faulted replies too), then user bytes made inert
+    # (faulted replies too), then the refusal of repeated credential headers (journaled, never faulted),
+    # then faults, then routing.
     app.add_middleware(FaultMiddleware, runtime=runtime)
     app.add_middleware(CredentialGuard)
+    app.add_middleware(InertUserContent)
     app.add_middleware(JournalMiddleware, runtime=runtime, routes=[(m, p) for m, p, _ in table])
     app.add_middleware(Cors, runtime=runtime)
+    if settings.control_plane:
+        app.add_middleware(BrowserGuard, token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
     app.add_middleware(HostGuard, allowed=(settings.host, *settings.allowed_hosts))
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()
-        app.add_middleware(PersistOnReply, persistence=persistence)
     return app

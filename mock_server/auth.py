@@ -13,6 +13,7 @@ from starlette.types import Scope
 from . import errors
 from .credentials import request_credentials
 from .domain import organizations
+from .key_check import pattern_refusal
 from .masking import fingerprint
 from .store import Organization
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 def organization_for_key(rt: Runtime, key: str | None) -> Organization:
     # A public (session-pass) key never opens the backend routes, not even with open keys.
-    if not key or key in rt.store.public_keys:
+    if not key or key in rt.store.public_keys or pattern_refusal(key, rt.key_pattern):
         raise errors.unauthorized(int(rt.assumptions["auth_failure"]))
     org = rt.store.organization_for_key(key)
     if org is not None:

@@ -9,25 +9,22 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import extras, noise
-from .assumptions import UnknownAssumption, parse_pairs
+from . import cli_values as values
+from . import extras
+from .cli_values import OneLineParser
 from .settings import Settings
 from .version import __version__
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def _env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    return environ.get(f"EQUOS_MOCK_{name}", default)
-
-
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="equos-mock", description="A faithful fake of the Equos.ai API.")
+    parser = OneLineParser(prog="equos-mock", description="A faithful fake of the Equos.ai API.")
     parser.add_argument("--version", action="version", version=f"equos-mock {__version__}")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the mock server (the default command)")
     add_serve_arguments(serve, environ)
-    contract = sub.add_parser("contract", help="run the contract suite (arguments go to pytest)")
+    contract = sub.add_parser("contract", help="run the contract suite (equos-mock contract --help)")
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER)
     drift = sub.add_parser("drift", help="compare a published /docs/v3-json with the record and the mock")
     drift.add_argument("drift_args", nargs=argparse.REMAINDER, help="FILE_OR_URL [--json] [--against ...]")
@@ -35,106 +32,89 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
-    env_keys = [k for k in (_env(environ, "API_KEYS") or "").split(",") if k.strip()]
-    env_sets = [p for p in (_env(environ, "SET") or "").split(",") if p.strip()]
-    parser.add_argument("--host", default=_env(environ, "HOST", "127.0.0.1"),
-                        help="address to bind (default 127.0.0.1, loopback only) [EQUOS_MOCK_HOST]")
-    parser.add_argument("--port", type=int, default=int(_env(environ, "PORT", "8787") or 8787),
-                        help="port (default 8787; 0 picks a free one) [EQUOS_MOCK_PORT]")
-    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY", default=list(env_keys),
-                        help="accept only this key (repeatable); none: any key gets its own organization "
-                             "[EQUOS_MOCK_API_KEYS, comma separated]")
-    parser.add_argument("--seed", dest="seed_file", metavar="FILE", default=_env(environ, "SEED"),
-                        help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
-    parser.add_argument("--random-seed", type=int, metavar="N", default=_int(_env(environ, "RANDOM_SEED")),
-                        help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
-    parser.add_argument("--livekit-url", metavar="URL", default=_env(environ, "LIVEKIT_URL", "ws://localhost:7880"),
-                        help="serverUrl of conversations and sessions (default: livekit-server --dev's) "
-                             "[EQUOS_MOCK_LIVEKIT_URL]")
-    parser.add_argument("--livekit-api-key", metavar="KEY", default=_env(environ, "LIVEKIT_API_KEY", "devkey"),
-                        help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
-    parser.add_argument("--livekit-api-secret", metavar="SECRET", default=_env(environ, "LIVEKIT_API_SECRET", "secret"),
-                        help="HS256 secret of the LiveKit tokens (default: livekit-server --dev's) "
-                             "[EQUOS_MOCK_LIVEKIT_API_SECRET]")
-    parser.add_argument("--set", action="append", dest="assumptions", default=list(env_sets),
-                        metavar="NAME=VALUE", help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
-    parser.add_argument("--no-control", action="store_true",
-                        default=(_env(environ, "NO_CONTROL", "") or "").lower() in ("1", "true", "yes"),
-                        help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
-    parser.add_argument("--control-token", metavar="TOKEN", default=_env(environ, "CONTROL_TOKEN"),
-                        help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
-    parser.add_argument("--allowed-host", action="append", dest="allowed_hosts", metavar="NAME",
-                        default=[h.strip() for h in (_env(environ, "ALLOWED_HOSTS") or "").split(",") if h.strip()],
-                        help="a Host name (besides loopback and --host) that may reach /_mock/ and /docs/, "
-                             "e.g. behind a proxy (repeatable) [EQUOS_MOCK_ALLOWED_HOSTS, comma separated]")
-    parser.add_argument("--legacy-v3", action=argparse.BooleanOptionalAction,
-                        default=(_env(environ, "LEGACY_V3", "1") or "1").lower() not in ("0", "false", "no", "off"),
-                        help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
-                             "session passes and limits (default on) [EQUOS_MOCK_LEGACY_V3]")
-    parser.add_argument("--data-dir", metavar="DIR", default=_env(environ, "DATA_DIR") or None,
-                        help="keep all state in SQLite in this directory (default: memory only) "
-                             "[EQUOS_MOCK_DATA_DIR]")
+    """Every option of ``serve``, each with its variable and its value type (``cli_values``)."""
+    def option(*flags: str, env: str, **kwargs: Any) -> argparse.Action:
+        return values.env_option(parser, environ, *flags, env=env, **kwargs)
+
+    option("--host", env="HOST", default="127.0.0.1", type=values.host,
+           help="address to bind (default 127.0.0.1, loopback only) [EQUOS_MOCK_HOST]")
+    option("--port", env="PORT", default=8787, type=values.port,
+           help="port (default 8787; 0 picks a free one) [EQUOS_MOCK_PORT]")
+    option("--api-key", env="API_KEYS", action=values.Repeated, dest="api_keys", metavar="KEY", default=[],
+           type=values.many(values.text),
+           help="accept only this key (repeatable); none: any key gets its own organization "
+                "[EQUOS_MOCK_API_KEYS, comma separated]")
+    option("--seed", env="SEED", dest="seed_file", metavar="FILE", type=values.seed,
+           help="seed file: a path, or a name from fixtures/ such as 'demo' [EQUOS_MOCK_SEED]")
+    option("--random-seed", env="RANDOM_SEED", type=values.integer, metavar="N",
+           help="seed of the id generator, for reproducible ids [EQUOS_MOCK_RANDOM_SEED]")
+    option("--livekit-url", env="LIVEKIT_URL", metavar="URL", default="ws://localhost:7880", type=values.livekit_url,
+           help="serverUrl of conversations and sessions (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_URL]")
+    option("--livekit-api-key", env="LIVEKIT_API_KEY", metavar="KEY", default="devkey", type=values.text,
+           help="iss of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_KEY]")
+    option("--livekit-api-secret", env="LIVEKIT_API_SECRET", metavar="SECRET", default="secret", type=values.text,
+           help="HS256 secret of the LiveKit tokens (default: livekit-server --dev's) [EQUOS_MOCK_LIVEKIT_API_SECRET]")
+    option("--set", env="SET", action=values.Repeated, dest="assumptions", default=[], metavar="NAME=VALUE",
+           type=values.many(values.assumption), help="switch an assumption (repeatable) [EQUOS_MOCK_SET]")
+    option("--key-pattern", env="KEY_PATTERN", metavar="REGEX", type=values.regex,
+           help="accept only API keys that match this regular expression whole, e.g. 'sk_[A-Za-z0-9_-]{16,}' "
+                "(default: any non-empty key) [EQUOS_MOCK_KEY_PATTERN]")
+    option("--no-control", env="NO_CONTROL", action=values.Switch, default=False,
+           help="disable the /_mock/ control plane [EQUOS_MOCK_NO_CONTROL]")
+    option("--control-token", env="CONTROL_TOKEN", metavar="TOKEN", type=values.text,
+           help="require this x-mock-token on /_mock/ calls [EQUOS_MOCK_CONTROL_TOKEN]")
+    option("--allowed-host", env="ALLOWED_HOSTS", action=values.Repeated, dest="allowed_hosts", metavar="NAME",
+           default=[], type=values.many(values.host),
+           help="a Host name (besides loopback and --host) that may reach /_mock/ and /docs/, "
+                "e.g. behind a proxy (repeatable) [EQUOS_MOCK_ALLOWED_HOSTS, comma separated]")
+    option("--legacy-v3", env="LEGACY_V3", action=values.OnOff, default=True,
+           help="serve the deprecated /v3 twins of the legacy /v1 sessions, agents, avatars, "
+                "session passes and limits (default on) [EQUOS_MOCK_LEGACY_V3]")
+    option("--data-dir", env="DATA_DIR", metavar="DIR", type=values.directory,
+           help="keep all state in SQLite in this directory (default: memory only) [EQUOS_MOCK_DATA_DIR]")
     add_fleet_arguments(parser, environ)
-    parser.add_argument("--max-header-bytes", type=_positive(int), metavar="N",
-                        default=_env(environ, "MAX_HEADER_BYTES", "65536"),
-                        help="request line plus headers of one request, at most (default 65536); larger: 431 "
-                             "[EQUOS_MOCK_MAX_HEADER_BYTES]")
-    parser.add_argument("--read-timeout", type=_positive(float), metavar="SECONDS",
-                        default=_env(environ, "READ_TIMEOUT", "30"),
-                        help="seconds a client may take to send a request head, or stall in a body, before "
-                             "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
-    parser.add_argument("--log-level", metavar="LEVEL", default=_env(environ, "LOG_LEVEL", "warning"),
-                        help="uvicorn's log level: critical, error, warning, info, debug or trace "
-                             "[EQUOS_MOCK_LOG_LEVEL]")
-
-
-def _positive(kind: type[int] | type[float]) -> Any:
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not 0 < value < 1e9:  # also refuses NaN and infinity
-            raise argparse.ArgumentTypeError(f"{text} is not a positive number below 1e9")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse names the type in its error message
-    return parse
+    option("--max-header-bytes", env="MAX_HEADER_BYTES", type=values.positive(int), metavar="N", default=65536,
+           help="request line plus headers of one request, at most (default 65536); larger: 431 "
+                "[EQUOS_MOCK_MAX_HEADER_BYTES]")
+    option("--read-timeout", env="READ_TIMEOUT", type=values.positive(float), metavar="SECONDS", default="30",
+           help="seconds a client may take to send a request head, or stall in a body, before "
+                "its connection is closed (default 30) [EQUOS_MOCK_READ_TIMEOUT]")
+    option("--log-level", env="LOG_LEVEL", metavar="LEVEL", default="warning", type=values.log_level,
+           help="uvicorn's log level: critical, error, warning, info, debug or trace [EQUOS_MOCK_LOG_LEVEL]")
 
 
 def add_fleet_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
     """What keeps a server shared by many test runs bounded: the idle limit and the journal's size."""
     defaults = Settings()
-    parser.add_argument("--org-idle-ttl", type=_positive(float), default=_env(environ, "ORG_IDLE_TTL"),
-                        metavar="SECONDS", help="delete organizations nobody used for this long, by the mock's "
-                        "clock (default: never); --api-key and seed-file ones stay [EQUOS_MOCK_ORG_IDLE_TTL]")
-    parser.add_argument("--journal-entries", type=_positive(int), metavar="N",
-                        default=_env(environ, "JOURNAL_ENTRIES", str(defaults.journal_entries)),
-                        help="journal entries kept (default %(default)s) [EQUOS_MOCK_JOURNAL_ENTRIES]")
-    parser.add_argument("--journal-body-bytes", type=_positive(int), metavar="N",
-                        default=_env(environ, "JOURNAL_BODY_BYTES", str(defaults.journal_body_bytes)),
-                        help="bytes kept of each journaled body (default %(default)s) "
-                             "[EQUOS_MOCK_JOURNAL_BODY_BYTES]")
-    parser.add_argument("--journal-max-bytes", type=_positive(int), metavar="N",
-                        default=_env(environ, "JOURNAL_MAX_BYTES", str(defaults.journal_max_bytes)),
-                        help="bytes of all journaled bodies together (default %(default)s) "
-                             "[EQUOS_MOCK_JOURNAL_MAX_BYTES]")
 
+    def option(*flags: str, env: str, **kwargs: Any) -> argparse.Action:
+        return values.env_option(parser, environ, *flags, env=env, **kwargs)
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value not in (None, "") else None
+    option("--org-idle-ttl", env="ORG_IDLE_TTL", type=values.positive(float), metavar="SECONDS",
+           help="delete organizations nobody used for this long, by the mock's clock (default: never); "
+                "--api-key and seed-file ones stay [EQUOS_MOCK_ORG_IDLE_TTL]")
+    option("--journal-entries", env="JOURNAL_ENTRIES", type=values.positive(int), metavar="N",
+           default=defaults.journal_entries,
+           help="journal entries kept (default %(default)s) [EQUOS_MOCK_JOURNAL_ENTRIES]")
+    option("--journal-body-bytes", env="JOURNAL_BODY_BYTES", type=values.positive(int), metavar="N",
+           default=defaults.journal_body_bytes,
+           help="bytes kept of each journaled body (default %(default)s) [EQUOS_MOCK_JOURNAL_BODY_BYTES]")
+    option("--journal-max-bytes", env="JOURNAL_MAX_BYTES", type=values.positive(int), metavar="N",
+           default=defaults.journal_max_bytes,
+           help="bytes of all journaled bodies together (default %(default)s) [EQUOS_MOCK_JOURNAL_MAX_BYTES]")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host, port=args.port, api_keys=tuple(args.api_keys), seed_file=args.seed_file,
         seed=args.random_seed, livekit_url=args.livekit_url, livekit_api_key=args.livekit_api_key,
-        livekit_api_secret=args.livekit_api_secret, assumptions=parse_pairs(args.assumptions),
+        livekit_api_secret=args.livekit_api_secret, assumptions=dict(args.assumptions),
         control_plane=not args.no_control, control_token=args.control_token, data_dir=args.data_dir,
         legacy_v3_routes=args.legacy_v3, org_idle_ttl_seconds=args.org_idle_ttl,
         journal_entries=args.journal_entries, journal_body_bytes=args.journal_body_bytes,
         journal_max_bytes=args.journal_max_bytes, allowed_hosts=tuple(args.allowed_hosts),
         max_header_bytes=args.max_header_bytes, read_timeout_seconds=args.read_timeout,
+        key_pattern=args.key_pattern,
     )
 
 
@@ -145,6 +125,7 @@ def banner(settings: Settings, base_url: str, key: str, open_keys: bool, public_
         f"  docs:  {base_url}/docs/v3  (OpenAPI at {base_url}/docs/v3-json)",
         "  keys:  " + ("only the configured ones" if not open_keys else
                        "any non-empty x-api-key; each key gets its own empty organization"),
+        *([f"         and only those that match --key-pattern {settings.key_pattern}"] if settings.key_pattern else []),
         f"  control plane: {'off' if not settings.control_plane else base_url + '/_mock/'}",
     ]
     if settings.control_plane:
@@ -165,7 +146,7 @@ def banner_key(runtime: Any) -> str:
     before, which --data-dir may have kept), else a seed file's key, else the first --api-key. The
     banner is the operator's own terminal, echoing what they configured; nothing else prints keys."""
     if runtime.open_keys:
-        return "sk_test_equos_mock"
+        return "sk_test_equos_mock"  # matches the pattern of key_check's example too
     seeded = sorted(runtime.configured_keys - set(runtime.settings.api_keys))
     return seeded[0] if seeded else runtime.settings.api_keys[0]
 
@@ -209,11 +190,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         absent = extras.missing("pytest")
         if absent:
             return fail(extras.needs("equos-mock contract", "pytest", absent))
-        # Everything after `contract` belongs to pytest; argparse's REMAINDER drops leading --options.
-        import pytest  # noqa: PLC0415 - the pytest extra, needed by this subcommand only
+        from . import contract_command  # noqa: PLC0415 - imports pytest: the contract command only
 
-        quiet = [f"-W{line}" for line in noise.CONTRACT_COMMAND_FILTERS]  # first: a user's own -W win
-        return int(pytest.main(["--pyargs", "contract_tests", *quiet, *argv[1:]]))
+        return contract_command.run(argv[1:])
     if argv[:1] == ["drift"]:
         # Its own parser (contract_tests.drift_cli); imported here so `serve` starts without it.
         from contract_tests import drift_cli  # noqa: PLC0415 - drift only; `serve` starts without it
@@ -223,10 +202,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         argv = ["serve", *argv]
     parser = build_parser(environ)
     args = parser.parse_args(argv)  # `contract` never gets here (above); its subparser is for --help
-    try:
-        settings = settings_from(args)
-    except UnknownAssumption as exc:
-        return fail(f"--set: {exc}")
+    settings = settings_from(args)
     from .seed import SeedError  # noqa: PLC0415 - the serve stack (models, domain), as above
     from .server import BindError  # noqa: PLC0415 - ditto
     from .store.integrity import DataDirError  # noqa: PLC0415 - ditto

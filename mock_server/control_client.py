@@ -109,6 +109,10 @@ class MockControl:
     def load_seed(self, name: str, *, key: str | None = None) -> dict[str, Any]:
         return self.request("POST", "seed", {"name": name, **({"key": key} if key else {})})
 
+    def load_seed_content(self, content: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
+        """A seed read here (a project's own file), loaded there: the server reads no path it is sent."""
+        return self.request("POST", "seed", {"content": content, **({"key": key} if key else {})})
+
     # --- assumptions ---------------------------------------------------------------
     def assumptions(self) -> dict[str, str]:
         return {a["name"]: a["value"] for a in self.request("GET", "assumptions")}

@@ -14,7 +14,7 @@ import json
 import random
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from . import errors
+from .fault_routes import refusal
 from .models.control import FaultSpecBody
 
 FAULT_HEADER = "x-mock-fault"
@@ -124,9 +125,16 @@ class Faults:
     def empty(self) -> bool:
         return not self._rules
 
-    def add(self, spec: dict[str, Any]) -> FaultRule:
+    def add(self, spec: dict[str, Any], routes: Sequence[tuple[str, str]] | None = None) -> FaultRule:
+        """Add a rule; given the app's ``routes`` (method, path template), one whose method and path
+        glob match none of them is refused (``fault_routes``): it could never fire."""
+        rule = parse_rule("", spec)
+        if routes is not None and rule.path_regex is None:
+            why = refusal(rule.method, rule.path, routes)
+            if why:
+                raise FaultSpecError(why)
         with self._lock:
-            rule = parse_rule(f"fault-{self._next}", spec)
+            rule.id = f"fault-{self._next}"
             self._next += 1
             self._rules.append(rule)
             return rule

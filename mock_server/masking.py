@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import random
 import re
 import secrets
@@ -55,3 +56,36 @@ def mask_value(value: Any, secret: bytes, field: str | None = None) -> Any:
     if isinstance(value, list):
         return [mask_value(v, secret) for v in value]
     return value
+
+
+# uvicorn's loggers that may print a request's URL: at trace level, "ASGI [n] Started scope={...}" shows
+# every scope with its query string verbatim (?key=, ?apiKey=, an upload URL's signature).
+URL_LOGGERS = ("uvicorn.asgi", "uvicorn.error", "uvicorn.access")
+
+
+class LogMasking(logging.Filter):
+    """Masks JWTs and secret-named parameters in every record of the logger it is added to. It runs only
+    for records that pass the level, so it costs nothing below trace."""
+
+    def __init__(self, secret: bytes):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message, self.secret)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:  # a traceback's text too (formatters reuse exc_text)
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info), self.secret)
+        return True
+
+
+def mask_logs(names: tuple[str, ...] = URL_LOGGERS) -> None:
+    """Add a ``LogMasking`` to each of these loggers, once per process (loggers are process-wide; its
+    fingerprints are the log's own, under a secret of its own)."""
+    secret = secrets.token_bytes(32)
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, LogMasking) for f in logger.filters):
+            logger.addFilter(LogMasking(secret))

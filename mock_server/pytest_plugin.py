@@ -2,13 +2,15 @@
 
 Fixtures: ``equos_mock`` (session-wide server on a free port, or the fixed one of
 ``--equos-mock-port`` / the ``equos_mock_port`` ini, or ``--equos-mock-url``), ``equos_api_key`` /
-``equos_org`` (a fresh organization per test), ``equos_client`` (the official SDK),
+``equos_org`` (a fresh organization per test), ``equos_default_client`` (the official SDK as an app
+makes it: None on a 4xx/5xx) and ``equos_client`` (the SDK raising on them), ``equos_user_usage``,
 ``equos_httpx``, ``equos_asgi_app`` / ``equos_asgi_httpx`` / ``equos_asgi_client`` (in process, no
 socket), ``equos_clock``, ``equos_faults``, ``equos_journal``. Marker ``equos_seed("demo")``
 loads a seed into the test's organization; the leak guard fails (or warns about) a test that
 leaves conversations running. Imports stay lazy: installing the package costs no import time,
 and neither ``equos`` nor ``httpx`` is needed until a fixture that uses it is requested (without
-them, such a test is skipped with the extra to install). The warning PyJWT gives about the mock's
+them, such a test errors in one line naming the extra to install; ``equos_missing_extra = skip``
+skips it instead). The warning PyJWT gives about the mock's
 short dev LiveKit secret is filtered (``noise.py``).
 """
 
@@ -22,6 +24,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from . import seed_marker
 
 LEAK_MODES = ("fail", "warn", "off")
 _CALL_REPORT = pytest.StashKey[Any]()
@@ -41,22 +45,59 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="a test that leaves conversations running: fail (default), warn, or off")
     parser.addini("equos_leak", default="fail",
                   help="leak guard for conversations left running: fail, warn or off (--equos-leak wins)")
+    parser.addini(seed_marker.INI, type="paths", default=[],
+                  help="folder(s) of the project's seed files, relative to the ini file: "
+                       "@pytest.mark.equos_seed('team') finds team.json there")
     group.addoption("--equos-mock-port", type=int, default=None,
                     help="port of the session's mock server (default 0: a free port; the equos_mock_port ini "
                          "sets it too). One server per process: with pytest-xdist each worker starts its own")
     parser.addini("equos_mock_port", default="0",
                   help="port of the session's mock server; 0 (default) picks a free one (--equos-mock-port wins)")
+    parser.addini("equos_missing_extra", default="error",
+                  help="a test whose fixture needs an extra that is not installed: error (default) or skip")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "equos_seed(*names): load these seeds from fixtures/ into the test's "
-                                       "equos-mock organization")
+    config.addinivalue_line("markers", "equos_seed(*seeds): load these seed files into the test's equos-mock "
+                                       "organization: a path from the test file or the rootdir, a name from "
+                                       "equos_mock_seed_dir, or a bundled one (demo)")
+    seed_marker.check_folders(config)
     config.addinivalue_line("markers", "equos_leak(mode): leak guard for this test: fail, warn or off")
     from .noise import PYTEST_FILTERS
 
     for line in PYTEST_FILTERS:  # after the user's own lines, so it wins over a `filterwarnings = error`
         config.addinivalue_line("filterwarnings", line)
     mock_port(config)  # a port that is no port: a usage error now, not an error in every test
+    missing_extra_mode(config)  # likewise
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal's header: the one line is all the output
+def pytest_sessionstart(session: pytest.Session) -> None:
+    url = session.config.getoption("--equos-mock-url")
+    if url:
+        problem = unanswered(url)
+        if problem:
+            raise pytest.UsageError(problem)
+
+
+def unanswered(url: str, timeout: float = 5.0) -> str | None:
+    """Why nothing usable answers at ``url`` (one line), or None when an equos-mock does."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    base = url.rstrip("/")
+    why = ""
+    try:
+        with urllib.request.urlopen(f"{base}/v3/health", timeout=timeout) as reply:
+            if json.loads(reply.read()).get("status") == "ok":
+                return None
+            why = " (GET /v3/health did not say ok)"
+    except urllib.error.HTTPError as exc:
+        why = f" (GET /v3/health answered {exc.code})"
+    except (OSError, ValueError, AttributeError):  # refused, unreachable, timed out, not JSON, not an object
+        pass
+    return f"no equos-mock answers at {base}{why}: start `equos-mock serve`, or drop --equos-mock-url"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -65,6 +106,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call":
         item.stash[_CALL_REPORT] = report  # the leak guard goes easy on a test that already failed
     return report
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    seed_marker.check_item(item)
 
 
 class EquosMock:
@@ -158,9 +203,10 @@ def equos_api_key(request: pytest.FixtureRequest, equos_mock: EquosMock) -> Iter
     that no conversation of this organization is still running, then the organization is deleted.
     """
     key = equos_mock.new_key()
-    for marker in request.node.iter_markers("equos_seed"):
-        for name in marker.args:
-            equos_mock.control.load_seed(name, key=key)
+    problem = seed_marker.load_on_server(request, equos_mock.control, key)
+    if problem:
+        _delete_organization(equos_mock, key)
+        pytest.fail(problem, pytrace=False)
     yield key
     from .control_client import ControlError
 
@@ -224,10 +270,12 @@ def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool 
 _OPTIONAL = {"equos": ("the official equos SDK", "sdk"), "httpx": ("httpx", "pytest")}
 
 
-def require(module: str, fixture: str) -> Any:
-    """Import ``module`` for ``fixture``. Absent: the test is skipped, and the reason names the extra.
-    Present but missing one of the modules its extra installs (the SDK without python-dateutil): the
-    test fails in one line naming the extra. Any other import error is the user's to see, unchanged."""
+def require(config: pytest.Config, module: str, fixture: str) -> Any:
+    """Import ``module`` for ``fixture``. Absent: the test errors in one line naming the extra (a CI job
+    that forgot it must not pass with every test skipped), or is skipped where the project opted in
+    (``equos_missing_extra = skip``). Present but missing one of the modules its extra installs (the
+    SDK without python-dateutil): the test errors in one line naming the extra. Any other import
+    error is the user's to see, unchanged."""
     from . import extras
 
     what, extra = _OPTIONAL[module]
@@ -235,21 +283,69 @@ def require(module: str, fixture: str) -> Any:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name == module:
-            pytest.skip(f"{what} is not installed: {extras.needs(fixture, extra)}")
-        if extras.provided_by(exc, extra):
-            pytest.fail(f"{extras.needs(fixture, extra)} ({exc})", pytrace=False)
-        raise
+            reason = f"{what} is not installed: {extras.needs(fixture, extra)}"
+        elif extras.provided_by(exc, extra):
+            reason = f"{extras.needs(fixture, extra)} ({exc})"
+        else:
+            raise
+        skip = exc.name == module and missing_extra_mode(config) == "skip"
+    # Out of the except block: the one line, without the import error chained before it.
+    if skip:
+        pytest.skip(reason)
+    pytest.fail(reason, pytrace=False)
+
+
+MISSING_EXTRA_MODES = ("error", "skip")
+
+
+def missing_extra_mode(config: pytest.Config) -> str:
+    mode = (config.getini("equos_missing_extra") or "error").strip()
+    if mode not in MISSING_EXTRA_MODES:
+        raise pytest.UsageError(f"equos_missing_extra must be error or skip, not {mode!r}")
+    return mode
+
+
+def close_sdk_client(client: Any) -> None:
+    """Close the httpx client an SDK client opened on its first call (the SDK never does: left to the
+    collector, it is a ResourceWarning, an error under ``filterwarnings = error``)."""
+    opened = getattr(client._client, "_client", None)
+    if opened is not None:
+        opened.close()
 
 
 @pytest.fixture
-def equos_client(equos_mock: EquosMock, equos_api_key: str) -> Any:
-    require("equos", "equos_client")
-    return sdk_client(equos_mock.url, equos_api_key)
+def equos_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
+    """The SDK with the test's key, raising ``UnexpectedStatus`` on a status its spec does not list:
+    a strict client for a test's own calls. Not what production runs: see ``equos_default_client``."""
+    require(request.config, "equos", "equos_client")
+    client = sdk_client(equos_mock.url, equos_api_key)
+    yield client
+    close_sdk_client(client)
 
 
 @pytest.fixture
-def equos_httpx(equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
-    httpx = require("httpx", "equos_httpx")
+def equos_default_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str
+                         ) -> Iterator[Any]:
+    """``EquosClient(key, EquosOptions(endpoint=url))``, exactly as an app makes it: on a 4xx or 5xx its
+    methods return None instead of raising. Pass this one into the app under test."""
+    equos = require(request.config, "equos", "equos_default_client")
+    client = equos.EquosClient(equos_api_key, equos.EquosOptions(endpoint=equos_mock.url))
+    yield client
+    close_sdk_client(client)
+
+
+@pytest.fixture
+def equos_user_usage(request: pytest.FixtureRequest, equos_default_client: Any) -> Any:
+    """``equos_user_usage("tutor-42")``: seconds used by that client tag (GET /v3/organizations/user-usage),
+    which the SDK has no method for (``sdk_usage.user_usage``)."""
+    from .sdk_usage import user_usage
+
+    return lambda client_tag: user_usage(equos_default_client, client_tag)
+
+
+@pytest.fixture
+def equos_httpx(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
+    httpx = require(request.config, "httpx", "equos_httpx")
     with httpx.Client(base_url=equos_mock.url, headers={"x-api-key": equos_api_key}) as client:
         yield client
 
@@ -264,6 +360,7 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .app import create_app
 
     app = create_app()
+    seed_marker.load_in_process(request, app, ASGI_KEY)
     yield app
     if _leak_mode(request) != "off":
         from .domain import conversations
@@ -275,9 +372,9 @@ def equos_asgi_app(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
+def equos_asgi_httpx(request: pytest.FixtureRequest, equos_asgi_app: Any) -> Iterator[Any]:
     """A sync httpx client calling ``equos_asgi_app`` in process, with key ``sk_test_asgi``."""
-    require("httpx", "equos_asgi_httpx")
+    require(request.config, "httpx", "equos_asgi_httpx")
     from .asgi_client import asgi_client
 
     with asgi_client(equos_asgi_app, ASGI_KEY) as client:
@@ -285,9 +382,9 @@ def equos_asgi_httpx(equos_asgi_app: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def equos_asgi_client(equos_asgi_app: Any) -> Iterator[Any]:
+def equos_asgi_client(request: pytest.FixtureRequest, equos_asgi_app: Any) -> Iterator[Any]:
     """The official SDK calling ``equos_asgi_app`` in process (key ``sk_test_asgi``)."""
-    require("equos", "equos_asgi_client")
+    require(request.config, "equos", "equos_asgi_client")
     from .asgi_client import BASE_URL, SyncASGITransport
 
     transport = SyncASGITransport(equos_asgi_app)
@@ -337,7 +434,17 @@ class OrgFaults:
         self.key = key
 
     def add(self, **spec: Any) -> dict[str, Any]:
-        return self._control.add_fault(key=self.key, **spec)
+        """Add a rule; one the mock refuses (it could never fire, a bad number) is a ValueError saying why."""
+        from .control_client import ControlError
+
+        try:
+            return self._control.add_fault(key=self.key, **spec)
+        except ControlError as exc:
+            message = exc.body.get("message") if exc.status == 400 and isinstance(exc.body, dict) else None
+            if not message:
+                raise
+            problem = "; ".join(message) if isinstance(message, list) else str(message)
+        raise ValueError(problem)  # outside the except block: no chained traceback
 
     def fail(self, method: str | None = None, path: str | None = None, status: int = 503, **spec: Any
              ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .clock import Clock
 from .faults import Faults
 from .ids import IdGenerator
 from .journal import Journal
+from .key_check import compile_pattern
 from .masking import fingerprint_secret, mask_secret
 from .resource import Catalog
 from .settings import Settings
@@ -38,6 +39,7 @@ class Runtime:
         self.fingerprint_secret = fingerprint_secret(settings.seed)
         # With no keys configured, any non-empty key gets its own organization.
         self.configured_keys: set[str] = set(settings.api_keys)
+        self.key_pattern = compile_pattern(settings.key_pattern) if settings.key_pattern is not None else None
         self.journal = Journal(settings.journal_entries, body_limit=settings.journal_body_bytes,
                                max_bytes=settings.journal_max_bytes, secret=self.fingerprint_secret)
         self.faults = Faults(settings.seed)
@@ -82,7 +84,7 @@ class Runtime:
 
     def new_organization(self, org_id: str, name: str, settings: OrgSettings | None = None) -> Organization:
         """An empty organization with a collection per declared resource (not yet in the store)."""
-        return Organization(org_id, name, settings, self.resources.resources)
+        return Organization(org_id, name, settings, self.resources.resources, undo=self.store.undo)
 
     def add_keys(self, org: Organization, keys: list[str], *, configure: bool = True) -> None:
         """Map keys to ``org``; ``configure`` also makes them the only keys accepted (seed files)."""
@@ -111,7 +113,8 @@ class Runtime:
         if not org.pinned:
             self.last_used[org.id] = now
             self.last_used.move_to_end(org.id)
-        self.evict_idle(now - int(ttl * 1000))
+        with self.store.undo.paused():  # housekeeping, kept even if the request fails
+            self.evict_idle(now - int(ttl * 1000))
 
     def evict_idle(self, before_ms: int, most: int = EVICT_PER_REQUEST) -> int:
         """Delete up to ``most`` organizations last used before ``before_ms`` (least recent first: it
@@ -143,6 +146,8 @@ class Runtime:
             suffix = (hashlib.sha256(f"equos-mock-public:{api_keys[0]}".encode()).hexdigest()[:32]
                       if api_keys else self.ids.token(16))
             keys = [f"pk_{suffix}"]
+            if self.store.public_keys.get(keys[0], org.id) != org.id:  # kept by the key's former organization
+                keys = [f"pk_{self.ids.token(16)}"]
         for key in keys:
             if key in self.store.keys or self.store.public_keys.get(key, org.id) != org.id:
                 raise ValueError(f"public key {self.mask(key)} is already in use")

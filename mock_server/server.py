@@ -15,6 +15,7 @@ from . import app as application  # looked up at start(): tests hand MockServer 
 from .control_client import MockControl
 from .http.faults import ClosingDroppedConnections
 from .http.limits import limited_protocol
+from .masking import mask_logs
 from .settings import Settings
 
 
@@ -54,8 +55,9 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
     """How every equos-mock server runs: one worker, no access log, no lifespan, the HTTP limits of
-    ``settings`` (request head cap, read timeout: ``http/limits.py``), and dropped connections closed
-    without an error in the log (``http/faults.py``).
+    ``settings`` (request head cap, read timeout: ``http/limits.py``), dropped connections closed
+    without an error in the log (``http/faults.py``), and secrets masked in uvicorn's log lines at
+    every level (``masking.mask_logs``).
 
     httptools parses HTTP about twice as fast as h11 (benchmarks/RESULTS.md); the plain asyncio loop
     is kept even when uvloop is installed, because uvloop served some connections late under load
@@ -64,8 +66,10 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
     limits = settings or Settings()
     protocol: Any = (limited_protocol(limits.max_header_bytes, limits.read_timeout_seconds)
                      if http == "httptools" else http)
-    return uvicorn.Config(ClosingDroppedConnections(app), http=protocol, loop=loop, log_level=log_level,
-                          access_log=False, lifespan="off", h11_max_incomplete_event_size=limits.max_header_bytes)
+    config = uvicorn.Config(ClosingDroppedConnections(app), http=protocol, loop=loop, log_level=log_level,
+                            access_log=False, lifespan="off", h11_max_incomplete_event_size=limits.max_header_bytes)
+    mask_logs()  # after Config, which sets logging up: trace prints every query string (?key=, signature=)
+    return config
 
 
 class MockServer:

@@ -33,3 +33,4 @@ class Settings:
     journal_entries: int = 10_000  # the journal keeps at most this many entries
     journal_body_bytes: int = 16 * 1024  # of each request and response body
     journal_max_bytes: int = 32 * 1024 * 1024  # all kept bodies together; the oldest entries go first
+    key_pattern: str | None = None  # a regex every API key must match whole (key_check.py); None: any key

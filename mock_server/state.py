@@ -40,31 +40,66 @@ def export_state(rt: Runtime, org: Organization | None = None) -> dict[str, Any]
     return {"format": FORMAT, "organizations": [export_org(rt, o) for o in orgs]}
 
 
+def _build(rt: Runtime, spec: dict[str, Any]) -> Organization:
+    """One exported organization, validated whole into an organization outside the store."""
+    if not isinstance(spec, dict):
+        raise TypeError("each organization must be an object")
+    if not isinstance(spec.get("id"), str) or not spec["id"]:
+        raise ValueError("each organization needs an id (a non-empty string)")
+    for name in ("keys", "publicKeys"):
+        if not isinstance(spec.get(name, []), list) or not all(isinstance(k, str) and k for k in spec.get(name, [])):
+            raise ValueError(f"organization {spec['id']}: {name} must be a list of non-empty strings")
+    org = rt.new_organization(spec["id"], spec.get("name") or spec["id"],
+                              OrgSettings.from_json(spec.get("settings", {})))
+    org.pinned = bool(spec.get("pinned", False))
+    if spec.get("clock"):
+        now = spec["clock"]["now"]
+        if isinstance(now, bool) or not isinstance(now, int) or not CLOCK_RANGE[0] <= now <= CLOCK_RANGE[1]:
+            raise ValueError("clock.now must be milliseconds from 1970-01-01 to 9000-01-01")
+        org.clock = Clock(frozen_at=from_ms(now))
+        if not spec["clock"]["frozen"]:
+            org.clock.unfreeze()
+    for name, records in spec.get("collections", {}).items():
+        model = rt.resources[name].model
+        collection = org.collection(name)
+        for record in records:
+            collection.add(model.model_validate_json(json.dumps(record)))
+    return org
+
+
+def _check_public_keys(rt: Runtime, specs: list[dict[str, Any]]) -> None:
+    """Each public key free for its organization: not an API key, not another organization's (one staying)."""
+    replaced = {spec["id"] for spec in specs}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        for key in spec.get("publicKeys", []):
+            holder = rt.store.public_keys.get(key)
+            if (key in rt.store.keys or owner.setdefault(key, spec["id"]) != spec["id"]
+                    or (holder is not None and holder != spec["id"] and holder not in replaced)):
+                raise ValueError(f"public key {rt.mask(key)} is already in use")
+
+
 def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> list[Organization]:
-    """Load exported organizations; an existing organization with the same id is replaced."""
+    """Load exported organizations; an existing organization with the same id is replaced.
+
+    All or nothing: every organization is validated (and built) before the first one is stored, so a
+    refused import changes nothing; the request's undo log (``store/undo.py``) covers the rest.
+    """
     if data.get("format") != FORMAT:
         raise ValueError(f"expected format {FORMAT!r}")
+    specs = data["organizations"]
+    if not isinstance(specs, list):
+        raise TypeError("organizations must be an array")
+    built = [_build(rt, spec) for spec in specs]
+    if not replace:
+        for org in built:
+            if org.id in rt.store.organizations:
+                raise ValueError(f"organization {org.id} already exists")
+    _check_public_keys(rt, specs)
     loaded = []
-    for spec in data["organizations"]:
-        if spec["id"] in rt.store.organizations:
-            if not replace:
-                raise ValueError(f"organization {spec['id']} already exists")
-            rt.store.remove_organization(spec["id"])
-        org = rt.new_organization(spec["id"], spec.get("name") or spec["id"],
-                                  OrgSettings.from_json(spec.get("settings", {})))
-        org.pinned = bool(spec.get("pinned", False))
-        if spec.get("clock"):
-            now = spec["clock"]["now"]
-            if isinstance(now, bool) or not isinstance(now, int) or not CLOCK_RANGE[0] <= now <= CLOCK_RANGE[1]:
-                raise ValueError("clock.now must be milliseconds from 1970-01-01 to 9000-01-01")
-            org.clock = Clock(frozen_at=from_ms(now))
-            if not spec["clock"]["frozen"]:
-                org.clock.unfreeze()
-        for name, records in spec.get("collections", {}).items():
-            model = rt.resources[name].model
-            collection = org.collection(name)
-            for record in records:
-                collection.add(model.model_validate_json(json.dumps(record)))
+    for spec, org in zip(specs, built, strict=True):
+        if org.id in rt.store.organizations:
+            rt.store.remove_organization(org.id)
         rt.store.add_organization(org, [])
         rt.add_keys(org, list(spec.get("keys", [])), configure=False)
         rt.set_public_keys(org, list(spec.get("publicKeys", [])))

@@ -1,18 +1,18 @@
-"""MkDocs hooks (``hooks:`` in mkdocs.yml): the configuration reference is generated from the CLI's parser.
+"""MkDocs hooks (``hooks:`` in mkdocs.yml): the configuration reference is generated from the CLI's parser,
+and the search index is also written as a script, for search on the site opened from disk (file://).
 
 ``docs/configuration.md`` holds the marker ``<!-- serve-options -->``; at build time it becomes a table
 of every ``equos-mock serve`` option, its ``EQUOS_MOCK_*`` variable, default and help, read from
 ``mock_server.cli.build_parser`` itself, so the page cannot drift from the code.
 
-Which variable feeds which option is found by asking the parser, not by parsing help texts: the parser
-is built once with an empty environment (recording every variable it reads), then once per variable
-with a probe value, and the option whose default moved is the one that variable sets.
+Which variable feeds which option is asked of the parser: each option added by
+``cli_values.env_option`` carries its ``env_variable``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mkdocs.exceptions import PluginError
@@ -21,26 +21,6 @@ from mock_server import cli
 
 MARKER = "<!-- serve-options -->"
 PAGE = "configuration.md"
-# Tried in order until the option's default moves: a number, a "false", a "true", a list.
-PROBES = ("7", "0", "1", "a,b")
-
-
-class RecordingEnviron(Mapping[str, str]):
-    """An environment that remembers every variable the parser looked up."""
-
-    def __init__(self, values: Mapping[str, str] | None = None):
-        self.values = dict(values or {})
-        self.read: set[str] = set()
-
-    def __getitem__(self, name: str) -> str:
-        self.read.add(name)
-        return self.values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
-
-    def __len__(self) -> int:
-        return len(self.values)
 
 
 @dataclass(frozen=True)
@@ -64,21 +44,9 @@ def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     return [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
 
 
-def _variables(base: dict[str, object], names: set[str]) -> dict[str, tuple[str, str]]:
-    """dest -> (variable, the probe value that moved its default)."""
-    found: dict[str, tuple[str, str]] = {}
-    for name in sorted(names):
-        for value in PROBES:
-            try:
-                parser = serve_parser(RecordingEnviron({name: value}))
-            except (ValueError, TypeError, SystemExit, argparse.ArgumentError):
-                continue  # this probe is not a valid value for it (an int option given "a,b")
-            moved = [a.dest for a in _options(parser) if a.default != base[a.dest]]
-            if moved:
-                for dest in moved:
-                    found[dest] = (name, value)
-                break
-    return found
+def _switch_form(action: argparse.Action, variable: str) -> str:
+    """How a variable turns a switch away from its default: ``NAME=1`` for an off one, ``NAME=0`` else."""
+    return f"`{variable}={'0' if action.default else '1'}`"
 
 
 def _shown_default(value: object) -> str:
@@ -91,18 +59,14 @@ def _shown_default(value: object) -> str:
 
 def serve_options() -> list[Option]:
     """Every option of ``equos-mock serve``, in the parser's order."""
-    environ = RecordingEnviron()
-    parser = serve_parser(environ)
-    actions = _options(parser)
-    base = {a.dest: a.default for a in actions}
-    variables = _variables(base, environ.read)
+    parser = serve_parser({})
     options = []
-    for action in actions:
-        variable, probe = variables.get(action.dest, (None, ""))
+    for action in _options(parser):
+        variable = getattr(action, "env_variable", None)
         form = ""
         if variable:
             if isinstance(action.default, bool):
-                form = f"`{variable}={probe}`"
+                form = _switch_form(action, variable)
             elif isinstance(action.default, list):
                 form = f"`{variable}` (comma separated)"
             else:
@@ -141,3 +105,15 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if MARKER not in markdown:
         raise PluginError(f"{PAGE} lost its {MARKER} marker: the option table would not be generated")
     return markdown.replace(MARKER, serve_options_table())
+
+
+def on_post_build(config) -> None:
+    """``search/search_index.js``: what Material's bundle loads instead of the JSON index on a file://
+    page (where it may not fetch); docs/javascripts/file-worker.js runs the search worker there."""
+    from pathlib import Path
+
+    folder = Path(config["site_dir"]) / "search"
+    index = folder / "search_index.json"
+    if index.is_file():
+        (folder / "search_index.js").write_text(f"var __index = {index.read_text(encoding='utf-8')}",
+                                                encoding="utf-8")

@@ -19,13 +19,14 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"})  # .2: "another origin"
 # Flags that keep Chromium from calling Google at start-up (this machine refuses those connections).
 QUIET_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--disable-dev-shm-usage", "--window-size=1400,1000"]
 # Chromium bypasses a proxy for loopback by default; everything else hits port 9 (discard) and fails.
-OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1;localhost;[::1]"]
+OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9",
+                 "--proxy-bypass-list=<-loopback>;127.0.0.1;127.0.0.2;localhost;[::1]"]
 
 
 def missing_reason() -> str | None:

@@ -26,6 +26,7 @@ from ..clock import CLOCK_RANGE, Clock, iso
 from ..credentials import request_credentials
 from ..domain import conversations, organizations
 from ..faults import FaultSpecError
+from ..http.dispatch import served
 from ..journal import MAX_PAGE, PAGE_SIZE, JournalFilter
 from ..models.control import ClockAdvanceBody
 from ..runtime import Runtime
@@ -33,7 +34,9 @@ from ..store import Organization
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
-STATE_BODY_LIMIT = 512 * 1024 * 1024  # an exported state can be far larger than an API body
+# An exported state can be far larger than an API body, but it is parsed and loaded in one go on the event
+# loop: capped so one import holds the loop for seconds, not minutes (docs/reliability-and-security.md).
+STATE_BODY_LIMIT = 64 * 1024 * 1024
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -259,18 +262,23 @@ def organizations_create(request: Request, rt: Runtime, data: dict[str, Any]) ->
 
 
 def seed_load(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    """Load a seed from fixtures/ by name; with ``key``/``organization``, into that organization."""
+    """Load a seed: from fixtures/ by ``name``, or sent whole as ``content`` (the pytest plugin reads a
+    project's own file and sends it); with ``key``/``organization``, into that organization."""
     name = data.get("name")
-    if not isinstance(name, str) or not name:
+    if "content" in data:
+        if name is not None:
+            raise errors.bad_request(["give name or content, not both"])
+    elif not isinstance(name, str) or not name:
         raise errors.bad_request(["name must be a string"])
     # A name from fixtures/, never a path: the control plane must not read files elsewhere.
-    if any(c in name for c in "/\\\x00") or name.startswith("."):
+    elif any(c in name for c in "/\\\x00") or name.startswith("."):
         raise errors.bad_request(["name must be the name of a seed in fixtures/, not a path"])
     try:
-        content = seed.read_seed(name)
+        content = seed.read_seed(name) if name is not None else seed.checked_top(data["content"])
         target = organization_from(rt, request, data)
         if target is None:
             return {"organizations": [o.id for o in seed.load(rt, content, configure_keys=False)]}
+        seed.check_names(rt, content)  # a typo in any organization: nothing is loaded
         for position, spec in enumerate(content["organizations"]):
             seed.load_resources(rt, target, spec, f"organizations[{position}]")
     except seed.SeedError as exc:
@@ -408,7 +416,7 @@ def journal_clear(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
 
 def faults_add(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
     try:
-        rule = rt.faults.add(data)
+        rule = rt.faults.add(data, routes=served(request.app.router.routes))
     except FaultSpecError as exc:
         raise errors.bad_request([str(exc)]) from None
     return _json(rule.describe(rt.mask), 201)
@@ -459,6 +467,20 @@ TABLE: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
+def _keep_runtime(rt: Runtime) -> None:
+    """What only the control plane changes outside the store (the app clock, assumptions, configured keys),
+    put back if the call fails (``http/persist.py`` undoes the store's changes)."""
+    clock, clock_state = rt.clock, rt.clock.state()
+    assumptions, values, configured = rt.assumptions, rt.assumptions.values(), set(rt.configured_keys)
+
+    def restore() -> None:
+        clock.restore(clock_state)
+        rt.assumptions = assumptions
+        assumptions.update(values)
+        rt.configured_keys = configured
+    rt.store.undo.record(restore)
+
+
 def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
@@ -472,6 +494,7 @@ def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             data = await _payload(request, runtime) if request.method in ("POST", "PUT") else {}
             if request.method != "GET":
                 runtime.control_changes += 1  # before the handler: a change that fails half-way still counts
+                _keep_runtime(runtime)
             result = handler(request, runtime, data)
             return result if isinstance(result, Response) else _json(result)
         except errors.ApiError as exc:

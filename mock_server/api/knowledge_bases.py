@@ -49,6 +49,7 @@ async def upload(request: Request) -> Response:
             request.query_params.get("expires", ""), request.query_params.get("signature", ""))
         limit = runtime.settings.upload_limit_bytes - knowledge.kb_bytes(org, doc.knowledgeBaseId, doc.id)
         size = await count_body(request, max(limit, 0))  # counted as it streams in, never held
+        doc = knowledge.still_there(runtime, org, doc)  # other requests ran while the body arrived
         updated = knowledge.record_upload(runtime, org, doc, size)
     except errors.ApiError as exc:
         return exc.response()

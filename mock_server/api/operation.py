@@ -7,7 +7,6 @@ route cannot drift from its documented schema.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .. import auth, errors
+from .. import auth, decoding, errors
 from ..credentials import request_credentials
 from ..models.common import PAGE_MAX, js_number
 from ..runtime import Runtime
@@ -24,7 +23,6 @@ from ..store import Organization
 
 JSON_TYPE = errors.JSON_TYPE
 TEXT_TYPE = "text/html; charset=utf-8"
-MAX_JSON_DEPTH = 64
 
 
 @dataclass
@@ -87,49 +85,13 @@ async def _each_chunk(request: Request, limit: int, keep: Callable[[bytes], None
     return size
 
 
-def _depth_ok(raw: bytes) -> bool:
-    if raw.count(b"{") + raw.count(b"[") <= MAX_JSON_DEPTH:
-        return True  # nesting is never deeper than the number of openers; skips the byte loop below
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x7B, 0x5B):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                return False
-        elif byte in (0x7D, 0x5D):
-            depth -= 1
-    return True
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 parses to inf, and inf would be echoed back as invalid JSON
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """A JSON object, or the API's 400: too deep, not JSON (NaN and overflowing numbers included),
-    or not an object."""
-    if not _depth_ok(raw):  # json.loads would recurse until RecursionError
-        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
+    """A JSON object, or the API's 400: too deep, not JSON (NaN and overflowing numbers included), a lone
+    surrogate anywhere (named), or not an object. One strict decoder for every body: ``decoding``."""
     try:
-        data = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+        data = decoding.loads(raw)
+    except decoding.DecodeError as exc:
+        raise errors.bad_request([str(exc)]) from None
     except (ValueError, RecursionError) as exc:
         raise errors.bad_request([f"Body is not valid JSON: {exc}"]) from None
     if not isinstance(data, dict):
@@ -142,10 +104,10 @@ def parse_json_body(raw: bytes, content_type: str, model: type[BaseModel]) -> Ba
         raise errors.unsupported_media_type(content_type)
     if not raw.strip():
         raw = b"{}"  # NestJS validates an absent body as an empty object
-    if not _depth_ok(raw):
-        raise errors.bad_request([f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels"])
+    if not decoding.depth_ok(raw):
+        raise errors.bad_request([f"JSON body is nested deeper than {decoding.MAX_JSON_DEPTH} levels"])
     try:
-        return model.model_validate_json(raw)  # one parse for the usual, valid body
+        return model.model_validate_json(raw)  # one parse for the usual body (it refuses lone surrogates too)
     except ValidationError as exc:
         parse_json_object(raw)  # not JSON, or not an object: that error first, in its own words
         raise errors.from_validation(exc) from None

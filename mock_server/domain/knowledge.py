@@ -77,6 +77,15 @@ def check_upload(rt: Runtime, org_id: str, doc_id: str, expires: str, signature:
     return org, doc
 
 
+def still_there(rt: Runtime, org: Organization, doc: EquosDocument) -> EquosDocument:
+    """After an upload's body arrived: its document as it stands now, or a 409 if it, its knowledge base
+    or its organization was deleted meanwhile (the bytes are then not kept)."""
+    current = org.documents.get(doc.id) if rt.store.organizations.get(org.id) is org else None
+    if current is None or current.knowledgeBaseId not in org.knowledge_bases:
+        raise errors.conflict(f"document {doc.id} was deleted during its upload; nothing was stored")
+    return current
+
+
 def kb_bytes(org: Organization, kb_id: str, except_doc: str | None = None) -> int:
     return int(sum(d.size for d in org.documents.matching("knowledgeBaseId", kb_id) if d.id != except_doc))
 

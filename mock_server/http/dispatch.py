@@ -12,6 +12,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .. import errors
+from .persist import Transactions
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -19,8 +20,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class Dispatcher:
     """One ASGI route per path, so a wrong method gets a 405 with ``Allow`` in the API's envelope."""
 
-    def __init__(self, by_method: dict[str, Endpoint]):
+    def __init__(self, by_method: dict[str, Endpoint], transactions: Transactions | None = None):
         self.by_method = by_method
+        self.transactions = transactions  # the app's: each request all or nothing (``persist.py``)
         self.allow = sorted({*by_method, *(["HEAD"] if "GET" in by_method else []), "OPTIONS"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -28,7 +30,10 @@ class Dispatcher:
         method = request.method
         handler = self.by_method.get("GET" if method == "HEAD" else method)
         if handler is not None:
-            response = await handler(request)
+            if self.transactions is not None:
+                response = await self.transactions.run(handler, request)
+            else:
+                response = await handler(request)
         elif method == "OPTIONS":
             response = Response(status_code=204, headers={"Allow": ", ".join(self.allow)})
         else:
@@ -36,11 +41,17 @@ class Dispatcher:
         await response(scope, receive, send)
 
 
-def routes(table: Iterable[tuple[str, str, Endpoint]]) -> list[Route]:
+def routes(table: Iterable[tuple[str, str, Endpoint]], transactions: Transactions | None = None) -> list[Route]:
     grouped: dict[str, dict[str, Endpoint]] = {}
     for method, path, handler in table:
         grouped.setdefault(path, {})[method] = handler
-    return [Route(path, Dispatcher(methods)) for path, methods in grouped.items()]
+    return [Route(path, Dispatcher(methods, transactions)) for path, methods in grouped.items()]
+
+
+def served(table: Iterable[Any]) -> list[tuple[str, str]]:
+    """Every (method, path template) the routes made by ``routes`` answer, HEAD and OPTIONS included."""
+    return [(method, route.path) for route in table if isinstance(getattr(route, "endpoint", None), Dispatcher)
+            for method in route.endpoint.allow]
 
 
 # Starlette raises these only for what the dispatcher does not see (no route at all); answered in the

@@ -11,7 +11,9 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..auth import caller
+from ..credentials import request_credentials
 from ..journal import CONTROL_PREFIX, FAULT_SCOPE_KEY, NEAR_MISS_HEADER, near_misses
+from ..key_check import header_mistake, pattern_refusal
 from ..masking import mask_text
 from ..runtime import Runtime
 
@@ -75,6 +77,14 @@ class JournalMiddleware:
             self._record(scope, bytes(request_body), bytes(response_body), sizes, status, hints,
                          (time.perf_counter() - started) * 1000, error)
 
+    def _key_warnings(self, scope: Scope) -> list[str]:
+        """What looks wrong with the request's x-api-key (never the key itself)."""
+        key = request_credentials(scope).api_key
+        if not key:
+            return []
+        found = [header_mistake(key), pattern_refusal(key, self.runtime.key_pattern)]
+        return [warning for warning in found if warning]
+
     def _record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: dict[str, int],
                 status: list[int], hints: list[dict[str, Any]] | None, duration_ms: float,
                 error: str | None = None) -> None:
@@ -102,6 +112,9 @@ class JournalMiddleware:
             entry["dropped"] = fault["dropped"]
         if hints is not None:
             entry["nearMisses"] = hints
+        warnings = self._key_warnings(scope)
+        if warnings:
+            entry["warnings"] = warnings
         if error is not None:
             entry["error"] = error
             entry["status"] = entry["status"] or 500

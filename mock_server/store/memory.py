@@ -17,14 +17,16 @@ from pydantic import BaseModel
 from ..clock import to_ms
 from ..models.control import OrgSettingsBody
 from ..resource import Resource
+from .undo import UndoLog
 
 T = TypeVar("T", bound=BaseModel)
 _Key = tuple[int, int]
 
 
 class Collection(Generic[T]):
-    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = ()):
+    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = (), undo: UndoLog | None = None):
         self._sequence = sequence
+        self._undo = undo  # the store's: a change made by a request that fails is undone
         self._indexed = indexed
         # field -> value -> ids holding it: uniqueness rules look up, not scan the organization.
         self._by_field: dict[str, dict[Any, dict[str, None]]] = {name: {} for name in indexed}
@@ -77,6 +79,8 @@ class Collection(Generic[T]):
         bisect.insort(self._order, entry)
         bisect.insort(self._by_client.setdefault(client, []), entry)
         self._index(item, item_id, add=True)
+        if self._undo is not None:
+            self._undo.record(lambda: self.remove(item_id))
         if self.listener is not None:
             self.listener("put", item)
         return item
@@ -93,10 +97,13 @@ class Collection(Generic[T]):
             self._drop(self._by_client, old_client, entry)
             bisect.insort(self._by_client.setdefault(client, []), entry)
             self._clients[item_id] = client
+        old = self._items[item_id]
         if self._by_field:
-            self._index(self._items[item_id], item_id, add=False)
+            self._index(old, item_id, add=False)
             self._index(item, item_id, add=True)
         self._items[item_id] = item
+        if self._undo is not None:
+            self._undo.record(lambda: self.replace(old))
         if self.listener is not None:
             self.listener("put", item)
         return item
@@ -118,9 +125,27 @@ class Collection(Generic[T]):
         del self._order[bisect.bisect_left(self._order, entry)]
         self._drop(self._by_client, self._clients.pop(item_id), entry)
         self._index(item, item_id, add=False)
+        if self._undo is not None:
+            self._undo.record(lambda: self._put_back(item, (created, seq)))
         if self.listener is not None:
             self.listener("delete", item)
         return item
+
+    def _put_back(self, item: T, key: _Key) -> None:
+        """Undo a removal: the item returns to its place (order, sequence, indexes)."""
+        item_id: str = item.id  # type: ignore[attr-defined]
+        entry = (*key, item_id)
+        client = getattr(item, "client", None)
+        self._items[item_id] = item
+        self._keys[item_id] = key
+        self._clients[item_id] = client
+        bisect.insort(self._order, entry)
+        bisect.insort(self._by_client.setdefault(client, []), entry)
+        self._index(item, item_id, add=True)
+        # Insertion order too (``values()``), as if it had never left.
+        self._items = {i: self._items[i] for i in sorted(self._items, key=lambda i: self._keys[i][1])}
+        if self.listener is not None:
+            self.listener("put", item)
 
     def page(self, skip: int, take: int, client: str | None = None, *, newest_first: bool = True
              ) -> tuple[int, list[T]]:
@@ -183,7 +208,7 @@ class Organization:
     """One tenant: its settings and one collection per declared resource (all ordered by one sequence)."""
 
     def __init__(self, org_id: str, name: str, settings: OrgSettings | None = None,
-                 resources: tuple[Resource, ...] = ()):
+                 resources: tuple[Resource, ...] = (), undo: UndoLog | None = None):
         self.id = org_id
         self.name = name
         self.settings = settings or OrgSettings()
@@ -197,7 +222,7 @@ class Organization:
             if resource.name in vars(self):
                 raise ValueError(f"resource name {resource.name!r} clashes with an organization attribute")
             # An attribute per collection (org.brains), as domain rules read them.
-            setattr(self, resource.name, Collection(sequence, indexed=resource.index_fields))
+            setattr(self, resource.name, Collection(sequence, indexed=resource.index_fields, undo=undo))
 
     @property
     def collections(self) -> dict[str, Collection[Any]]:
@@ -237,6 +262,7 @@ class MemoryStore:
         # Organizations that started a conversation: the all-organizations running list reads these only.
         self.conversation_holders: dict[str, None] = {}
         self.listener: StoreListener | None = None
+        self.undo = UndoLog()  # a request's changes, undone if it fails (``undo.py``)
 
     def _tell(self, what: str, subject: str | None) -> None:
         if self.listener is not None:
@@ -254,6 +280,7 @@ class MemoryStore:
         return list(self._public_by_org.get(org_id, ()))
 
     def touch(self, org: Organization) -> None:
+        self.undo.keep_attributes(org)
         self._tell("touch", org.id)
 
     def page(self, after: int, limit: int) -> tuple[list[Organization], int | None]:
@@ -272,6 +299,7 @@ class MemoryStore:
         org.position = next(self._positions)
         self.organizations[org.id] = org
         self._order.append((org.position, org.id))
+        self.undo.record(lambda: self.remove_organization(org.id))
         self._tell("org", org.id)
         for key in keys:
             self.add_key(org.id, key)
@@ -279,45 +307,113 @@ class MemoryStore:
 
     def replace_organization(self, org: Organization) -> None:
         """Put a fresh ``org`` in the place of the one with its id (keys and listing position kept)."""
-        org.position = self.organizations[org.id].position
+        old = self.organizations[org.id]
+        org.position = old.position
         self.organizations[org.id] = org
-        self.conversation_holders.pop(org.id, None)
+        held = self.conversation_holders.pop(org.id, 0) is None
+        self.undo.record(lambda: self._put_back(old, held))
         self._tell("org", org.id)
+
+    def _put_back(self, org: Organization, held: bool, keys: dict[str, None] | None = None,
+                  public: dict[str, None] | None = None) -> None:
+        """Undo a replacement or a removal: ``org`` in its place again, with its keys and public keys."""
+        removed = org.id not in self.organizations
+        self.organizations[org.id] = org
+        if removed:
+            bisect.insort(self._order, (org.position, org.id))
+            # The listing order of ``organizations`` too, as if it had never left.
+            ordered = {i: self.organizations[i] for _, i in self._order}
+            self.organizations.clear()
+            self.organizations.update(ordered)
+        if held:
+            self.conversation_holders[org.id] = None
+        self._tell("org", org.id)
+        for mapping, by_org, given, what in ((self.keys, self._keys_by_org, keys, "key"),
+                                             (self.public_keys, self._public_by_org, public, "public_key")):
+            if given:
+                by_org[org.id] = dict(given)
+                for key in given:
+                    mapping[key] = org.id
+                    self._tell(what, key)
 
     def add_key(self, org_id: str, key: str) -> None:
         previous = self.keys.get(key)
         if previous == org_id:
             return
         if previous is not None:
+            held = dict(self._keys_by_org[previous])
             self._keys_by_org[previous].pop(key, None)
         self.keys[key] = org_id
         self._keys_by_org.setdefault(org_id, {})[key] = None
+        self.undo.record(lambda: self._unmap(self.keys, self._keys_by_org, org_id, key, previous,
+                                             held if previous is not None else None, "key"))
         self._tell("key", key)
 
+    def _unmap(self, mapping: dict[str, str], by_org: dict[str, dict[str, None]], org_id: str, key: str,
+               previous: str | None, previous_keys: dict[str, None] | None, what: str) -> None:
+        """Undo mapping ``key`` to ``org_id``: it maps to ``previous`` again (with its keys in their order)."""
+        mine = by_org.get(org_id)
+        if mine is not None:
+            mine.pop(key, None)
+            if not mine:
+                del by_org[org_id]
+        if previous is None:
+            mapping.pop(key, None)
+        else:
+            mapping[key] = previous
+            by_org[previous] = dict(previous_keys or {})
+        self._tell(what, key)
+
     def set_public_key(self, org_id: str, key: str) -> None:
+        previous = self.public_keys.get(key)
+        if previous == org_id:
+            return
+        held = dict(self._public_by_org.get(previous, {})) if previous is not None else None
+        if previous is not None:
+            self._public_by_org[previous].pop(key, None)
         self.public_keys[key] = org_id
         self._public_by_org.setdefault(org_id, {})[key] = None
+        self.undo.record(lambda: self._unmap(self.public_keys, self._public_by_org, org_id, key, previous,
+                                             held, "public_key"))
         self._tell("public_key", key)
 
     def remove_public_keys(self, org_id: str) -> None:
-        for key in self._public_by_org.pop(org_id, {}):
+        removed = self._public_by_org.pop(org_id, {})
+        for key in removed:
             del self.public_keys[key]
             self._tell("public_key", key)
+        if removed:
+            self.undo.record(lambda: self._map_back(self.public_keys, self._public_by_org, org_id, removed,
+                                                    "public_key"))
+
+    def _map_back(self, mapping: dict[str, str], by_org: dict[str, dict[str, None]], org_id: str,
+                  keys: dict[str, None], what: str) -> None:
+        by_org[org_id] = dict(keys)
+        for key in keys:
+            mapping[key] = org_id
+            self._tell(what, key)
 
     def remove_organization(self, org_id: str) -> Organization | None:
         org = self.organizations.pop(org_id, None)
         if org is None:
             return None
         del self._order[bisect.bisect_left(self._order, (org.position, org_id))]
-        for key in self._keys_by_org.pop(org_id, {}):
+        keys = self._keys_by_org.pop(org_id, {})
+        for key in keys:
             del self.keys[key]
             self._tell("key", key)
-        self.remove_public_keys(org_id)
-        self.conversation_holders.pop(org_id, None)
+        public = self._public_by_org.pop(org_id, {})
+        for key in public:
+            del self.public_keys[key]
+            self._tell("public_key", key)
+        held = self.conversation_holders.pop(org_id, 0) is None
+        self.undo.record(lambda: self._put_back(org, held, keys, public))
         self._tell("org", org_id)
         return org
 
     def clear(self) -> None:
+        if self.undo.active:
+            self.undo.record(self._restorer())
         self.organizations.clear()
         self.keys.clear()
         self.public_keys.clear()
@@ -326,3 +422,27 @@ class MemoryStore:
         self._order.clear()
         self.conversation_holders.clear()
         self._tell("clear", None)
+
+    def _restorer(self) -> Callable[[], None]:
+        """Undo a clear: everything as it was (a clear already costs what the store holds)."""
+        organizations, keys, public_keys = dict(self.organizations), dict(self.keys), dict(self.public_keys)
+        keys_by_org = {o: dict(k) for o, k in self._keys_by_org.items()}
+        public_by_org = {o: dict(k) for o, k in self._public_by_org.items()}
+        order, holders = list(self._order), dict(self.conversation_holders)
+
+        def restore() -> None:
+            self.organizations.clear()
+            self.organizations.update(organizations)
+            self.keys.clear()
+            self.keys.update(keys)
+            self.public_keys.clear()
+            self.public_keys.update(public_keys)
+            self._keys_by_org.clear()
+            self._keys_by_org.update(keys_by_org)
+            self._public_by_org.clear()
+            self._public_by_org.update(public_by_org)
+            self._order[:] = order
+            self.conversation_holders.clear()
+            self.conversation_holders.update(holders)
+            self._tell("clear", None)
+        return restore

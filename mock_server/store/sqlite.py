@@ -4,8 +4,9 @@ Memory stays the read path. Collections tell their listener of every changed rec
 its listener which organizations, keys and public keys changed, and which organizations a request
 used (their settings or clock may have moved). ``flush()`` writes exactly that, in one transaction,
 so a request costs what it changed, not what the server holds; a read writes nothing. The app flushes
-before the first byte of each reply (``http/persist.py``), so an acknowledged write is on disk and a
-request's writes land together or not at all. WAL journal, ``synchronous=FULL``.
+before each reply (``http/persist.py``), so an acknowledged write is on disk and a request's writes land
+together or not at all; a flush that fails raises ``StorageError`` and writes nothing (the request is
+then undone in memory). WAL journal, ``synchronous=FULL``.
 
 Opening refuses a data directory another server holds (``lock.py``) and a damaged database or WAL
 (``integrity.py``), with one line naming the file, instead of starting with less than was stored.
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 DB_NAME = "equos-mock.sqlite3"
+FORMAT = "equos-mock-sqlite/1"  # the only format this version writes (older /1 files lack ``pinned``: added)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL,
@@ -38,6 +40,24 @@ CREATE TABLE IF NOT EXISTS records (org_id TEXT NOT NULL, collection TEXT NOT NU
                                     data TEXT NOT NULL, PRIMARY KEY (org_id, collection, id));
 """
 Write = tuple[str, tuple[Any, ...]]
+PROBE_BYTES = 64 * 1024
+SQLITE_FULL = 13  # sqlite3.Error.sqlite_errorcode (its low byte) when the disk or the database is full
+
+
+class StorageError(RuntimeError):
+    """A flush that could not be written: nothing of it is on disk. ``full``: for want of space."""
+
+    def __init__(self, message: str, *, full: bool):
+        super().__init__(message)
+        self.full = full
+
+
+def _storage_error(exc: BaseException) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    full = code is not None and code & 0xFF == SQLITE_FULL
+    if full:
+        return StorageError("the data directory is full", full=True)
+    return StorageError(f"the data directory cannot be written ({type(exc).__name__}: {exc})", full=False)
 Row = tuple[str, str, str | None, int]  # name, settings JSON, clock state, pinned
 
 
@@ -89,6 +109,7 @@ class SqlitePersistence:
     _written: dict[str, tuple[Organization, Row]] = field(default_factory=dict)  # per organization
     _meta: dict[str, str] = field(default_factory=dict)
     _data_lock: DataDirLock | None = None
+    problem: str | None = None  # why the last flush failed; None once one succeeds (health reads it)
     loaded: bool = False  # the data directory already held state (a seed file is then not loaded again)
 
     def __post_init__(self) -> None:
@@ -107,6 +128,7 @@ class SqlitePersistence:
             if verdict != "ok":
                 raise DataDirError(f"{self.path} is damaged (SQLite quick_check: {verdict}); restore it, or "
                                    "move it away to start afresh")
+            self._check_format()
             self.connection.executescript(SCHEMA)
             columns = {row[1] for row in self.connection.execute("PRAGMA table_info(organizations)")}
             if "pinned" not in columns:  # a data directory of an earlier version
@@ -118,6 +140,21 @@ class SqlitePersistence:
             self._data_lock.release()
             raise
         self.runtime.store.listener = self._on_store
+
+    def _check_format(self) -> None:
+        """Refuse, before changing anything, a database another version wrote: its tables may mean
+        something else, and writing into it would break both versions."""
+        tables = {row[0] for row in self.connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables - {"organizations", "api_keys", "public_keys", "records"}:
+                raise DataDirError(f"{self.path} is an SQLite database but not an equos-mock one (tables "
+                                   f"{', '.join(sorted(tables))}); use another --data-dir")
+            return
+        row = self.connection.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+        if row is not None and row[0] != FORMAT:
+            raise DataDirError(f"{self.path} is in format {row[0]!r}, which this version of equos-mock "
+                               f"({FORMAT}) does not read: start the version that wrote it, or use another "
+                               "--data-dir")
 
     # --- loading ----------------------------------------------------------------
     def has_state(self) -> bool:
@@ -213,12 +250,14 @@ class SqlitePersistence:
 
     def _meta_now(self) -> dict[str, str]:
         rt = self.runtime
-        return {"format": "equos-mock-sqlite/1", "clock": _clock_state(rt.clock) or "",
+        return {"format": FORMAT, "clock": _clock_state(rt.clock) or "",
                 "assumptions": json.dumps(rt.assumptions.values(), sort_keys=True),
                 "configured_keys": json.dumps(sorted(rt.configured_keys))}
 
-    def flush(self) -> int:
+    def flush(self, *, undoing: bool = False) -> int:
         """Write every change since the last flush in one transaction; returns the statements written.
+        ``undoing``: it writes a refused request's undo, often nothing at all, so its success does not
+        prove the disk writable again (``problem`` stays).
 
         What was written is remembered only once the commit succeeded: after a failure (the
         request that flushed gets a 500) every change is still pending for the next flush.
@@ -226,11 +265,32 @@ class SqlitePersistence:
         with self._lock:
             changes, self._changes = self._changes, _Changes()
             try:
-                return self._flush(changes)
-            except BaseException:
+                written = self._flush(changes)
+            except BaseException as exc:
                 changes.merge(self._changes)
                 self._changes = changes
-                raise
+                if not isinstance(exc, Exception):
+                    raise
+                refused = _storage_error(exc)
+                self.problem = str(refused)
+                raise refused from exc
+            if not undoing:
+                self.problem = None
+            return written
+
+    def healthy(self) -> bool:
+        """True unless the last flush failed and a probe write still fails. The probe (64 KiB in one meta
+        row, overwritten by the next probe) stands for a real write, not a few bytes a full disk still has
+        room for. When it lands, space came back by itself, and what is pending is written too."""
+        if self.problem is None:
+            return True
+        with self._lock:
+            try:
+                self._commit([("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", ("0" * PROBE_BYTES,))])
+                self.flush()
+            except (StorageError, sqlite3.Error, OSError):
+                return False
+        return True
 
     def _flush(self, changes: _Changes) -> int:
         store = self.runtime.store
@@ -273,7 +333,13 @@ class SqlitePersistence:
                                (*row, org_id)))
                 updates[org_id] = (org, row)
         consumed = len(self._pending)
-        for org, name, op, item in self._pending[:consumed]:
+        # A record changed twice (a change, then its undo) is written once, as it stands last.
+        latest: dict[tuple[int, str, str], tuple[Organization, str, str, Any]] = {}
+        for entry in self._pending[:consumed]:
+            key = (id(entry[0]), entry[1], entry[3].id)
+            latest.pop(key, None)
+            latest[key] = entry
+        for org, name, op, item in latest.values():
             was = known(org.id)
             if org.id in changes.orgs or was is None or was[0] is not org:
                 continue  # covered by a snapshot, or the organization is gone
@@ -314,10 +380,14 @@ class SqlitePersistence:
         try:
             for sql, params in writes:
                 cursor.execute(sql, params)
+            cursor.execute("COMMIT")  # a full disk may refuse the commit itself
         except BaseException:
-            cursor.execute("ROLLBACK")
+            if self.connection.in_transaction:
+                try:
+                    cursor.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolled back on its own (an I/O error can)
             raise
-        cursor.execute("COMMIT")
 
     def close(self) -> None:
         """Flush, fold the WAL into the database (a clean directory), and let another server have it."""

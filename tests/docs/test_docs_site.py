@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docs_blocks import ROOT, page_includes, pages
@@ -200,13 +201,46 @@ def served_site(site: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_the_site_works_offline_in_chromium(chromium, served_site: str) -> None:
+def test_the_site_works_offline_in_chromium(chromium, served_site: str, site: Path) -> None:
     chromium.get(served_site + "/configuration.html")
     body = chromium.driver.find_element("tag name", "body").text
     assert "EQUOS_MOCK_DATA_DIR" in body and "Assumptions" in body
     chromium.get(served_site + "/index.html")
     assert "equos-mock" in chromium.driver.title
     assert chromium.foreign_requests() == []
+    search_from_disk(chromium, site)  # the same browser: one start fewer
+
+
+def search_from_disk(chromium: Any, site: Path) -> None:
+    """mkdocs.yml says the site works from disk: its search too, with no server and no other host."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    chromium.get((site / "index.html").as_uri())
+    log: list[str] = []
+
+    def meta(driver: Any) -> str | None:
+        log.extend(entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE")
+        box = driver.find_element(By.CSS_SELECTOR, "input.md-search__input")
+        if not box.is_displayed() or not box.is_enabled():
+            return None  # the search never came up
+        if not box.get_attribute("value"):
+            box.click()
+            box.send_keys("equos_mock_seed_dir")
+        text = driver.find_element(By.CSS_SELECTOR, ".md-search-result__meta").text.strip()
+        return text if text not in ("", "Initializing search", "Type to start searching") else None
+
+    try:
+        found = WebDriverWait(chromium.driver, 15, poll_frequency=0.2).until(meta)
+    except TimeoutException:
+        pytest.fail(f"no search result from disk; the browser said: {log}")
+    assert re.fullmatch(r"\d+ matching documents?", found), found
+    titles = [e.text.split("\n")[0] for e in chromium.driver.find_elements(By.CSS_SELECTOR, ".md-search-result__item")]
+    assert {"Keys and seeds", "Pytest plugin"} & set(titles), titles
+    log.extend(entry["message"] for entry in chromium.driver.get_log("browser") if entry["level"] == "SEVERE")
+    assert not log, log
+    assert [url for url in chromium.foreign_requests() if not url.startswith("file:")] == []
 
 
 def test_the_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:

@@ -62,7 +62,85 @@ def test_a_bad_set_names_the_assumption_and_its_values(flag, expected):
 
 def test_a_bad_set_from_the_environment_too():
     line = _one_line(_run("--port", "0", EQUOS_MOCK_SET="list_order=random"), code=2)
-    assert line == "--set: list_order cannot be 'random'; allowed values: newest-first, oldest-first"
+    assert line == ("--set: list_order cannot be 'random'; allowed values: newest-first, oldest-first "
+                    "(from EQUOS_MOCK_SET)")
+
+
+# --- every flag and every variable: one parser, one line, exit 2 ---------------------------------------
+def test_a_port_out_of_range_or_not_a_number_is_one_line():
+    assert _one_line(_run("serve", "--port", "99999"), code=2) == (
+        "--port: 99999 is not a port number (0 to 65535; 0 picks a free one)")
+    assert _one_line(_run("serve", EQUOS_MOCK_PORT="x"), code=2) == (
+        "--port: 'x' is not a port number (0 to 65535; 0 picks a free one) (from EQUOS_MOCK_PORT)")
+
+
+# A value each kind of option refuses, by the name of its value type (cli_values). An option of a new
+# kind fails the sweep below until its bad value is added here.
+BAD_VALUES = {
+    "port": "99999", "integer": "seven", "positive int": "0", "positive float": "nan", "text": " ",
+    "host": "not a host!", "livekit url": "localhost:7880", "assumption": "null_result=maybe",
+    "log level": "loud", "regex": "sk_(", "seed": "no-such-seed", "directory": str(Path(__file__)), "switch": "maybe",
+}
+
+
+def _serve_options() -> list:
+    from mock_server.cli import build_parser
+
+    parser = build_parser({})
+    serve = next(a for a in parser._actions if a.dest == "command").choices["serve"]
+    return [a for a in serve._actions if a.option_strings and a.dest != "help"]
+
+
+def _main(monkeypatch, capsys, argv: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
+    """``equos-mock ARGV`` in process; a value that got past every check reaches serve, which fails."""
+    from mock_server import cli
+
+    def accepted(settings, log_level):
+        from mock_server.app import create_app
+
+        create_app(settings)  # the checks made at start (the seed file, the data directory)
+        raise AssertionError(f"accepted: {argv} {environ}")
+
+    monkeypatch.setattr(cli, "serve", accepted)
+    try:
+        code = cli.main(argv, environ)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_every_option_and_every_variable_refuses_a_bad_value_in_one_line(monkeypatch, capsys):
+    options = _serve_options()
+    assert len(options) >= 20  # derived from the parser, not listed here
+    for action in options:
+        kind = action.type.__name__
+        assert kind in BAD_VALUES, f"{action.option_strings[0]}: no bad value known for a {kind!r} value"
+        variable = action.env_variable
+        assert variable.startswith("EQUOS_MOCK_"), action
+        bad = BAD_VALUES[kind]
+        flag = action.option_strings[0]
+        given = [f"{flag}={bad}"] if action.nargs == 0 else [flag, bad]  # a switch takes no value
+        for argv, environ, named in ((["serve", *given], {}, flag), (["serve"], {variable: bad}, variable)):
+            code, out, err = _main(monkeypatch, capsys, argv, environ)
+            assert (code, out) == (2, ""), (argv, environ, err)
+            assert err.count("\n") == 1 and err.startswith("equos-mock: "), err
+            assert "Traceback" not in err, err
+            # A seed is read at start by the seed loader, which names the file it could not find.
+            assert named in err or (kind == "seed" and "no seed file 'no-such-seed'" in err), (named, err)
+
+
+def test_a_good_value_from_a_variable_is_the_flags_value(monkeypatch):
+    from mock_server.cli import build_parser, settings_from
+
+    env = {"EQUOS_MOCK_PORT": "9000", "EQUOS_MOCK_NO_CONTROL": "yes", "EQUOS_MOCK_LEGACY_V3": "off",
+           "EQUOS_MOCK_API_KEYS": "sk_a, sk_b", "EQUOS_MOCK_SET": "list_order=oldest-first",
+           "EQUOS_MOCK_CONTROL_TOKEN": ""}  # empty: not given
+    settings = settings_from(build_parser(env).parse_args(["serve", "--api-key", "sk_c"]))
+    assert (settings.port, settings.control_plane, settings.legacy_v3_routes) == (9000, False, False)
+    assert settings.api_keys == ("sk_a", "sk_b", "sk_c") and settings.control_token is None
+    assert settings.assumptions == {"list_order": "oldest-first"}
+    assert settings_from(build_parser(env).parse_args(["serve", "--port", "1"])).port == 1  # the flag wins
 
 
 def _org(**resources: object) -> dict[str, object]:
@@ -91,6 +169,11 @@ BAD_SEEDS = [
     pytest.param(_org(brains=[BRAIN, BRAIN]),
                  "organizations[0].brains[1].id: brain brain_ok already exists in this organization",
                  id="duplicate id"),
+    # A typo is an error at every level, with the closest name the models know.
+    pytest.param(_org(brains=[BRAIN], characters=[{"name": "A", "livekitIdentity": "a", "brianId": "brain_ok"}]),
+                 "organizations[0].characters[0].brianId: unknown key; did you mean `brainId`?", id="unknown field"),
+    pytest.param(_org(charcters=[{"name": "A", "livekitIdentity": "a"}]),
+                 "organizations[0].charcters: unknown key; did you mean `characters`?", id="unknown collection"),
 ]
 
 

@@ -24,9 +24,10 @@ from mock_server import extras
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # The modules of mock_server that may import what only an extra installs; `serve` never loads them.
-OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py"}
-# cli.py imports pytest for `equos-mock contract` only, after extras.missing("pytest") found it there.
-GUARDED = {"pytest": {"cli.py"}}
+OPTIONAL_MODULES = {"pytest_plugin.py", "asgi_client.py", "sdk_usage.py", "seed_marker.py"}
+# contract_command.py imports pytest for `equos-mock contract` only, which cli.py runs after
+# extras.missing("pytest") found it there.
+GUARDED = {"pytest": {"contract_command.py"}}
 
 
 def closure(name: str, wanted_extras: tuple[str, ...] = ()) -> set[str]:
@@ -117,15 +118,29 @@ def test_extras_are_layered_and_test_has_the_contributor_tools():
     assert str(sdk["equos"].specifier) == "==3.1.5" and "python-dateutil" in sdk
 
 
-CONTRACT_LINE = ("equos-mock: equos-mock contract needs the 'pytest' extra: pip install 'equos-mock[pytest]' "
-                 "(no module named {module!r})\n")
+CONTRACT_LINE = ("equos-mock: equos-mock contract needs the 'pytest' extra: {hint} (no module named {module!r})\n")
+
+
+def hint(extra: str, checkout: Path = ROOT, editable: bool = True) -> str:
+    """Both install forms: from the checkout equos-mock was installed from (this suite's venv: this
+    checkout, editable), and by name."""
+    form = f"-e '{checkout}[{extra}]'" if editable else f"'{checkout}[{extra}]'"
+    return f"pip install {form} (the checkout this equos-mock was installed from), or pip install 'equos-mock[{extra}]'"
+
+
+def test_the_hint_without_a_known_checkout_gives_the_checkout_form_too(monkeypatch):
+    monkeypatch.setattr(extras.metadata, "distributions", lambda **_: iter(()))  # installed from an index
+    assert extras.needs("equos_client", "sdk") == (
+        "equos_client needs the 'sdk' extra: pip install -e '.[sdk]' in a checkout of equos-mock, or "
+        "pip install 'equos-mock[sdk]'")
 
 
 @pytest.mark.parametrize("blocked", [("pytest",), ("hypothesis",), ("dateutil",), ("jsonschema", "httpx")])
 def test_contract_without_the_pytest_extra_says_so_in_one_line(blocked):
     result = run(cli_without(blocked, ["contract", "-q"]), cwd="/")
     first = next(m for m in extras.MODULES["pytest"] if m in blocked)
-    assert (result.returncode, result.stdout, result.stderr) == (2, "", CONTRACT_LINE.format(module=first))
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", CONTRACT_LINE.format(
+        module=first, hint=hint("pytest")))
 
 
 def test_contract_with_the_extra_gets_to_pytest():
@@ -164,7 +179,8 @@ def test_a_fresh_venv_with_the_plain_install(tmp_path):
     python, command = str(bin_dir / "python"), str(bin_dir / "equos-mock")
 
     contract = run([command, "contract"], cwd=tmp_path)
-    assert (contract.returncode, contract.stdout, contract.stderr) == (2, "", CONTRACT_LINE.format(module="pytest"))
+    assert (contract.returncode, contract.stdout, contract.stderr) == (2, "", CONTRACT_LINE.format(
+        module="pytest", hint=hint("pytest", source, editable=False)))
     probe = run([python, "-c", "import importlib.util as u; print([m for m in ('equos', 'dateutil', 'pytest', "
                                "'httpx') if u.find_spec(m)])"], cwd=tmp_path)
     assert probe.stdout.strip() == "[]", probe.stderr
@@ -184,4 +200,4 @@ def test_the_in_process_client_without_httpx_names_the_extra():
     result = run(without(["httpx"], "import mock_server.asgi_client\n"), cwd="/")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == ("ModuleNotFoundError: mock_server.asgi_client needs the 'pytest' extra: "
-                                              "pip install 'equos-mock[pytest]' (no module named 'httpx')")
+                                              f"{hint('pytest')} (no module named 'httpx')")

@@ -4,6 +4,7 @@ extra looks like, the session server's fixed port, and no warnings of ours in th
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 # Imported here so pytester's in-process runs (which drop the modules they import) share these modules:
 # httpx imports httpcore on its first request and keeps its exception classes (a second copy would
@@ -16,6 +17,9 @@ from missing_modules import blocker_source
 import mock_server.control_client
 import mock_server.pytest_plugin
 import mock_server.server  # noqa: F401
+from mock_server import extras
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SDK_TEST = '''
 def test_sdk(equos_client):
@@ -23,9 +27,39 @@ def test_sdk(equos_client):
 '''
 
 
+def _hint(extra: str) -> str:
+    """The install line for ``extra`` in this checkout's own venv (installed from it, editable)."""
+    assert extras.install_source() == (ROOT, True), "the suite runs from an editable install of this checkout"
+    return f"pip install -e '{ROOT}[{extra}]' (the checkout this equos-mock was installed from), " \
+           f"or pip install 'equos-mock[{extra}]'"
+
+
+SDK_MISSING = "the official equos SDK is not installed: {fixture} needs the 'sdk' extra: {hint}"
+
+
 @pytest.mark.slow  # a pytest subprocess
-def test_without_the_sdk_the_test_is_skipped_and_the_reason_names_the_extra(pytester: pytest.Pytester) -> None:
+def test_without_the_sdk_the_test_errors_in_one_line_naming_the_extra(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(blocker_source(["equos"]))
+    pytester.makepyfile(test_user=SDK_TEST + '''
+def test_in_process(equos_asgi_client):
+    pass
+
+def test_as_the_app_makes_it(equos_default_client):
+    pass
+''')
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=3)  # a CI job that forgot the extra fails; it does not pass with skips
+    reasons = [line for line in result.outlines if line.startswith("the official equos SDK")]
+    assert reasons == [SDK_MISSING.format(fixture=fixture, hint=_hint("sdk"))
+                       for fixture in ("equos_client", "equos_asgi_client", "equos_default_client")]
+    assert "Traceback" not in result.stdout.str() and "SKIPPED" not in result.stdout.str()
+    assert "During handling" not in result.stdout.str()  # the import error is not chained before the line
+
+
+@pytest.mark.slow  # a pytest subprocess
+def test_a_project_that_opts_in_skips_instead(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(blocker_source(["equos"]))
+    pytester.makeini("[pytest]\nequos_missing_extra = skip\n")
     pytester.makepyfile(test_user=SDK_TEST + '''
 def test_in_process(equos_asgi_client):
     pass
@@ -34,8 +68,15 @@ def test_in_process(equos_asgi_client):
     result.assert_outcomes(skipped=2)
     skipped = [line for line in result.outlines if line.startswith("SKIPPED")]
     assert [line.split(": ", 1)[1] for line in skipped] == [
-        f"the official equos SDK is not installed: {fixture} needs the 'sdk' extra: pip install 'equos-mock[sdk]'"
-        for fixture in ("equos_client", "equos_asgi_client")]
+        SDK_MISSING.format(fixture=fixture, hint=_hint("sdk")) for fixture in ("equos_client", "equos_asgi_client")]
+
+
+def test_the_opt_in_takes_error_or_skip_only(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nequos_missing_extra = ignore\n")
+    pytester.makepyfile(test_user="def test_x(): pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: equos_missing_extra must be error or skip, not 'ignore'"])
 
 
 @pytest.mark.slow  # a pytest subprocess
@@ -45,8 +86,7 @@ def test_the_sdk_without_python_dateutil_fails_in_one_line_naming_the_extra(pyte
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     failure = [line for line in result.outlines if line.startswith("equos_client needs")]
-    assert failure == ["equos_client needs the 'sdk' extra: pip install 'equos-mock[sdk]' "
-                       "(No module named 'dateutil')"]
+    assert failure == [f"equos_client needs the 'sdk' extra: {_hint('sdk')} (No module named 'dateutil')"]
     assert "Traceback" not in result.stdout.str()
 
 
@@ -63,16 +103,16 @@ def test_another_import_error_inside_the_sdk_is_shown_not_skipped(pytester: pyte
 
 
 @pytest.mark.slow  # a pytest subprocess
-def test_without_httpx_its_fixtures_skip_naming_the_extra(pytester: pytest.Pytester) -> None:
+def test_without_httpx_its_fixtures_error_naming_the_extra(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(blocker_source(["httpx", "equos"]))
     pytester.makepyfile(test_user='''
 def test_httpx(equos_httpx): pass
 def test_asgi(equos_asgi_httpx): pass
 ''')
-    result = pytester.runpytest_subprocess("-rs")
-    result.assert_outcomes(skipped=2)
-    reasons = [line.split(": ", 1)[1] for line in result.outlines if line.startswith("SKIPPED")]
-    assert reasons == [f"httpx is not installed: {fixture} needs the 'pytest' extra: pip install 'equos-mock[pytest]'"
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=2)
+    reasons = [line for line in result.outlines if line.startswith("httpx is not installed")]
+    assert reasons == [f"httpx is not installed: {fixture} needs the 'pytest' extra: {_hint('pytest')}"
                        for fixture in ("equos_httpx", "equos_asgi_httpx")]
 
 
@@ -167,3 +207,96 @@ def test_a_user_run_shows_our_dev_secret_warning_nowhere_and_theirs_as_usual(pyt
     # Even where every warning is an error.
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "test_tokens").assert_outcomes(passed=1)
+
+
+# --- a shared server given by URL ----------------------------------------------------------
+def test_a_url_where_no_mock_answers_fails_the_session_in_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user='''
+def test_one(equos_client): pass
+def test_two(equos_client, equos_faults): pass
+def test_three(equos_httpx, equos_journal): pass
+''')
+    url = f"http://127.0.0.1:{_free_port()}"  # nobody listens there
+    result = pytester.runpytest("--equos-mock-url", url)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.outlines == []
+    assert [line for line in result.errlines if line] == [
+        f"ERROR: no equos-mock answers at {url}: start `equos-mock serve`, or drop --equos-mock-url"]
+
+
+def test_a_url_where_another_server_answers_is_named_too(pytester: pytest.Pytester) -> None:
+    from mock_server import MockServer
+
+    pytester.makepyfile(test_user="def test_one(equos_client): pass\n")
+    with MockServer() as server:  # an equos-mock, but the URL misses its root: /api/v3/health is a 404
+        result = pytester.runpytest("--equos-mock-url", server.url + "/api")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.errlines if line] == [
+        f"ERROR: no equos-mock answers at {server.url}/api (GET /v3/health answered 404): start `equos-mock "
+        "serve`, or drop --equos-mock-url"]
+
+
+# --- the two SDK clients, and what the SDK lacks -------------------------------------------------
+CLIENTS_TEST = '''
+import pytest
+from equos.client.errors import UnexpectedStatus
+from equos.client.models import CreateEquosBrainRequest
+
+BRAIN = CreateEquosBrainRequest(instructions="Be brief.", greeting_message="Hi")
+
+def test_the_default_client_is_the_apps_and_returns_none_on_a_fault(equos_default_client, equos_faults):
+    from equos import EquosClient
+    assert type(equos_default_client) is EquosClient
+    assert equos_default_client._client.raise_on_unexpected_status is False  # the SDK's default
+    equos_faults.fail("POST", "/v3/brains", status=503)
+    assert equos_default_client.brains.create(BRAIN) is None
+
+def test_the_strict_client_raises_on_the_same_fault(equos_client, equos_faults):
+    equos_faults.fail("POST", "/v3/brains", status=503)
+    with pytest.raises(UnexpectedStatus) as raised:
+        equos_client.brains.create(BRAIN)
+    assert raised.value.status_code == 503
+
+def test_both_share_the_tests_organization(equos_client, equos_default_client):
+    made = equos_default_client.brains.create(BRAIN)
+    assert equos_client.brains.get(made.id).instructions == "Be brief."
+
+def test_user_usage_per_client_tag(equos_user_usage, equos_httpx, equos_clock):
+    character = equos_httpx.post("/v3/characters", json={"name": "c", "livekitIdentity": "c"}).json()
+    for tag, seconds in (("pupil-1", 30), ("pupil-2", 75)):
+        started = equos_httpx.post("/v3/conversations", json={
+            "name": tag, "characterId": character["id"], "client": tag,
+            "consumer": {"identity": tag, "name": tag}}).json()
+        equos_clock.advance(seconds)
+        equos_httpx.post(f"/v3/conversations/{started['conversation']['id']}/stop")
+    assert (equos_user_usage("pupil-1"), equos_user_usage("pupil-2"), equos_user_usage("nobody")) == (30, 75, 0)
+    assert isinstance(equos_user_usage("pupil-1"), float)
+'''
+
+
+def test_the_apps_client_the_strict_client_and_user_usage(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=CLIENTS_TEST)
+    pytester.runpytest().assert_outcomes(passed=4)
+
+
+# --- fault rules that could never fire --------------------------------------------------------------
+def test_a_fault_rule_that_can_never_fire_fails_the_test_that_adds_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user='''
+def test_outage(equos_faults, equos_client):
+    equos_faults.fail("GET", "/brains")  # no /v3: would never fire
+    equos_client.brains.list()
+
+def test_typo_in_a_glob(equos_faults):
+    equos_faults.delay(path="/v3/conversation/*", ms=10)
+
+def test_right(equos_faults):
+    equos_faults.fail("GET", "/v3/brains")
+''')
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines([
+        "E *ValueError: a fault rule for GET /brains can never fire: the path matches no route; "
+        "did you mean GET /v3/brains?",
+        "E *ValueError: a fault rule for /v3/conversation/* can never fire: the glob matches no route; "
+        "did you mean GET /v3/conversations/{id}?",
+    ], consecutive=False)

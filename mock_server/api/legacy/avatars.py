@@ -1,7 +1,7 @@
 """/v1/avatars (legacy): CRUD with a base64 reference image, PUT update, DELETE archives.
 
 The kept image is served at ``thumbnailUrl`` (``/_media/avatars/{org}/{id}``, no key needed, as an
-``<img>`` cannot send one).
+``<img>`` cannot send one), inert (``media.user_bytes``): an SVG or any other declared type is an attachment.
 """
 
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from ...models.avatars import (
     UpdateEquosAvatarRequest,
 )
 from ..common import get_operation, list_operation
-from ..media import thumbnail_base
+from ..media import thumbnail_base, user_bytes
 from ..operation import Call, Operation
 
 PATH, TAG = "/v1/avatars", "avatars"
@@ -55,4 +55,4 @@ async def thumbnail(request: Request) -> Response:
     if found is None:
         return errors.not_found("avatar image not found").response()
     mime, content = found
-    return Response(content, media_type=mime, headers={"Cache-Control": "private, max-age=60"})
+    return user_bytes(content, mime, {"Cache-Control": "private, max-age=60"})

@@ -4,6 +4,9 @@
 // revision moved, when a shown countdown reaches zero, or every few seconds at most.
 
 const TOKEN_KEY = "equos-mock-token";
+// The server's page token (http/browser_guard.py): a browser's control-plane calls must carry it. Kept in
+// memory only, never in storage another page of this origin could read.
+const PAGE_TOKEN = document.querySelector('meta[name="equos-mock-page"]').content;
 const ROW = 44;                // px, the virtual lists' fixed row height (see --row in app.css)
 const CONV_PAGE = 50;          // conversations per request
 const JOURNAL_PAGE = 200;      // journal entries per request
@@ -30,13 +33,13 @@ function h(tag, attrs = {}, ...children) {
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) { // rows of cells of parts: nested to any depth
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
 }
-const clear = (node, ...children) => { node.replaceChildren(...children.flat().filter(Boolean)); return node; };
+const clear = (node, ...children) => { node.replaceChildren(...children.flat(Infinity).filter(Boolean)); return node; };
 const fmtTime = (iso) => (iso ? iso.slice(11, 19) : "");
 const fmtDate = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "—");
 const fmtOffset = (ms) => {
@@ -62,6 +65,12 @@ function orgName(id) {
   const org = S.orgs.find((o) => o.id === id);
   return org && org.name !== id ? org.name : id;
 }
+// The picker's label: the name, and the key as the journal masks it (what a user can match with their own).
+function orgLabel(org) {
+  const keys = org.keys || [];
+  const key = keys.length ? ` · ${keys[0]}${keys.length > 1 ? ` +${keys.length - 1}` : ""}` : "";
+  return `${org.name || org.id}${key}`;
+}
 function mark(name) {
   if (S.marks.has(name)) return;
   S.marks.add(name);
@@ -75,7 +84,7 @@ class AuthError extends Error {}
 async function api(path, { method = "GET", body, query } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) if (v !== "" && v !== null && v !== undefined) url.searchParams.set(k, v);
-  const headers = {};
+  const headers = { "x-mock-page": PAGE_TOKEN };
   if (S.token) headers["x-mock-token"] = S.token;
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(url, { method, headers, cache: "no-store",
@@ -171,11 +180,11 @@ async function loadOrgs() {
   S.orgTotal = Number(headers.get("x-mock-total") || data.length);
   const select = $("org");
   const current = S.org;
-  const signature = JSON.stringify([current, data.map((o) => [o.id, o.name])]);
+  const signature = JSON.stringify([current, data.map((o) => [o.id, o.name, o.keys[0]])]);
   if (signature === S.orgSignature) return;
   S.orgSignature = signature;
   const options = [h("option", { value: "" }, "All organizations")];
-  for (const org of data) options.push(h("option", { value: org.id }, org.name === org.id ? org.id : `${org.name} · ${org.id}`));
+  for (const org of data) options.push(h("option", { value: org.id, title: org.id }, orgLabel(org)));
   if (current && !data.some((o) => o.id === current)) options.push(h("option", { value: current }, current));
   clear(select, options);
   select.value = current;
@@ -225,6 +234,8 @@ function secondsLeft(d) {
 const countdown = (c, at) => h("span", { class: "num countdown", "data-deadline": c.deadline, "data-now": c.now,
   "data-frozen": String(c.clockFrozen), "data-at": String(at) }, fmtDuration(secondsLeft({ deadline: c.deadline,
   now: c.now, frozen: String(c.clockFrozen), at: String(at) })));
+// An ended conversation: how long it lasted, not a time of day that reads like a countdown.
+const lasted = (c) => fmtDuration((Date.parse(c.endedAt || c.startedAt) - Date.parse(c.startedAt)) / 1000);
 const billed = (c, at) => (c.status === "running"
   ? h("span", { class: "num", "data-billed": String(c.billedSeconds), "data-frozen": String(c.clockFrozen), "data-at": String(at) }, fmtSeconds(c.billedSeconds))
   : h("span", { class: "num" }, fmtSeconds(c.billedSeconds)));
@@ -330,7 +341,7 @@ function renderConversations() {
       h("span", { class: `badge ${c.status}` }, c.status),
       h("span", { class: "two" }, h("b", {}, c.name), h("small", { class: "mono" }, `${c.id} · ${c.consumerName || "no consumer"}`)),
       h("span", { class: "two" }, h("span", {}, c.organizationName), h("small", { class: "mono" }, c.client ? `client ${c.client}` : c.organization)),
-      c.status === "running" ? countdown(c, at) : h("span", { class: "num dim", title: `ended ${fmtDate(c.endedAt)}` }, fmtTime(c.endedAt)),
+      c.status === "running" ? countdown(c, at) : h("span", { class: "two dim", title: `ended ${fmtDate(c.endedAt)}` }, "ended", h("small", { class: "num" }, `after ${lasted(c)}`)),
       billed(c, at));
   });
   for (const page of missing) loadConvPage(page, C.gen).then(renderConversations).catch(showError);
@@ -390,7 +401,8 @@ function renderConvDetail(d, at) {
     h("div", { class: "dhead" }, h("span", { class: `badge ${c.status}`, id: "conv-status-badge" }, c.status), h("h1", {}, c.name)),
     h("div", { class: "sub" }, h("span", { class: "mono" }, c.id), ` · ${d.organizationName} `, h("span", { class: "mono" }, d.organization)),
     h("div", { class: "stats" },
-      h("div", { class: `stat${running ? " on" : ""}` }, h("b", {}, running ? countdown(d, at) : "0:00"), h("span", {}, `left of ${fmtDuration(c.maxSeconds)} (maxSeconds)`)),
+      h("div", { class: `stat${running ? " on" : ""}` }, h("b", {}, running ? countdown(d, at) : lasted(c)),
+        h("span", {}, `${running ? "left" : "lasted"} of ${fmtDuration(c.maxSeconds)} (maxSeconds)`)),
       h("div", { class: "stat" }, h("b", {}, billed(d, at)), h("span", {}, c.charge ? `billed · ${c.chargeBySecond}/s` : "used (not charged)")),
       h("div", { class: "stat" }, h("b", {}, String((c.transcript || []).length)), h("span", {}, "utterances"))));
   clear($("conv-body"),
@@ -410,10 +422,10 @@ function renderConvDetail(d, at) {
       : h("p", { class: "dim" }, "Nothing said yet."),
     h("h3", {}, "Timeline"),
     h("ul", { class: "timeline", id: "timeline" }, (c.timeline || []).map((t) =>
-      h("li", {}, h("time", {}, fmtTime(t.recordedAt)), h("b", {}, t.type), t.author ? ` · ${t.author}` : "", t.content ? ` · ${t.content}` : ""))),
+      h("li", {}, h("time", {}, fmtTime(t.recordedAt)), " ", h("b", {}, t.type), t.author ? ` · ${t.author}` : "", t.content ? ` · ${t.content}` : ""))),
     h("h3", {}, "Token claims"),
-    claims.length ? claims.map(([role, value]) => [h("div", { class: "dim" }, role === "remoteAgent" ? "remote agent token" : "consumer token"),
-      h("pre", {}, json(value))]) : h("p", { class: "dim" }, "No participant was named, so no token was minted."),
+    h("div", { id: "claims" }, claims.length ? claims.map(([role, value]) => [h("div", { class: "dim" }, role === "remoteAgent" ? "remote agent token" : "consumer token"),
+      h("pre", {}, json(value))]) : h("p", { class: "dim" }, "No participant was named, so no token was minted.")),
     h("p", { class: "dim" }, "Decoded from the claims the tokens carry; the signing secret is never shown."));
 }
 

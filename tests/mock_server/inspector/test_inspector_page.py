@@ -89,6 +89,10 @@ def started(url: str, *, max_seconds: float = 600) -> tuple[Any, str, Any]:
     return sdk, key, conversation
 
 
+def org_name_of(url: str, org_id: str) -> str:
+    return next(o["name"] for o in httpx.get(f"{url}/_mock/organizations").json() if o["id"] == org_id)
+
+
 def organization_of(url: str, key: str) -> str:
     return httpx.get(f"{url}/_mock/organizations", params={"key": key}).json()[0]["id"]
 
@@ -159,6 +163,13 @@ def test_joined_and_an_utterance_sent_from_the_page_read_back_through_the_api(va
     read = sdk.conversations.get(conversation.id)
     assert read.joined_at is not None
     assert [entry.type_ for entry in read.timeline] == ["started", "joined"]
+    wait(chromium, lambda d: len(lines(css(chromium, "#timeline").text)) == 2)
+    assert lines(readable(chromium, "#timeline")) == [
+        f"{read.started_at.strftime('%H:%M:%S')} started", f"{read.joined_at.strftime('%H:%M:%S')} joined · consumer"]
+    assert lines(readable(chromium, "#transcript"))[-2:] == [
+        f"user · {read.transcript[-1].recorded_at.strftime('%H:%M:%S')}", "Is the pool open tonight?"]
+    assert lines(readable(chromium, "#claims"))[0] == "consumer token"
+    assert '"sub": "user-1"' in readable(chromium, "#claims")
     assert (read.transcript[-1].author.value, read.transcript[-1].content) == ("user", "Is the pool open tonight?")
 
 
@@ -183,6 +194,9 @@ def test_a_503_fault_added_from_the_page_fails_the_sdk_call_until_removed(valida
     wait(chromium, lambda d: all_css(chromium, "#fault-table [data-remove]"), message="the rule never listed")
     rules = httpx.get(f"{server.url}/_mock/faults").json()
     assert [(r["status"], r["path"], r["organization"]) for r in rules] == [(503, "/v3/characters", org_id)]
+    assert lines(readable(chromium, "#fault-table")) == [
+        "RULE MATCH SCOPE DOES FIRES",
+        f"{rules[0]['id']} any /v3/characters {org_name_of(server.url, org_id)} 503 0 hits Remove"]
     with pytest.raises(UnexpectedStatus) as failed:
         sdk.characters.list()
     assert failed.value.status_code == 503
@@ -208,6 +222,8 @@ def test_the_journal_filters_to_one_organization(validated_server, chromium):
          and {r.get_attribute("data-org") for r in all_css(chromium, "#j-list .vrow")} == {org_a},
          message="the journal was not filtered to one organization")
     assert re.match(rf"{expected} requests", css(chromium, "#j-total").text)
+    shown = readable(chromium, "#view-journal")
+    assert org_name_of(server.url, org_a) in shown and org_name_of(server.url, org_b) not in shown
     assert org_b not in css(chromium, "#j-list").get_attribute("innerHTML")
 
 
@@ -217,8 +233,10 @@ def test_the_page_asks_for_the_control_token_and_is_refused_without_it(validated
     chromium.get(f"{server.url}/_mock/ui")
     wait(chromium, lambda d: css(chromium, "#login").is_displayed(), message="no login prompt")
     assert not css(chromium, "#app").is_displayed()
+    # The page's own call (with its page token, issue 19) still needs the control token.
     refused = chromium.driver.execute_async_script(
-        "fetch('/_mock/organizations').then(r => arguments[0](r.status))")
+        "fetch('/_mock/organizations', {headers: {'x-mock-page': "
+        "document.querySelector('meta[name=equos-mock-page]').content}}).then(r => arguments[0](r.status))")
     assert refused == 401
     css(chromium, "#login-token").send_keys("wrong")
     css(chromium, "#login-form button").click()
@@ -239,31 +257,105 @@ def test_the_page_asks_for_the_control_token_and_is_refused_without_it(validated
     assert chromium.foreign_requests() == []
 
 
-def test_screenshots_of_every_view(validated_server, chromium):
-    """Not one of the six: the pictures for docs/inspector.md and the README, from a small realistic world."""
+GARBAGE = re.compile(r"\[object |\bundefined\b|\bNaN\b")
+
+
+def readable(browser: Any, selector: str) -> str:
+    """The visible text of ``selector`` (and its tooltips), with no JavaScript value shown as data."""
+    element = css(browser, selector)
+    text = element.text
+    titles = browser.driver.execute_script(
+        "return [...arguments[0].querySelectorAll('[title]')].map((n) => n.title).join('\\n')", element)
+    found = GARBAGE.findall(f"{text}\n{titles}")
+    assert not found, f"{selector} shows {found}:\n{text}\n{titles}"
+    return text
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_every_view_reads_right_and_the_screenshots(validated_server, chromium):
+    """The world every view is opened in: what each panel shows, as text a person reads (no
+    ``[object ...]``, ``undefined`` or ``NaN`` anywhere), then the pictures for docs/inspector.md."""
     server = validated_server()
-    acme, globex = world(server.url)
+    # Empty first: every view says there is nothing yet, in words.
     chromium.get(f"{server.url}/_mock/ui")
+    for view, empty in (("journal", "No request matches."), ("clock", "no offset"),
+                        ("faults", "No fault rule: every request is answered normally."),
+                        ("organizations", "ORGANIZATIONS · 0"),
+                        ("resources", "Pick an organization at the top to see its resources."),
+                        ("usage", "Pick an organization at the top to see its usage."),
+                        ("conversations", "No conversation yet.")):
+        tab(chromium, view)
+        wait(chromium, lambda d, view=view, empty=empty: empty in css(chromium, f"#view-{view}").text,
+             message=f"the empty {view} view does not say {empty!r}")
+        readable(chromium, f"#view-{view}")
+    acme, globex = world(server.url)
+    conversations = httpx.get(f"{server.url}/_mock/conversations").json()["items"]
+    by_name = {c["name"]: c for c in conversations}
     wait(chromium, lambda d: len(all_css(chromium, "#conv-list .vrow")) == 6)
-    museum = wait(chromium, lambda d: next((r.get_attribute("data-id") for r in all_css(chromium, "#conv-list .vrow")
-                                             if "Museum guide" in r.text), None))
-    click(chromium, f'#conv-list .vrow[data-id="{museum}"]')
+    # The list: a running row counts down; an ended one says so, with how long it lasted.
+    ended = by_name["Late checkout"]
+    ended_row = lines(readable(chromium, f'#conv-list .vrow[data-id="{ended["id"]}"]'))
+    assert ended_row[:4] == ["ended", "Late checkout", f"{ended['id']} · Dana Guest", "Acme Hotels"]
+    assert ended_row[5] == "ended" and re.fullmatch(r"after 0:0\d", ended_row[6]), ended_row
+    readable(chromium, "#conv-list")
+    click(chromium, f'#conv-list .vrow[data-id="{ended["id"]}"]')
+    wait(chromium, lambda d: css(chromium, "#conv-status-badge").text == "ended")
+    stats = lines(readable(chromium, "#conv-top"))
+    assert re.fullmatch(r"0:0\d", stats[3]) and stats[4] == "lasted of 15:00 (maxSeconds)", stats
+    museum = by_name["Museum guide"]
+    click(chromium, f'#conv-list .vrow[data-id="{museum["id"]}"]')
     wait(chromium, lambda d: all_css(chromium, "#transcript"))
+    detail = httpx.get(f"{server.url}/_mock/conversations/{museum['id']}").json()
+    conversation = detail["conversation"]
+    assert f"Consumer\nDana Guest ({conversation['consumerIdentity']})" in readable(chromium, "#conv-detail")
+    # The claims: each token's label, then its claims as indented JSON.
+    expected_claims = ["consumer token", *json.dumps(detail["tokenClaims"]["consumer"], indent=2).splitlines(),
+                       "remote agent token", *json.dumps(detail["tokenClaims"]["remoteAgent"], indent=2).splitlines()]
+    assert lines(readable(chromium, "#claims")) == [line for line in expected_claims if line.strip()]
+    assert lines(readable(chromium, "#transcript")) == [
+        part for u in conversation["transcript"]
+        for part in (f"{u['author']} · {u['recordedAt'][11:19]}", u["content"])]
+    assert lines(readable(chromium, "#timeline")) == [
+        " · ".join(filter(None, (f"{t['recordedAt'][11:19]} {t['type']}", t.get("author"), t.get("content"))))
+        for t in conversation["timeline"]]
     chromium.screenshot(IMAGES / "inspector-conversations.png")
+    # The organization picker: each organization's name and its key as the journal masks it.
+    journal = httpx.get(f"{server.url}/_mock/journal", params={"organization": acme.id, "limit": 1}).json()["entries"]
+    acme_key = journal[0]["key"]
+    assert acme_key.startswith("****") and acme.key not in acme_key
+    options = [o.text for o in all_css(chromium, "#org option")]
+    assert options[0] == "All organizations" and f"Acme Hotels · {acme_key}" in options
+    assert not any(acme.id in o or globex.id in o for o in options)
     tab(chromium, "journal")
     typo = wait(chromium, lambda d: next((r.get_attribute("data-id") for r in all_css(chromium, "#j-list .vrow")
                                            if "charcters" in r.text), None))
     click(chromium, f'#j-list .vrow[data-id="{typo}"]')
     wait(chromium, lambda d: all_css(chromium, "#near-misses"))
-    assert "GET /v3/characters" in css(chromium, "#near-misses").text
+    assert "GET /v3/characters" in readable(chromium, "#near-misses")
+    entry = lines(readable(chromium, "#j-detail"))
+    assert entry[:2] == ["404", "GET /v3/charcters"] and f"API key\n{acme_key}" in "\n".join(entry)
+    readable(chromium, "#view-journal")
     chromium.screenshot(IMAGES / "inspector-journal.png")
     pick_organization(chromium, acme.id)
+    expected = {
+        "resources": ["CHARACTERS · 2", "Ava, concierge", "check-in.pdf", "2048 B", "KNOWLEDGE BASES · 1", "1 brain"],
+        "clock": ["With an organization picked above, only its clock moves (it is split off from the app clock).",
+                  "app", "Acme Hotels (app clock)", "no offset"],
+        "faults": ["POST /v3/conversations", "429 · Retry-After 30", "0 hits · p=0.25", "/v3/knowledge-bases/*",
+                   "after 1500 ms", "0 hits of 5", "Globex Tours", "everyone"],
+        "organizations": ["Acme Hotels", acme_key, "limit 1:00:00", "not charged", "2 characters", "1 knowledge base",
+                          "Globex Tours", "ASSUMPTIONS IN FORCE"],
+        "usage": ["FREEMIUM USAGE", "PER CLIENT TAG (USER-USAGE)", "\nkiosk ", "\napp ", "4 conversations, 3 running"],
+    }
     for view, ready in (("resources", "#resources .card"), ("clock", "#clock-table tr"),
                         ("faults", "#fault-table tr"), ("organizations", "#org-table tr"), ("usage", "#usage-total")):
         tab(chromium, view)
         wait(chromium, lambda d, ready=ready: all_css(chromium, ready))
+        shown = readable(chromium, f"#view-{view}")
+        missing = [text for text in expected[view] if text not in shown]
+        assert not missing, f"the {view} view lacks {missing}:\n{shown}"
         chromium.screenshot(IMAGES / f"inspector-{view}.png")
-    assert json.loads(chromium.driver.execute_script("return JSON.stringify([...document.querySelectorAll("
-                                                     "'#usage-total')].length)")) == 1
     assert chromium.foreign_requests() == []
-    assert globex.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,14 @@ def load_script(name: str) -> Any:
 
 def client_for(**settings: Any) -> httpx.Client:
     return asgi_client(create_app(Settings(**settings)), raise_app_exceptions=True)
+
+
+def page_token(client: Any, **headers: str) -> dict[str, str]:
+    """The header the inspector page sends with its calls (its token, read from the page as a browser gets it)."""
+    page = client.get("/_mock/ui", headers=headers).text
+    found = re.search(r'<meta name="equos-mock-page" content="([^"]+)">', page)
+    assert found, "the inspector page carries no page token"
+    return {"x-mock-page": found.group(1)}
 
 
 def assert_envelope(response: Any, status: int | None = None) -> dict[str, Any]:

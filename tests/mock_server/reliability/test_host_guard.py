@@ -12,7 +12,7 @@ from mock_server.cli import build_parser, settings_from
 from mock_server.http.host_guard import split_host
 from mock_server.server import MockServer
 
-from .conftest import assert_envelope, client_for
+from .conftest import assert_envelope, client_for, page_token
 
 KEY = {"x-api-key": "sk_rebind"}
 
@@ -87,8 +87,9 @@ def test_docs_refuse_foreign_hosts_but_the_api_keeps_its_cors(path: str) -> None
 def test_allowed_hosts_and_the_bound_host() -> None:
     with client_for(allowed_hosts=("mock.ci.internal",)) as client:
         assert client.get("/_mock/clock", headers={"host": "mock.ci.internal:8787"}).status_code == 200
-        assert client.get("/_mock/clock", headers={"host": "mock.ci.internal:8787",
-                                                   "origin": "http://mock.ci.internal:8787"}).status_code == 200
+        page = {"host": "mock.ci.internal:8787", "origin": "http://mock.ci.internal:8787"}
+        assert client.get("/_mock/clock", headers={**page, **page_token(client, host=page["host"])}).status_code == 200
+        assert_envelope(client.get("/_mock/clock", headers=page), 403)  # same origin alone is not enough
         assert_envelope(client.get("/_mock/clock", headers={"host": "other.internal"}), 403)
     # The bound host is allowed by default (no traffic: the client is in process).
     with client_for(host="192.0.2.10") as client:
@@ -97,10 +98,14 @@ def test_allowed_hosts_and_the_bound_host() -> None:
 
 
 def test_same_origin_pages_of_the_mock_may_call_it() -> None:
+    """With the inspector page's token (issue 19: same origin alone is not trusted, see test_browser_guard)."""
     with client_for() as client:
         for host, origin in (("localhost:8787", "http://localhost:8787"), ("127.0.0.1:8787", "http://localhost:8787"),
                              ("localhost", "http://localhost")):
-            assert client.post("/_mock/reset", json={}, headers={"host": host, "origin": origin}).status_code == 200
+            headers = {"host": host, "origin": origin}
+            assert client.post("/_mock/reset", json={},
+                               headers={**headers, **page_token(client, host=host)}).status_code == 200
+            assert_envelope(client.post("/_mock/reset", json={}, headers=headers), 403)
 
 
 def test_allowed_host_flag_and_variable() -> None:

@@ -224,21 +224,26 @@ def test_the_directory_is_free_again_after_a_refusal(tmp_path: Path) -> None:
         assert client.get("/v3/brains").status_code == 200
 
 
-def test_changes_of_a_failed_flush_are_written_by_the_next_one(tmp_path: Path) -> None:
+def test_changes_of_a_failed_flush_are_undone_and_the_next_flush_writes(tmp_path: Path) -> None:
+    """A flush that fails is refused (503, nothing kept in memory either, issue 19); the next one writes."""
     with running(tmp_path) as app, asgi_client(app, "sk_retry") as client:
         persistence = app.state.persistence
         real_commit = persistence._commit
+        assert client.post("/v3/brains", json=BRAIN).status_code == 201
+        before = state.export_state(app.state.runtime)
 
         def failing(writes: Any) -> None:
             raise sqlite3.OperationalError("disk I/O error")
 
         persistence._commit = failing
-        assert client.post("/v3/brains", json=BRAIN).status_code == 500
-        client.post("/_mock/organizations", json={"keys": ["sk_second"]})
+        assert client.post("/v3/brains", json=BRAIN).status_code == 503
+        assert client.post("/_mock/organizations", json={"keys": ["sk_second"]}).status_code == 503
+        assert state.export_state(app.state.runtime) == before
         persistence._commit = real_commit
         assert client.post("/v3/brains", json=BRAIN).status_code == 201
         expected = state.export_state(app.state.runtime)
     with running(tmp_path) as again:
         assert state.export_state(again.state.runtime) == expected
         store = again.state.runtime.store
+        assert "sk_second" not in store.keys
         assert len(store.organizations[store.keys["sk_retry"]].brains) == 2

@@ -19,7 +19,7 @@ from mock_server.asgi_client import BASE_URL
 from mock_server.cli import banner, banner_key, build_parser, settings_from
 from mock_server.settings import Settings
 
-from .conftest import assert_envelope, client_for
+from .conftest import assert_envelope, client_for, page_token
 
 A = {"x-api-key": "sk_tenant_a"}
 B = {"x-api-key": "sk_tenant_b"}
@@ -64,8 +64,9 @@ def test_control_plane_refuses_web_pages(api: httpx.Client) -> None:
         preflight = api.options("/_mock/reset", headers={
             "origin": origin, "access-control-request-method": "POST"})
         assert "access-control-allow-origin" not in preflight.headers
-    # Same origin (the mock's own page) and no Origin at all (curl, SDKs) are fine.
-    assert api.post("/_mock/reset", json={}, headers={"origin": BASE_URL}).status_code == 200
+    # The mock's own page (same origin, with its page token: issue 19) and no Origin at all (curl, SDKs) are fine.
+    assert api.post("/_mock/reset", json={}, headers={"origin": BASE_URL, **page_token(api)}).status_code == 200
+    assert_envelope(api.post("/_mock/reset", json={}, headers={"origin": BASE_URL}), 403)
     assert api.post("/_mock/reset", json={}).status_code == 200
 
 

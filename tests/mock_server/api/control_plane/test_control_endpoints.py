@@ -38,7 +38,7 @@ def test_app_clock_and_full_reset_in_process():
     with asgi_client(app) as client:
         assert client.post("/_mock/clock/freeze", json={"at": "2029-02-03T04:05:06Z"}).json()["scope"] == "app"
         client.post("/v3/faces", json={"identity": "tommy"}, headers={"x-api-key": "k"})
-        client.post("/_mock/faults", json={"path": "/v3/x", "status": 500})
+        assert client.post("/_mock/faults", json={"path": "/v3/faces", "status": 500}).status_code == 201
         assert client.post("/_mock/reset").json() == {"reset": "all"}
         assert client.get("/_mock/organizations").json() == []
         assert client.get("/_mock/faults").json() == []

@@ -82,23 +82,26 @@ def test_matching_by_method_regex_key_and_organization(server, api, control, key
 
 def test_control_plane_is_never_faulted(api, control, key):
     try:
-        scoped = control.add_fault(path="*", key=key, status=500)
-        control_rule = control.add_fault(path="/_mock/*", status=500)
+        control.add_fault(path="*", key=key, status=500)
+        # A rule for the control plane alone could never fire: refused, saying why.
+        with pytest.raises(ControlError) as refused:
+            control.add_fault(path="/_mock/*", status=500)
+        assert (refused.value.status, refused.value.body["message"]) == (400, [
+            "a fault rule for /_mock/* can never fire: faults never apply to the /_mock/ control plane"])
         # The probes carry the key (x-api-key), so the key-scoped rule would match them too if control
         # calls were faulted; a GET and a POST.
         assert control.request("GET", "clock", api_key=key)["scope"] == "app"
         advanced = control.request("POST", "clock/advance", {"seconds": 0, "key": key}, api_key=key)
         assert "now" in advanced
         assert api.get("/v3/faces").status_code == 500  # the key-scoped rule is live for the API
-        hits = {r["id"]: r["hits"] for r in control.faults()}
-        assert (hits[scoped["id"]], hits[control_rule["id"]]) == (1, 0)  # no control call hit a rule
+        assert [r["hits"] for r in control.faults(key=key)] == [1]  # no control call hit the rule
     finally:
         control.clear_faults()
 
 
 def test_list_remove_and_clear(control, key):
-    first = control.add_fault(path="/v3/a", key=key, status=500)
-    second = control.add_fault(path="/v3/b", key=key, delay_ms=10)
+    first = control.add_fault(path="/v3/faces", key=key, status=500)
+    second = control.add_fault(path="/v3/voices", key=key, delay_ms=10)
     assert [r["id"] for r in control.faults(key=key)] == [first["id"], second["id"]]
     assert control.remove_fault(first["id"])["id"] == first["id"]
     with pytest.raises(ControlError) as error:
@@ -116,6 +119,44 @@ def test_invalid_rules_are_400(control, spec):
     with pytest.raises(ControlError) as error:
         control.request("POST", "faults", spec)
     assert error.value.status == 400 and error.value.body["statusCode"] == 400
+
+
+# --- a rule that could never fire is refused -----------------------------------------------------------
+NEVER = "a fault rule for {rule} can never fire: "
+
+
+@pytest.mark.parametrize(("spec", "why"), [
+    ({"method": "GET", "path": "/brains"}, "GET /brains: the path matches no route; did you mean GET /v3/brains?"),
+    ({"path": "/v3/brians/*"}, "/v3/brians/*: the glob matches no route; did you mean GET /v3/brains/{id}?"),
+    ({"method": "GET", "path": "/v3/conversations/*/stop"},
+     "GET /v3/conversations/*/stop: no route answers GET there (the routes it matches answer OPTIONS, POST)"),
+    ({"method": "FETCH"}, "FETCH *: no route answers FETCH there (the routes it matches answer DELETE, GET, HEAD, "
+                          "OPTIONS, PATCH, POST, PUT)"),
+    ({"path": "/_mock/journal"}, "/_mock/journal: faults never apply to the /_mock/ control plane"),
+    ({"path": "v3/brains"}, "v3/brains: the path matches no route; did you mean GET /v3/brains?"),
+])
+def test_a_rule_that_can_never_fire_is_refused_with_the_route_it_meant(api, key, spec, why):
+    rule, _, reason = why.partition(": ")
+    reply = api.post("/_mock/faults", json={**spec, "key": key, "status": 503})
+    assert (reply.status_code, reply.json()) == (400, {"statusCode": 400, "error": "Bad Request",
+                                                       "message": [NEVER.format(rule=rule) + reason]})
+    assert api.get("/_mock/faults", params={"key": key}).json() == []
+
+
+@pytest.mark.parametrize("spec", [
+    {"method": "GET", "path": "/v3/brains"}, {"method": "head", "path": "/v3/brains"},
+    {"path": "/v3/conversations/*/stop"}, {"method": "POST", "path": "/v3/conversations/conv_*/stop"},
+    {"path": "/v3/characters/[abc]*"}, {"path": "*"}, {"method": "DELETE"}, {"path": "/v1/*"},
+    {"method": "GET", "path": "/docs/v3-json"}, {"pathRegex": "/nowhere/.*"},  # a regex is not checked
+])
+def test_a_rule_that_can_fire_is_taken(api, key, spec):
+    assert api.post("/_mock/faults", json={**spec, "key": key, "status": 503}).status_code == 201
+
+
+def test_a_glob_too_intricate_to_decide_is_taken_quickly(api, key):
+    started = time.perf_counter()
+    reply = api.post("/_mock/faults", json={"path": "*a" * 1000, "key": key, "status": 503})
+    assert reply.status_code == 201 and time.perf_counter() - started < 2  # an {id} of a's would match
 
 
 def _hits(seed: int, draws: int = 40) -> list[int]:

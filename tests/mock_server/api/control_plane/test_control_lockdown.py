@@ -52,7 +52,7 @@ def test_token_required(method, path):
             response = client.request(method, path, json={}, headers=headers)
             assert response.status_code == 401, (method, path, headers)
             assert response.json() == {"message": "Unauthorized", "statusCode": 401}
-        allowed = client.request(method, path, json={"path": "/v3/x", "status": 500} if "faults" in path else {},
+        allowed = client.request(method, path, json={"path": "/v3/faces", "status": 500} if "faults" in path else {},
                                  headers={"x-mock-token": "s3cret"})
         assert allowed.status_code < 300, allowed.text
 

@@ -223,7 +223,12 @@ def test_works_without_equos_and_httpx(pytester: pytest.Pytester) -> None:
             assert equos_faults.list() == []
     ''')
     result = pytester.runpytest_subprocess()
-    result.assert_outcomes(passed=1, skipped=3)
+    result.assert_outcomes(passed=1, errors=3)  # a missing extra errors, naming it
+    result.stdout.fnmatch_lines(["the official equos SDK is not installed: equos_client needs the 'sdk' *",
+                                 "httpx is not installed: equos_httpx needs the 'pytest' *"], consecutive=False)
+    assert "During handling" not in result.stdout.str() and "halted" not in result.stdout.str()
+    pytester.makeini("[pytest]\nequos_missing_extra = skip\n")  # the project opts into skips
+    pytester.runpytest_subprocess().assert_outcomes(passed=1, skipped=3)
 
 
 SAMPLE_SUITE = '''

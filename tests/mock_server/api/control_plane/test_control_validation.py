@@ -119,7 +119,7 @@ def test_out_of_range_faults_are_400(client: httpx.Client, spec: dict) -> None:
 
 def test_fault_ranges_edges(client: httpx.Client) -> None:
     made = client.post("/_mock/faults", json={"status": 511, "delayMs": 0, "retryAfter": 86_400, "times": 1,
-                                              "probability": 1, "path": "/nowhere"})
+                                              "probability": 1, "path": "/v1/knowledge-bases"})
     assert made.status_code == 201, made.text
     assert made.json()["retryAfter"] == 86_400
 
