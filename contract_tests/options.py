@@ -56,9 +56,8 @@ def register(parser: pytest.Parser) -> None:
              "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
-    add("--equos-second-key", default=None,
-        help="API key of a second organization, for isolation checks [EQUOS_SECOND_API_KEY]; never printed "
-             "(a mock with open keys or a control plane gets one made up)")
+    add("--equos-second-key", default=None, metavar="KEY",
+        help="a second organization's key, for isolation [EQUOS_SECOND_API_KEY]")
     add("--equos-run-id", default=None, help="run id used in the client tag of everything created")
     add("--equos-app", default=None, metavar="MODULE:CALLABLE",
         help="in-process target: the app factory to test (default mock_server:create_app) [EQUOS_CONTRACT_APP]")
