@@ -43,7 +43,7 @@ def test_a_sample_of_the_held_out_faults_is_caught() -> None:
     assert set(table) == {r.name for r in RULES}
     # The in-process mock has the control plane, a second key and the LiveKit secret: every rule is due.
     assert {name: row["status"] for name, row in table.items() if row["status"] != "ok"} == {}
-    assert all(row["exercised"] > 0 and row["examples"] > 0 for row in table.values())
+    assert all(row["exercised"] > 0 for row in table.values())  # examples: checks made inside one
     missed = {name: (r["exit"], r["tail"][-800:]) for name, r in runs.items() if r["exit"] != 1}
     print("\nheld-out sample: " + ", ".join(f"{n.split(':')[1]} {r['seconds']}s" for n, r in runs.items()))
     assert not missed, missed
