@@ -17,7 +17,7 @@ const VIEWS = ["conversations", "journal", "clock", "faults", "organizations", "
 const $ = (id) => document.getElementById(id);
 const S = {
   token: "", view: "conversations", org: "", revision: null, dirty: false, lastRefresh: 0, busy: false,
-  orgs: [], orgsAt: -Infinity, appClock: null,
+  orgs: [], orgsAt: -Infinity, orgsPending: false, appClock: null,
   conv: { status: "", total: 0, running: 0, pages: new Map(), loading: new Set(), selected: null, detail: null, gen: 0 },
   j: { items: [], total: 0, done: false, loading: false, selected: null, gen: 0 },
   marks: new Set(),
@@ -169,7 +169,12 @@ async function refreshHeader(changed) {
     S.faults = data;
     $("fault-count").textContent = data.filter((f) => f.active).length || "";
   })];
-  if (changed && performance.now() - S.orgsAt > 3000) jobs.push(loadOrgs());
+  // At most one organizations load per 3 s; a change inside that window is loaded after it, not dropped.
+  if (changed) S.orgsPending = true;
+  if (S.orgsPending && performance.now() - S.orgsAt > 3000) {
+    S.orgsPending = false;
+    jobs.push(loadOrgs());
+  }
   await Promise.all(jobs);
 }
 
