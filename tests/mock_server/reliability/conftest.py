@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +104,35 @@ def all_pages(client: Any, path: str, key: str) -> list[dict[str, Any]]:
         if skip >= page["total"]:
             assert len(items) == page["total"]
             return items
+
+
+class ServedLogs:
+    """What a served mock printed: its banner line, then (after it stopped) the rest of stdout and stderr."""
+
+    def __init__(self, first: str) -> None:
+        self.first = first
+        self.text = first
+
+
+@contextmanager
+def served_logs(env: dict[str, str]) -> Iterator[tuple[str, ServedLogs]]:
+    """``equos-mock serve --port 0`` in a subprocess with ``env``: its URL once it answers, and its whole
+    output once the block ends (the server stopped), for tests that grep the logs."""
+    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    logs = ServedLogs(proc.stdout.readline())
+    try:
+        url = logs.first.split(" at ")[1].split()[0]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url + "/v3/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url, logs
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=15)
+        logs.text = logs.first + out + err

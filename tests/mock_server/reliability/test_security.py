@@ -4,9 +4,6 @@ secrets never printed, and CORS that never grants credentials."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +16,7 @@ from mock_server.asgi_client import BASE_URL
 from mock_server.cli import banner, banner_key, build_parser, settings_from
 from mock_server.settings import Settings
 
-from .conftest import assert_envelope, client_for, page_token
+from .conftest import assert_envelope, client_for, page_token, served_logs
 
 A = {"x-api-key": "sk_tenant_a"}
 B = {"x-api-key": "sk_tenant_b"}
@@ -176,19 +173,7 @@ def test_keys_and_tokens_never_reach_the_logs(tmp_path: Path) -> None:
     key, token = "sk_secret_key_4711", "tok_secret_0815"
     env = {**os.environ, "EQUOS_MOCK_API_KEYS": key, "EQUOS_MOCK_CONTROL_TOKEN": token,
            "EQUOS_MOCK_LOG_LEVEL": "debug"}
-    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        url = first.split(" at ")[1].split()[0]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "/v3/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with served_logs(env) as (url, served):
         with httpx.Client(base_url=url, timeout=5) as http:
             assert http.get("/v3/brains", headers={"x-api-key": key}).status_code == 200
             assert http.get("/v3/brains", headers={"x-api-key": key + "x"}).status_code == 401
@@ -197,11 +182,8 @@ def test_keys_and_tokens_never_reach_the_logs(tmp_path: Path) -> None:
             assert key not in listed
             assert http.get("/_mock/clock", headers={"x-mock-token": token + "x"}).status_code == 401
             assert http.get(f"/v3/brains?client={key}", headers={"x-api-key": key}).status_code == 200
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=15)
-    logs = first + out + err
-    assert "equos-mock" in first
+    logs = served.text
+    assert "equos-mock" in served.first
     assert key not in logs and token not in logs, logs
 
 

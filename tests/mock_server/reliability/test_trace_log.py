@@ -5,12 +5,11 @@ masks them, at every level; this runs a real server at trace and greps its whole
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
+
+from .conftest import served_logs
 
 
 @pytest.mark.slow  # a server in a subprocess
@@ -18,20 +17,8 @@ def test_trace_logs_show_no_secret_from_a_query_string() -> None:
     key, other, token = "sk_trace_secret_5150", "sk_trace_other_2112", "tok_trace_secret_1979"
     env = {**os.environ, "EQUOS_MOCK_LOG_LEVEL": "trace"}
     env.pop("EQUOS_MOCK_CONTROL_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     secrets = [key, other, token]
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        url = first.split(" at ")[1].split()[0]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "/v3/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with served_logs(env) as (url, served):
         with httpx.Client(base_url=url, timeout=5) as http:
             h = {"x-api-key": key}
             kb = http.post("/v3/knowledge-bases", headers=h, json={"name": "kb", "description": "d"}).json()
@@ -49,10 +36,7 @@ def test_trace_logs_show_no_secret_from_a_query_string() -> None:
                 http.get(f"/v3/brains?{query}", headers=h)
             consumer = http.post("/v3/conversations", headers=h, json={"name": "c", "characterId": "none"})
             assert consumer.status_code in (400, 404)
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=15)
-    logs = first + out + err
+    logs = served.text
     assert "Started scope=" in logs and "query_string" in logs, logs[-2000:]  # trace was really on
     assert "****" in logs  # and the values were masked, not the lines dropped
     leaked = [secret for secret in secrets if secret in logs]
