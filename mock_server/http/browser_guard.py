@@ -30,10 +30,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from starlette.types import Receive, Scope, Send
-
-from .. import errors
-from .host_guard import CONTROL_PREFIX
+from starlette.types import Scope
 
 PAGE_HEADER = "x-mock-page"
 
@@ -69,12 +66,3 @@ class BrowserGuard:
                 f"{PAGE_HEADER}; reload that page if the server restarted. Tools outside a browser need no such "
                 "header")
 
-    async def refused(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer 403 (and say so) when this HTTP request is a browser's /_mock/ call without the token."""
-        if not scope["path"].startswith(CONTROL_PREFIX):
-            return False
-        reason = self.refusal(scope)
-        if reason is None:
-            return False
-        await errors.ApiError(403, reason).response()(scope, receive, send)
-        return True

@@ -14,9 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from starlette.types import Receive, Scope, Send
-
-from .. import errors
+from starlette.types import Scope
 
 CONTROL_PREFIX = "/_mock/"
 GUARDED_PREFIXES = (CONTROL_PREFIX, "/docs/")
@@ -76,15 +74,6 @@ class HostGuard:
                     f"this mock on a loopback host or one named with {FLAG} may")
         return None
 
-    async def refused(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answer 403 (and say so) when this HTTP request may not reach its guarded path."""
-        if not scope["path"].startswith(GUARDED_PREFIXES):
-            return False
-        reason = self.refusal(scope)
-        if reason is None:
-            return False
-        await errors.ApiError(403, reason).response()(scope, receive, send)
-        return True
 
 
 def _default_port(scope: Scope) -> int:

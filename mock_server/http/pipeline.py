@@ -25,12 +25,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import credentials
+from .. import credentials, errors
 from ..journal import CONTROL_PREFIX
 from ..runtime import Runtime
 from . import cors, faults, user_content
 from .browser_guard import BrowserGuard
-from .host_guard import HostGuard
+from .host_guard import GUARDED_PREFIXES, HostGuard
 from .journal import JournalRecorder
 
 ORIGIN = b"origin"
@@ -43,18 +43,21 @@ class RequestPipeline:
                  routes: Iterable[tuple[str, str]], browser_guard: BrowserGuard | None = None):
         self.app = app
         self.runtime = runtime
-        self.host_guard = HostGuard(allowed_hosts)
-        self.browser_guard = browser_guard  # None: no control plane
+        self.guards: list[tuple[HostGuard | BrowserGuard, str | tuple[str, ...]]] = [
+            (HostGuard(allowed_hosts), GUARDED_PREFIXES)]
+        if browser_guard is not None:  # None: no control plane
+            self.guards.append((browser_guard, CONTROL_PREFIX))
         self.recorder = JournalRecorder(runtime, routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if await self.host_guard.refused(scope, receive, send):
-            return
-        if self.browser_guard is not None and await self.browser_guard.refused(scope, receive, send):
-            return
+        path = scope["path"]
+        for guard, prefixes in self.guards:  # 403, and why, for a path a guard keeps and this request may not reach
+            if path.startswith(prefixes) and (reason := guard.refusal(scope)) is not None:
+                await errors.ApiError(403, reason).response()(scope, receive, send)
+                return
         values: dict[bytes, list[bytes]] = {}
         for name, value in scope["headers"]:
             if name not in READ:  # servers send names in lower case (ASGI); an in-process caller may not
