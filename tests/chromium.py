@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,20 @@ OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9",
 MEDIA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
                "--autoplay-policy=no-user-gesture-required"]
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float = 15,
+               detail: Callable[[], str] | None = None) -> Any:
+    """``check()``'s first truthy answer, polled every 0.1 s; the test fails after ``timeout`` seconds,
+    naming ``what`` (and ``detail()``, such as the page's log, when given)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {timeout} s" + (f"; {detail()}" if detail else ""))
+        time.sleep(0.1)
 
 
 def missing_reason() -> str | None:

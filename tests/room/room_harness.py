@@ -176,15 +176,8 @@ class Page:
                        "!e.closest('[hidden]') ? e.innerText : '';", element_id)
 
     def wait(self, what: str, check: Callable[[], Any], timeout: float = WAIT) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            got = check()
-            if got:
-                return got
-            if time.monotonic() > deadline:
-                log = [entry["message"][:300] for entry in self.driver.get_log("browser")[-8:]]
-                pytest.fail(f"gave up waiting for {what} after {timeout} s; page log: {log}")
-            time.sleep(0.1)
+        return chromium.wait_until(what, check, timeout, detail=lambda: "page log: " + str(
+            [entry["message"][:300] for entry in self.driver.get_log("browser")[-8:]]))
 
     def wait_text(self, element_id: str, wanted: str, timeout: float = WAIT) -> str:
         return self.wait(f"{wanted!r} in #{element_id} (saw {self.text(element_id)!r})",

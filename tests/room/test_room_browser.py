@@ -29,14 +29,7 @@ def parse(text: str) -> dt.datetime:
 
 
 def wait_until(what: str, check, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what} after {timeout} s")
-        time.sleep(0.1)
+    return chromium.wait_until(what, check, timeout)
 
 
 def ended(live: Live, key: str, conversation_id: str, timeout: float = WAIT) -> dict:

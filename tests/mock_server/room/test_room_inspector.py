@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
+from chromium import wait_until
 from lk_client import LkClient
 from room_kit import start
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
-
-
-def _wait(what, check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 def _text(browser, selector):
@@ -39,7 +28,7 @@ def _act(browser, selector, action):
             return True
         except (StaleElementReferenceException, NoSuchElementException):
             return False
-    _wait(f"to act on {selector}", attempt)
+    wait_until(f"to act on {selector}", attempt)
 
 
 @pytest.mark.slow  # a browser and a WebRTC client
@@ -62,17 +51,17 @@ def test_the_inspector_shows_who_is_in_the_room_and_says_into_it(mock, chromium)
         assert joined.wait(15)
         chromium.get(f"{mock.url}/_mock/ui")
         row = f'#conv-list .vrow[data-id="{started.id}"]'
-        _wait("the conversation's row", lambda: chromium.driver.find_elements(By.CSS_SELECTOR, row))
+        wait_until("the conversation's row", lambda: chromium.driver.find_elements(By.CSS_SELECTOR, row))
         _act(chromium, row, lambda e: e.click())
-        people = _wait("the room's participants", lambda: "User One" in _text(chromium, "#room-participants")
+        people = wait_until("the room's participants", lambda: "User One" in _text(chromium, "#room-participants")
                        and _text(chromium, "#room-participants"))
         assert "Ada · character" in people and "equos_character_ada_video" in people and "audio: microphone" in people
-        messages = _wait("the greeting among the data messages", lambda: _text(chromium, "#room-messages"))
+        messages = wait_until("the greeting among the data messages", lambda: _text(chromium, "#room-messages"))
         assert "Hello, I am Ada." in messages
         _act(chromium, "#room-say-text", lambda e: e.send_keys("Hello from the inspector"))
         _act(chromium, "#room-say", lambda e: e.click())
-        _wait("the client to hear it", lambda: received)
-        _wait("the transcript to show it", lambda: "Hello from the inspector" in _text(chromium, "#transcript"))
+        wait_until("the client to hear it", lambda: received)
+        wait_until("the transcript to show it", lambda: "Hello from the inspector" in _text(chromium, "#transcript"))
     finally:
         done.set()
         thread.join(15)
