@@ -262,10 +262,18 @@ GARBAGE = re.compile(r"\[object |\bundefined\b|\bNaN\b")
 
 def readable(browser: Any, selector: str) -> str:
     """The visible text of ``selector`` (and its tooltips), with no JavaScript value shown as data."""
-    element = css(browser, selector)
-    text = element.text
-    titles = browser.driver.execute_script(
-        "return [...arguments[0].querySelectorAll('[title]')].map((n) => n.title).join('\\n')", element)
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for attempt in range(10):  # the page redraws as the mock changes: read again from a fresh element
+        try:
+            element = css(browser, selector)
+            text = element.text
+            titles = browser.driver.execute_script(
+                "return [...arguments[0].querySelectorAll('[title]')].map((n) => n.title).join('\\n')", element)
+            break
+        except StaleElementReferenceException:
+            if attempt == 9:
+                raise
     found = GARBAGE.findall(f"{text}\n{titles}")
     assert not found, f"{selector} shows {found}:\n{text}\n{titles}"
     return text
