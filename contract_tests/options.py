@@ -52,8 +52,8 @@ def register(parser: pytest.Parser) -> None:
         help=f"request rate cap per second (default {LIVE_RATE:g} when live, none otherwise)")
     add("--equos-report", default=None, metavar="FILE", help="write the fidelity report as JSON to FILE")
     add("--equos-profile", default=None, choices=PROFILES,
-        help="Hypothesis profile: thorough (mock default), ci (fast), live (small, derandomized), "
-             "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
+        help="Hypothesis profile: thorough (mock default), ci (fast, no shrinking), live (small, "
+             "derandomized), mutation (ci, fewer), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
     add("--equos-second-key", default=None, metavar="KEY",
