@@ -2,7 +2,7 @@
 the suite, with the control plane visible and hidden, in two runs with different seeds; and the same
 faults against Schemathesis on the record.
 
-    python benchmarks/contract_strength.py suite [--runs 2] [--workers 2] [NAME ...]
+    python benchmarks/contract_strength.py suite [--seeds 1,2] [--workers 2] [NAME ...]
     python benchmarks/contract_strength.py schemathesis [--max-examples 20] [NAME ...]
     python benchmarks/contract_strength.py table          # RESULTS.md's table from the saved results
 
@@ -51,28 +51,32 @@ def _save(section: str, value: Any) -> None:
     RESULTS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
-def suite(names: list[str], runs: int, workers: int, profile: str) -> dict[str, Any]:
-    """Every fault, visible and hidden, ``runs`` times; run i uses the Hypothesis profile with seed i
-    (derandomized per seed: ``--hypothesis-seed``)."""
+def suite(names: list[str], seeds: list[int], workers: int, profile: str, label: str) -> dict[str, Any]:
+    """Every fault, visible and hidden, once per seed (the Hypothesis profile with its randomness on,
+    from that seed: ``--hypothesis-seed``). A seed's run replaces the saved run of the same seed, and
+    is saved as soon as it ends."""
     import contract_faults
 
     faults = [f for f in contract_faults.FAULTS if not names or f.name in names]
     specs = [f"contract_faults:{f.name}" for f in faults] + \
         [f"contract_faults:{f.name}__hidden" for f in faults if f.hidden is None]
-    out: dict[str, Any] = {"profile": profile, "runs": []}
-    for run in range(runs):
+    saved = json.loads(RESULTS.read_text()).get(label, {}) if RESULTS.exists() else {}
+    out: dict[str, Any] = {"profile": profile, "runs": [r for r in saved.get("runs", []) if r.get("seed") not in seeds]}
+    for seed in seeds:
         started = time.monotonic()
         done = subprocess.run([sys.executable, str(HERE / "mutation_driver.py"), "--workers", str(workers),
-                               "--profile", profile, "--seed", str(run + 1), "unbroken", *specs],
+                               "--profile", profile, "--seed", str(seed), "unbroken", *specs],
                               capture_output=True, text=True, env=_env(), cwd=str(ROOT), timeout=3600)
         if done.returncode != 0:
             raise SystemExit(done.stderr[-3000:])
         results = json.loads(done.stdout.strip().splitlines()[-1])
-        out["runs"].append({"seed": run + 1, "seconds": round(time.monotonic() - started, 1),
+        out["runs"].append({"seed": seed, "seconds": round(time.monotonic() - started, 1),
                             "unbroken": results.pop("unbroken")["exit"],
                             "verdicts": {k.split(":", 1)[1]: {"caught": r["exit"] == 1, "by": r["killed_by"],
                                                              "seconds": r["seconds"]}
                                          for k, r in results.items()}})
+        out["runs"].sort(key=lambda r: r["seed"])
+        _save(label, out)
     return out
 
 
@@ -238,7 +242,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["suite", "schemathesis", "table", "_serve"])
     parser.add_argument("names", nargs="*")
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--seeds", default="1,2", help="suite: the seeds to run, one run each (e.g. 2)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", default="mutation")
     parser.add_argument("--label", default="after", help="suite: where to save (before | after)")
@@ -248,7 +252,7 @@ def main() -> int:
     if args.command == "_serve":
         serve(args.names[0])
     elif args.command == "suite":
-        _save(args.label, suite(args.names, args.runs, args.workers, args.profile))
+        suite(args.names, [int(seed) for seed in args.seeds.split(",")], args.workers, args.profile, args.label)
     elif args.command == "schemathesis":
         _save("schemathesis", schemathesis(args.names, args.max_examples, args.seed, args.workers))
     else:
