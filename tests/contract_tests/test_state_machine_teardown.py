@@ -55,3 +55,25 @@ def test_an_example_stopped_before_setup_tears_down_quietly(app: Any) -> None:
         assert target._open == []  # the example was still closed (its cleanup ran)
     finally:
         target.close()
+
+
+def test_a_failed_step_is_reported_as_itself() -> None:
+    """A step that started a conversation and then raised (as when livekit-api was missing from the
+    user's install): the teardown must not replace that failure with one about the stale model."""
+    target = _target(None)
+    try:
+        machine = type("Machine", (ContractMachine,), {"target": target})()
+        machine.ready, machine.now = True, target.now_ms()
+        machine.usage_before = float(target.get("/v3/organizations/freemium-usage").content)
+        character = create(target, machine.ex, "characters", {"name": "s", "livekitIdentity": f"{machine.tag}-s",
+                                                              "client": machine.tag}).json()
+        target.start_conversation(machine.ex, {"name": "s", "characterId": character["id"], "client": machine.tag,
+                                               "maxSeconds": 60})
+        with pytest.raises(ModuleNotFoundError, match="the step's own failure"):
+            try:
+                raise ModuleNotFoundError("the step's own failure")
+            finally:
+                machine.teardown()
+        assert target._open == []
+    finally:
+        target.close()
