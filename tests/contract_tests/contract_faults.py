@@ -245,7 +245,7 @@ def _orphans_unlisted(settings: Settings) -> Any:
     app = create_app(settings)
 
     def change(scope: Scope, sent: Any, status: int, body: Any) -> Any:
-        if _is_list(scope, "/v3/conversations") and isinstance(body, dict):
+        if _is_list(scope, "/v3/conversations") and status == 200 and isinstance(body, dict):  # not an error
             rt = app.state.runtime
             org = rt.store.organization_for_key(dict(scope["headers"]).get(b"x-api-key", b"").decode())
             if org is not None:
@@ -502,7 +502,7 @@ def _cross_org_list(settings: Settings) -> Any:
 
     def change(scope: Scope, sent: Any, status: int, body: Any) -> Any:
         client = _query(scope).get("client")
-        if _is_list(scope, "/v3/conversations") and client and isinstance(body, dict):
+        if _is_list(scope, "/v3/conversations") and client and status == 200 and isinstance(body, dict):
             rt = app.state.runtime
             key = dict(scope["headers"]).get(b"x-api-key", b"").decode()
             mine = rt.store.organization_for_key(key)
