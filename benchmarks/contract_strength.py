@@ -109,7 +109,7 @@ def serve(spec: str) -> None:
     thread.join()
 
 
-def _schemathesis_once(spec: str, max_examples: int, seed: int) -> dict[str, Any]:
+def _schemathesis_once(spec: str, max_examples: int, seed: int, phases: str = PHASES) -> dict[str, Any]:
     server = subprocess.Popen([sys.executable, __file__, "_serve", spec], stdout=subprocess.PIPE, text=True,
                               env=_env(), cwd=str(ROOT))
     try:
@@ -120,7 +120,7 @@ def _schemathesis_once(spec: str, max_examples: int, seed: int) -> dict[str, Any
             done = subprocess.run([str(Path(sys.executable).parent / "schemathesis"), "run", str(RECORD), "--url", url,
                                    "-H", f"x-api-key: {KEY}", "--checks", "all", "--max-examples", str(max_examples),
                                    "--seed", str(seed), "--generation-deterministic", "--no-color",
-                                   "--phases", PHASES,
+                                   "--phases", phases,
                                    "--report", "ndjson", "--report-ndjson-path", str(events), "--workers", "1"],
                                   capture_output=True, text=True, env=_env(), cwd=tmp, timeout=900)
             seconds = time.monotonic() - started
@@ -165,22 +165,27 @@ def _collect(value: Any, found: set[str], label: str | None) -> None:
             _collect(item, found, label)
 
 
-def schemathesis(names: list[str], max_examples: int, seed: int, workers: int) -> dict[str, Any]:
+def schemathesis(names: list[str], max_examples: int, seed: int, workers: int, phases: str = PHASES,
+                 label: str = "schemathesis") -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     import contract_faults
 
-    baseline = _schemathesis_once("unbroken", max_examples, seed)
-    out: dict[str, Any] = {"max_examples": max_examples, "seed": seed, "phases": PHASES, "unbroken": baseline,
-                           "faults": {}}
+    baseline = _schemathesis_once("unbroken", max_examples, seed, phases)
+    saved = json.loads(RESULTS.read_text()).get(label, {}) if RESULTS.exists() else {}
+    same = {k: saved.get(k) for k in ("max_examples", "seed", "phases")} == \
+        {"max_examples": max_examples, "seed": seed, "phases": phases}
+    # A rerun of some faults with the same configuration keeps the others' verdicts.
+    out: dict[str, Any] = {"max_examples": max_examples, "seed": seed, "phases": phases, "unbroken": baseline,
+                           "faults": dict(saved.get("faults", {})) if same and names else {}}
     faults = [f for f in contract_faults.FAULTS if not names or f.name in names]
     with ThreadPoolExecutor(workers) as pool:
-        for fault, result in zip(faults, pool.map(lambda f: _schemathesis_once(f.name, max_examples, seed), faults),
-                                 strict=True):
+        results = pool.map(lambda f: _schemathesis_once(f.name, max_examples, seed, phases), faults)
+        for fault, result in zip(faults, results, strict=True):
             new = sorted(set(result["failures"]) - set(baseline["failures"]))
             out["faults"][fault.name] = {"caught": bool(new), "new_failures": new[:5], "seconds": result["seconds"]}
             print(f"{fault.name:<40} {'caught' if new else 'missed'} {new[:1]}", flush=True)
-            _save("schemathesis", out)  # as it goes: a long run stopped early keeps what it measured
+            _save(label, out)  # as it goes: a long run stopped early keeps what it measured
     return out
 
 
@@ -248,13 +253,16 @@ def main() -> int:
     parser.add_argument("--label", default="after", help="suite: where to save (before | after)")
     parser.add_argument("--max-examples", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phases", default=PHASES, help="schemathesis: its phases (e.g. examples,coverage,fuzzing)")
+    parser.add_argument("--schemathesis-label", default="schemathesis", help="schemathesis: where to save")
     args = parser.parse_args()
     if args.command == "_serve":
         serve(args.names[0])
     elif args.command == "suite":
         suite(args.names, [int(seed) for seed in args.seeds.split(",")], args.workers, args.profile, args.label)
     elif args.command == "schemathesis":
-        _save("schemathesis", schemathesis(args.names, args.max_examples, args.seed, args.workers))
+        _save(args.schemathesis_label, schemathesis(args.names, args.max_examples, args.seed, args.workers,
+                                                    args.phases, args.schemathesis_label))
     else:
         print(table())
     return 0
