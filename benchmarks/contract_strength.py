@@ -197,7 +197,8 @@ def table() -> str:
     data = json.loads(RESULTS.read_text())
     before = data.get("before", {}).get("runs", [{}])[0].get("verdicts", {})
     after = data.get("after", {}).get("runs", [])
-    sch = data.get("schemathesis", {}).get("faults", {})
+    # Schemathesis' configurations, each a column: the recorded one and a stronger one (its coverage phase).
+    configs = [key for key in ("schemathesis_one_example", "schemathesis", "schemathesis_coverage") if key in data]
     faults = contract_faults.FAULTS
     hidden = [f for f in faults if f.hidden is None]
 
@@ -215,17 +216,31 @@ def table() -> str:
         same = [k for k in after[0]["verdicts"] if k in after[1]["verdicts"]
                 and after[0]["verdicts"][k]["caught"] != after[1]["verdicts"][k]["caught"]]
         lines.append(f"- verdicts that differ between the two seeds: {len(same)} {same[:5]}")
-    if sch:
-        ours = after[0]["verdicts"] if after else {}
-        only_theirs = [n for n, r in sch.items() if r["caught"] and not ours.get(n, {}).get("caught")]
-        config = data["schemathesis"]
+    ours = {name for run in after for name, r in run["verdicts"].items() if r["caught"]}
+    for key in configs:
+        config, sch = data[key], data[key].get("faults", {})
+        only_theirs = [n for n, r in sch.items() if r["caught"] and n not in ours]
         lines.append(f"- Schemathesis (record, {config.get('phases')}, {config.get('max_examples')} "
-                     f"example(s) an operation): {sum(r['caught'] for r in sch.values())}/{len(sch)}; caught by it and "
+                     f"example(s) an operation): {sum(r['caught'] for r in sch.values())}/{len(sch)} "
+                     f"({', '.join(n for n, r in sch.items() if r['caught']) or 'none'}); caught by it and "
                      f"not by the suite: {only_theirs or 'none'}")
+    for klass in sorted({f.klass for f in faults}):
+        chosen = [f for f in faults if f.klass == klass]
+        hid = [f for f in chosen if f.hidden is None]
+        theirs = "; ".join(f"{sum(bool(data[k].get('faults', {}).get(f.name, {}).get('caught')) for f in chosen)}"
+                           f" by Schemathesis ({data[k].get('max_examples')} ex."
+                           f"{', coverage' if 'coverage' in data[k].get('phases', '') else ''})" for k in configs)
+        lines.append(f"- class {klass} ({len(chosen)} faults): before {count(before, '', chosen)} visible, "
+                     f"{count(before, '__hidden', hid)} hidden; after "
+                     + ", ".join(f"seed {run['seed']} {count(run['verdicts'], '', chosen)} / "
+                                 f"{count(run['verdicts'], '__hidden', hid)}" for run in after)
+                     + (f"; {theirs}" if theirs else ""))
     lines.append(f"- hidden variants that cannot be caught without the control plane: "
                  f"{', '.join(f'`{f.name}` ({f.hidden})' for f in faults if f.hidden)}")
-    rows = ["| fault | class | before: visible / hidden | after seed 1 | after seed 2 | Schemathesis |",
-            "|---|---|---|---|---|---|"]
+    columns = [f"Schemathesis ({'coverage, ' if 'coverage' in data[k].get('phases', '') else ''}"
+               f"{data[k].get('max_examples')} ex.)" for k in configs]
+    rows = ["| fault | class | before: visible / hidden | after seed 1 | after seed 2 | " + " | ".join(columns) + " |",
+            "|---|---|---|---|---|" + "---|" * len(configs)]
 
     def cell(verdicts: dict[str, Any], fault: Any) -> str:
         seen = verdicts.get(fault.name, {}).get("caught")
@@ -237,9 +252,9 @@ def table() -> str:
 
     for fault in faults:
         runs = [cell(run["verdicts"], fault) for run in after] + ["-", "-"]
-        caught = sch.get(fault.name, {}).get("caught")
+        theirs = [data[k].get("faults", {}).get(fault.name, {}).get("caught") for k in configs]
         rows.append(f"| `{fault.name}` | {fault.klass} | {cell(before, fault)} | {runs[0]} | {runs[1]} | "
-                    f"{'caught' if caught else 'missed' if caught is not None else '-'} |")
+                    + " | ".join("caught" if c else "missed" if c is not None else "-" for c in theirs) + " |")
     return "\n".join([*lines, "", *rows])
 
 
