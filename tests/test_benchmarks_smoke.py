@@ -147,3 +147,31 @@ def test_the_room_benchmark_runs(tmp_path: Path) -> None:
     assert set(figures["rooms"]) == {"no_room", "1"} and figures["rooms"]["1"]["rss_mib"] > 0
     assert set(figures["idle"]) == {"room", "no_room"}
     assert (tmp_path / "room.md").read_text().startswith("Run: ")
+
+
+def test_the_layers_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/layers.py, a few calls: every workload and every part of the pipeline is timed (it once
+    crashed unseen when the pipeline's guards became a list)."""
+    from benchmarks import layers
+
+    assert layers.main(["--calls", "5", "--label", "smoke", "--out", str(tmp_path)]) == 0
+    figures = json.loads((tmp_path / "smoke.json").read_text())
+    assert set(figures) == set(layers.WORKLOADS)
+    for workload in figures.values():
+        assert workload["full_us"] > 0 and workload["bare_starlette_us"] > 0
+        assert set(workload["pipeline_parts_us"]) == {
+            "host check", "headers read once (credentials kept)", "CORS decision", "fault lookup (no rules)",
+            "journal entry"}
+        assert all(us > 0 for us in workload["pipeline_parts_us"].values())
+
+
+def test_the_cpu_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/cpu.py, a few calls: every workload is timed, with the undo log on and off."""
+    from benchmarks import cpu
+
+    assert cpu.main(["--calls", "3", "--rounds", "1", "--processes", "1", "--undo-off", "--out", str(tmp_path)]) == 0
+    figures = json.loads((tmp_path / "cpu.json").read_text())
+    assert set(figures) == {"this", "this, undo log off"}
+    for variant in figures.values():
+        assert set(variant) == set(cpu.WORKLOADS)
+        assert all(variant[w] > 0 for w in cpu.WORKLOADS if w != "fresh organization")
