@@ -159,7 +159,7 @@ class Rooms:
         feed = self.feeds.of(conversation_id, organization=organization)
         if feed is None:
             return None
-        found = next((o for o in self.live.values() if o.conversation_id == conversation_id), None)
+        found = self.live.get(conversation_id)  # keyed by conversation: no scan of the live rooms
         at = found.now_iso() if found is not None else iso(self.rt.clock.now())
         return feed.add(kind, at, **fields)
 
