@@ -238,21 +238,40 @@ class Organization:
         self.pinned = False  # from --api-key or a seed file: never evicted for being idle
         self.position = 0  # the store's insertion sequence: the order organizations are listed in
         self.resources = resources  # the app's declarations (shared, not copied: organizations are many)
-        sequence = itertools.count()
+        self._sequence = itertools.count()  # one order across the organization's collections
+        self._undo = undo
         for resource in resources:
             if resource.name in vars(self):
                 raise ValueError(f"resource name {resource.name!r} clashes with an organization attribute")
-            # An attribute per collection (org.brains), as domain rules read them.
-            setattr(self, resource.name, Collection(sequence, indexed=resource.index_fields, undo=undo))
+
+    # An attribute per collection (org.brains), as domain rules read them, made on first use: a test's
+    # organization uses two or three of its ten, and making them all was a third of creating it.
+    def __getattr__(self, name: str) -> Collection[Any]:  # only for an attribute not set yet
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._made(name)
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    def _made(self, name: str) -> Collection[Any]:
+        for resource in self.resources:
+            if resource.name == name:
+                made: Collection[Any] = Collection(self._sequence, indexed=resource.index_fields, undo=self._undo)
+                setattr(self, name, made)
+                return made
+        raise KeyError(name)
 
     @property
     def collections(self) -> dict[str, Collection[Any]]:
         """Every collection by name, in the declarations' order."""
-        return {r.name: getattr(self, r.name) for r in self.resources}
+        return {r.name: self.collection(r.name) for r in self.resources}
 
     def collection(self, name: str) -> Collection[Any]:
         found = vars(self).get(name)
-        if not isinstance(found, Collection):  # not a declared resource (nor another attribute)
+        if found is None:
+            return self._made(name)  # KeyError: not a declared resource
+        if not isinstance(found, Collection):  # another attribute
             raise KeyError(name)
         return found
 
