@@ -175,3 +175,18 @@ def test_the_cpu_benchmark_runs(tmp_path: Path) -> None:
     for variant in figures.values():
         assert set(variant) == set(cpu.WORKLOADS)
         assert all(variant[w] > 0 for w in cpu.WORKLOADS if w != "fresh organization")
+
+
+@pytest.mark.slow  # three servers, one live room, six short wrk runs
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_the_room_rest_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/room_rest.py, one round: REST against room on (none live), --no-room and one live room."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.room_rest", "--rounds", "1", "--duration", "1",
+                           "--idle", "0.5", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "room_rest.json").read_text())
+    assert figures["live_rooms_at_end"] == 1
+    for by_variant in figures["workloads"].values():
+        assert set(by_variant) == {"room on, none live", "--no-room", "room on, one live"}
+        assert all(cell["rps"] > 0 and cell["cpu_us_per_request"] > 0 for cell in by_variant.values())
