@@ -120,10 +120,11 @@ class Entry:
         raise KeyError(name)
 
 
-# What the request path notes (``Journal.note``): a list, [id, then Entry's arguments in order, the raw key
-# in the key's place]. A list, so the id goes in without a copy.
-Noted = list[Any]
-_REQUEST, _RESPONSE = 7, 9  # the bodies' places in a Noted
+# What the request path notes (``Journal.note``): Entry's arguments in order, the raw key in the key's
+# place. A tuple of plain values: the collector stops tracking it, so 10,000 of them cost its full
+# collections nothing (a list or dict per entry would be walked every time).
+Noted = tuple[Any, ...]
+_REQUEST, _RESPONSE = 6, 8  # the bodies' places in a Noted
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class Journal:
         self._key_masks: dict[str, str] = {}  # a key's fingerprint costs a SHA-256: once per key
         # Exchanges noted by the request path and not yet made entries (``note``), oldest first, after
         # every entry of ``_entries``: most are never read, and one that falls off first is never made.
-        self._pending: deque[Noted] = deque()
+        self._pending: deque[tuple[int, Noted]] = deque()  # (id, what was noted)
 
     def masked_key(self, key: str) -> str:
         mask = self._key_masks.get(key)
@@ -214,12 +215,11 @@ class Journal:
         return entry
 
     def note(self, noted: Noted) -> None:
-        """The request path's record: the exchange's raw facts (``Noted``, its id slot 0), given the next
-        id and kept as they are; the entry is made when the journal is next read (``_settle``)."""
+        """The request path's record: the exchange's raw facts (``Noted``), given the next id and kept as
+        they are; the entry is made when the journal is next read (``_settle``)."""
         with self._lock:
-            noted[0] = self._next_id
+            self._pending.append((self._next_id, noted))
             self._next_id += 1
-            self._pending.append(noted)
             self.body_bytes += len(noted[_REQUEST]) + len(noted[_RESPONSE])
             if len(self._pending) + len(self._entries) > self.capacity or self.body_bytes > self.max_bytes:
                 self._bound()
@@ -232,7 +232,7 @@ class Journal:
             if self._entries:
                 self._drop_oldest()
             else:
-                dropped = self._pending.popleft()
+                dropped = self._pending.popleft()[1]
                 self.body_bytes -= len(dropped[_REQUEST]) + len(dropped[_RESPONSE])
                 self.evicted += 1
 
@@ -240,9 +240,9 @@ class Journal:
         """Make entries of the noted exchanges (with the lock held): every read starts here."""
         pending = self._pending
         while pending:
-            noted = pending.popleft()
-            entry = Entry(*noted[1:])
-            entry.id = noted[0]
+            entry_id, noted = pending.popleft()
+            entry = Entry(*noted)
+            entry.id = entry_id
             if entry.key is not None:
                 entry.key = self.masked_key(entry.key)
             self._keep(entry)

@@ -78,7 +78,7 @@ class JournalRecorder:
             status = status or 500
         limit = journal.body_limit
         # Noted as it is (``Journal.note``): the entry, the key's fingerprint with it, is made when read.
-        journal.note([0, scope["method"], scope["path"], scope.get("query_string", b""),
+        journal.note((scope["method"], scope["path"], scope.get("query_string", b""),
                       org.id if org is not None else None, key or None, status, request_body, sizes[0] > limit,
                       response_body, sizes[1] > limit, sizes[0], sizes[1], duration_ms,
-                      self.runtime.clock_for(org).now_ms(), extra])
+                      self.runtime.clock_for(org).now_ms(), extra))

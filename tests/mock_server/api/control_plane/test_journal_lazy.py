@@ -3,6 +3,8 @@ exchange that falls off first is never made one. Reads see what they saw when en
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from mock_server import journal as journal_module
@@ -15,8 +17,8 @@ SHOWN = ["time", "method", "path", "query", "organization", "key", "status", "re
 
 
 def _noted(journal: Journal, path: str, key: str | None = "sk_lazy", body: bytes = b"{}", at_ms: int = 0) -> None:
-    journal.note([0, "GET", path, b"", "org-1" if key else None, key, 200, b"", False, body, False, 0, len(body),
-                  0.5, at_ms, None])
+    journal.note(("GET", path, b"", "org-1" if key else None, key, 200, b"", False, body, False, 0, len(body),
+                  0.5, at_ms, None))
 
 
 def test_an_entry_is_made_when_read_and_shows_what_it_showed_before() -> None:
@@ -44,6 +46,9 @@ def test_noted_exchanges_that_fall_off_are_never_made_entries(monkeypatch: pytes
     for n in range(10):
         _noted(journal, f"/{n}")
     assert len(journal) == 3 and journal.evicted == 7 and journal.last_id == 10 and not made
+    gc.collect()
+    gc.collect()  # the pair is let go once the facts inside it are
+    assert not any(gc.is_tracked(noted) for noted in journal._pending)  # nothing for the collector to walk
     assert [e["path"] for e in journal.find(JournalFilter())] == ["/7", "/8", "/9"]
     assert [e["id"] for e in journal.find(JournalFilter())] == [8, 9, 10] and len(made) == 3
 
