@@ -33,10 +33,18 @@ def _insort(index: list[Any], entry: Any) -> None:
         bisect.insort(index, entry)
 
 
+PAGES_KEPT = 8  # list replies kept per collection (the last pages read, made again once anything changed)
+
+
 class Collection(Generic[T]):
-    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = (), undo: UndoLog | None = None):
+    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = (), undo: UndoLog | None = None,
+                 changes: list[int] | None = None):
         self._sequence = sequence
         self._undo = undo  # the store's: a change made by a request that fails is undone
+        # The organization's change count, shared by its collections (one cell): a read that embeds other
+        # records is current while no collection of its organization changed.
+        self._changes = changes if changes is not None else [0]
+        self._pages: dict[Any, tuple[int, Any]] | None = None  # key -> (change count then, the reply)
         self._indexed = indexed
         # field -> value -> ids holding it: uniqueness rules look up, not scan the organization.
         self._by_field: dict[str, dict[Any, dict[str, None]]] = {name: {} for name in indexed}
@@ -77,6 +85,23 @@ class Collection(Generic[T]):
             self._encoded[item_id] = (item, value)
         return value
 
+    def page_reply(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept under ``key`` until the organization changes: a list reply depends on this
+        collection's order and records and on the records they embed, all in the same organization, and
+        on nothing else (a read never changes the store). Invalidated by the change count, never by time."""
+        version = self._changes[0]
+        if self._pages is None:
+            self._pages = {}
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = make()
+        if self._changes[0] == version:
+            if len(self._pages) >= PAGES_KEPT and key not in self._pages:
+                del self._pages[next(iter(self._pages))]  # the oldest kept
+            self._pages[key] = (version, value)
+        return value
+
     def matching(self, field: str, value: Any) -> list[T]:
         """Items whose indexed ``field`` equals ``value``, in the order they were added."""
         ids = self._by_field[field].get(value, {})
@@ -106,6 +131,7 @@ class Collection(Generic[T]):
         _insort(self._order, entry)
         _insort(self._by_client.setdefault(client, []), entry)
         self._index(item, item_id, add=True)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self.remove(item_id))
         if self.listener is not None:
@@ -131,6 +157,7 @@ class Collection(Generic[T]):
         self._items[item_id] = item
         if self._encoded:
             self._encoded.pop(item_id, None)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self.replace(old))
         if self.listener is not None:
@@ -156,6 +183,7 @@ class Collection(Generic[T]):
         del self._order[bisect.bisect_left(self._order, entry)]
         self._drop(self._by_client, self._clients.pop(item_id), entry)
         self._index(item, item_id, add=False)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self._put_back(item, (created, seq)))
         if self.listener is not None:
@@ -175,6 +203,7 @@ class Collection(Generic[T]):
         self._index(item, item_id, add=True)
         # Insertion order too (``values()``), as if it had never left.
         self._items = {i: self._items[i] for i in sorted(self._items, key=lambda i: self._keys[i][1])}
+        self._changes[0] += 1
         if self.listener is not None:
             self.listener("put", item)
 
@@ -249,6 +278,7 @@ class Organization:
         self.position = 0  # the store's insertion sequence: the order organizations are listed in
         self.resources = resources  # the app's declarations (shared, not copied: organizations are many)
         self._sequence = itertools.count()  # one order across the organization's collections
+        self._changes = [0]  # changes to any of its collections (``Collection.page_reply``)
         self._undo = undo
         for resource in resources:
             if resource.name in vars(self):
@@ -267,7 +297,8 @@ class Organization:
     def _made(self, name: str) -> Collection[Any]:
         for resource in self.resources:
             if resource.name == name:
-                made: Collection[Any] = Collection(self._sequence, indexed=resource.index_fields, undo=self._undo)
+                made: Collection[Any] = Collection(self._sequence, indexed=resource.index_fields, undo=self._undo,
+                                                   changes=self._changes)
                 setattr(self, name, made)
                 return made
         raise KeyError(name)
