@@ -79,25 +79,29 @@ def _check_public_keys(rt: Runtime, specs: list[dict[str, Any]]) -> None:
                 raise ValueError(f"public key {rt.mask(key)} is already in use")
 
 
-def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> list[Organization]:
-    """Load exported organizations; an existing organization with the same id is replaced.
-
-    All or nothing: every organization is validated (and built) before the first one is stored, so a
-    refused import changes nothing; the request's undo log (``store/undo.py``) covers the rest.
-    """
+def prepare_import(rt: Runtime, data: dict[str, Any]) -> list[tuple[dict[str, Any], Organization]]:
+    """Every exported organization validated whole and built outside the store: no shared state is read
+    or written, so the control plane runs this in a worker thread while the event loop keeps serving."""
     if data.get("format") != FORMAT:
         raise ValueError(f"expected format {FORMAT!r}")
     specs = data["organizations"]
     if not isinstance(specs, list):
         raise TypeError("organizations must be an array")
-    built = [_build(rt, spec) for spec in specs]
+    with rt.store.undo.paused():  # building outside the store is nothing to undo
+        return [(spec, _build(rt, spec)) for spec in specs]
+
+
+def apply_import(rt: Runtime, prepared: list[tuple[dict[str, Any], Organization]], *, replace: bool = True
+                 ) -> list[Organization]:
+    """Store what ``prepare_import`` built; an existing organization with the same id is replaced. Checked
+    against the store as it is now (on the event loop), before the first change."""
     if not replace:
-        for org in built:
+        for _, org in prepared:
             if org.id in rt.store.organizations:
                 raise ValueError(f"organization {org.id} already exists")
-    _check_public_keys(rt, specs)
+    _check_public_keys(rt, [spec for spec, _ in prepared])
     loaded = []
-    for spec, org in zip(specs, built, strict=True):
+    for spec, org in prepared:
         if org.id in rt.store.organizations:
             rt.store.remove_organization(org.id)
         rt.store.add_organization(org, [])
@@ -110,4 +114,13 @@ def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> 
     return loaded
 
 
-__all__ = ["export_state", "import_state", "to_ms"]
+def import_state(rt: Runtime, data: dict[str, Any], *, replace: bool = True) -> list[Organization]:
+    """Load exported organizations; an existing organization with the same id is replaced.
+
+    All or nothing: every organization is validated (and built) before the first one is stored, so a
+    refused import changes nothing; the request's undo log (``store/undo.py``) covers the rest.
+    """
+    return apply_import(rt, prepare_import(rt, data), replace=replace)
+
+
+__all__ = ["apply_import", "export_state", "import_state", "prepare_import", "to_ms"]

@@ -37,8 +37,9 @@ from . import control_room
 from .operation import JSON_TYPE, parse_json_object, read_body
 
 Handler = Callable[[Request, Runtime, dict[str, Any]], Any]
-# An exported state can be far larger than an API body, but it is parsed and loaded in one go on the event
-# loop: capped so one import holds the loop for seconds, not minutes (docs/reliability-and-security.md).
+# An exported state can be far larger than an API body, and it is parsed and validated whole (in a worker
+# thread, the loop keeps serving): capped so one import holds memory and a core for seconds, not minutes
+# (docs/reliability-and-security.md).
 STATE_BODY_LIMIT = 64 * 1024 * 1024
 
 
@@ -47,8 +48,10 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 async def _payload(request: Request, runtime: Runtime) -> dict[str, Any]:
-    limit = STATE_BODY_LIMIT if request.url.path == "/_mock/state" else runtime.settings.max_body_bytes
-    raw = await read_body(request, limit)
+    if request.url.path == "/_mock/state":  # up to 64 MiB: parsed in a worker thread, the loop keeps serving
+        raw = await read_body(request, STATE_BODY_LIMIT)
+        return await asyncio.to_thread(parse_json_object, raw) if raw.strip() else {}
+    raw = await read_body(request, runtime.settings.max_body_bytes)
     return parse_json_object(raw) if raw.strip() else {}
 
 
@@ -363,12 +366,13 @@ async def _stream_state(rt: Runtime) -> AsyncIterator[bytes]:
     yield b"]}"
 
 
-def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
-    """Load an export back: organizations with the same id are replaced, the others kept."""
+async def state_import(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
+    """Load an export back: organizations with the same id are replaced, the others kept. Validating and
+    building (seconds for a large state) run in a worker thread; storing them runs on the loop, in one go."""
     if not isinstance(data.get("organizations"), list):
         raise errors.bad_request(["organizations must be an array"])
     try:
-        loaded = state.import_state(rt, data)
+        loaded = state.apply_import(rt, await asyncio.to_thread(state.prepare_import, rt, data))
     except ValidationError as exc:
         raise errors.bad_request([f"not an equos-mock state export: {m}" for m in errors.validation_messages(exc)]
                                  ) from None

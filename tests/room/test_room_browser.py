@@ -88,11 +88,10 @@ def test_the_backend_starts_it_the_page_joins_sees_the_character_and_talks(live,
     page.send("What can you do?")
     page.wait_line("You", "What can you do?")
     page.wait_line(character["name"], "You said: What can you do?")
-    transcript = wait_until("both lines in the REST transcript", lambda: [
+    wait_until("both lines in the REST transcript", lambda: [
         (u["author"], u["content"]) for u in live.conversation(key, conversation["id"])["transcript"]
         if u["content"] != brain["greetingMessage"]] == [("user", "What can you do?"),
                                                          ("character", "You said: What can you do?")])
-    assert transcript
     save(page, "frontend-page.png", tmp_path)
     page.close()
     ended(live, key, conversation["id"])
@@ -175,7 +174,10 @@ def test_a_browser_that_vanishes_mid_call_ends_it_within_the_ping_timeout(live, 
         conversation = ended(live, started.key, started.id, timeout=ping_timeout + 10)
         assert time.monotonic() - began <= ping_timeout + 3
         lag = (parse(conversation["endedAt"]) - gone_at).total_seconds()
-        assert -ping_timeout <= lag <= 2, (lag, ping_timeout)  # frozen: its last ping, before the freeze
+        if vanish == "killed":
+            assert 0 <= lag <= 2, lag  # the kernel closed its sockets at once: ended when the room saw it
+        else:  # frozen: ended at its last message, a ping at most one interval (timeout / 3) before the freeze
+            assert -ping_timeout / 2 <= lag <= 0.5, (lag, ping_timeout)
         billed = usage(live, started.key)
         live.control.advance(120, key=started.key)
         assert usage(live, started.key) == billed

@@ -3,6 +3,7 @@ and the counts that show nothing leaked (RTCPeerConnections, UDP sockets of this
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -87,3 +88,12 @@ def ended(started: Started, timeout: float = 5.0) -> dict[str, Any]:
         if body["status"] != "running" or time.monotonic() > deadline:
             return body
         time.sleep(0.02)
+
+
+ROOM_LOGGERS = ("equos_mock.room", "aiortc", "aioice", "websockets")
+
+
+def quiet(caplog: Any) -> None:
+    """Nothing above INFO from the room's stack: a hostile or odd message is no error of the server's."""
+    loud = [r for r in caplog.records if r.name.startswith(ROOM_LOGGERS) and r.levelno > logging.INFO]
+    assert not loud, [r.getMessage() for r in loud]

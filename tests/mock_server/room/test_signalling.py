@@ -4,13 +4,14 @@ hostile signal messages, each answered for that client alone (raw WebSocket, liv
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import httpx
 import jwt
 import pytest
 from livekit.protocol import rtc
-from room_kit import ended, settled, start, udp_sockets
+from room_kit import ended, quiet, settled, start, udp_sockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -96,6 +97,15 @@ def test_a_room_whose_conversation_ended_refuses_joins_and_the_token_is_checked_
     stopped.http.post(f"/v3/conversations/{stopped.id}/stop").raise_for_status()
     assert _http(mock, f"/rtc/validate?access_token={stopped.consumer_token}").status_code == 404
 
+    async def join(token: str) -> tuple[int, bytes]:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{mock.room_url}/rtc?access_token={token}"):
+                pass
+        return refused.value.response.status_code, refused.value.response.body
+
+    for ended_token in (token, stopped.consumer_token):  # a WebSocket join, as a client makes it, is refused too
+        assert asyncio.run(join(ended_token)) == (404, b"requested room does not exist")
+
 
 async def _joined(mock, token: str):
     ws = await connect(f"{mock.room_url}/rtc?access_token={token}")
@@ -139,7 +149,9 @@ def test_join_response_names_the_room_the_character_and_a_version_then_the_offer
     assert settled(mock)["peersOpen"] == 0
 
 
-def test_unknown_requests_and_early_trickle_are_ignored_and_a_client_vanishing_mid_negotiation_is_cleaned_up(mock):
+def test_unknown_requests_and_early_trickle_are_ignored_and_a_client_vanishing_mid_negotiation_is_cleaned_up(
+        mock, caplog):
+    caplog.set_level(logging.INFO)
     started = start(mock)
     udp_before = udp_sockets()
 
@@ -162,3 +174,4 @@ def test_unknown_requests_and_early_trickle_are_ignored_and_a_client_vanishing_m
     assert "offer" in kinds
     assert ended(started)["status"] == "ended"  # a closed socket is a leave
     assert settled(mock)["peersOpen"] == 0 and udp_sockets() <= udp_before
+    quiet(caplog)  # ignored means not even a warning
