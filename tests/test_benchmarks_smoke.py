@@ -190,3 +190,16 @@ def test_the_room_rest_benchmark_runs(tmp_path: Path) -> None:
     for by_variant in figures["workloads"].values():
         assert set(by_variant) == {"room on, none live", "--no-room", "room on, one live"}
         assert all(cell["rps"] > 0 and cell["cpu_us_per_request"] > 0 for cell in by_variant.values())
+
+
+@pytest.mark.slow  # two servers and two short wrk runs
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_the_checkouts_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/checkouts.py against this same checkout as the other: one cell, both figures."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.checkouts", "--other", str(ROOT), "--connections", "1",
+                           "--rounds", "1", "--workloads", "GET /v3/characters/{id}", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    (cell,) = json.loads((tmp_path / "checkouts.json").read_text())["cells"]
+    assert cell["workload"] == "GET /v3/characters/{id}" and cell["rps"]["this"] > 0 and cell["rps"]["other"] > 0
+    assert cell["cpu_us_per_request"]["this"] > 0 and cell["cpu_us_per_request"]["other"] > 0
