@@ -85,6 +85,11 @@ class Collection(Generic[T]):
             self._encoded[item_id] = (item, value)
         return value
 
+    @property
+    def changes(self) -> int:
+        """How many changes the organization's collections have seen (any of them)."""
+        return self._changes[0]
+
     def page_reply(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()``, kept under ``key`` until the organization changes: a list reply depends on this
         collection's order and records and on the records they embed, all in the same organization, and
