@@ -118,12 +118,12 @@ def pipeline_parts(app: Any, method: str, target: str, calls: int) -> dict[str, 
                 values.setdefault(name, []).append(value)
         credentials.keep(scope, values)
 
-    def host() -> None:
-        coroutine = pipeline.host_guard.refused(scope, None, None)  # type: ignore[arg-type]
-        try:
-            coroutine.send(None)
-        except StopIteration:
-            pass
+    path = scope["path"]
+
+    def host() -> None:  # every guard's rule, as the pipeline asks it (``guards``: rule and the prefixes it keeps)
+        for guard, prefixes in pipeline.guards:
+            if path.startswith(prefixes):
+                guard.refusal(scope)
 
     headers()
     parts = {
@@ -188,10 +188,12 @@ def markdown(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=2000, help="calls per stack and workload")
-    parser.add_argument("--label", default="layers", help="written to results/LABEL.json")
+    parser.add_argument("--label", default="layers", help="written to OUT/LABEL.json")
+    parser.add_argument("--out", type=Path, default=OUT.parent, help="folder of the result (benchmarks/results)")
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.calls))
-    OUT.with_name(f"{args.label}.json").write_text(json.dumps(result, indent=1))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.label}.json").write_text(json.dumps(result, indent=1))
     print("µs of CPU per request (medians); a layer's figure is the whole stack minus the stack without it")
     print(markdown(result))
     return 0

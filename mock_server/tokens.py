@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
@@ -20,41 +24,41 @@ def sign(claims: dict[str, object], secret: str) -> str:
         return jwt.encode(claims, secret, algorithm="HS256")
 
 
-class _KeyCheckedOnce(HMACAlgorithm):
-    """PyJWT's HS256, for one secret whose checks are made once. PyJWT checks an HMAC key on every call
-    (PEM, SSH and DER patterns, a trial JWK parse, a length warning): a third of starting a conversation,
-    which signs two tokens."""
-
-    def __init__(self, secret: str):
-        super().__init__(HMACAlgorithm.SHA256)
-        self._secret = secret
-        self._key: bytes | None = None  # checked on first use: an unusable secret fails a signature, not the app
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        if key != self._secret:
-            return super().prepare_key(key)
-        if self._key is None:
-            self._key = super().prepare_key(key)
-        return self._key
-
-    def check_key_length(self, key: bytes) -> str | None:
+def _checked_key(secret: str) -> bytes:
+    """The secret as PyJWT's HS256 takes it, through its checks (PEM, SSH and DER patterns, a trial JWK parse)."""
+    with warnings.catch_warnings():
         # "secret" (livekit-server --dev's value) is shorter than PyJWT recommends; that is the point.
-        return None
+        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+        return HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps(..., separators=...) makes one per call
 
 
 class Signer:
-    """Signs HS256 JWTs with one secret (an app's LiveKit secret): PyJWT's JWS with the same claims JSON
-    as ``jwt.encode`` (so the same tokens as ``sign``), the secret checked once."""
+    """Signs HS256 JWTs with one secret (an app's LiveKit secret): the same bytes as ``jwt.encode``
+    (``sign``): its header (sorted, compact), its compact claims JSON, its base64url without padding,
+    its HMAC-SHA256. PyJWT's checks of the secret run once, on the first signature (an unusable secret
+    fails a signature, not the app); after that a token is one JSON dump and one HMAC of a keyed copy."""
+
+    HEADER = base64.urlsafe_b64encode(json.dumps({"typ": "JWT", "alg": "HS256"}, separators=(",", ":"),
+                                                 sort_keys=True).encode()).rstrip(b"=") + b"."
 
     def __init__(self, secret: str):
         self._secret = secret
-        self._jws = jwt.PyJWS(algorithms=["HS256"])
-        self._jws.unregister_algorithm("HS256")
-        self._jws.register_algorithm("HS256", _KeyCheckedOnce(secret))
+        self._mac: Any = None  # an HMAC keyed with the checked secret, copied for each token
+
+    def _keyed(self) -> Any:
+        if self._mac is None:
+            self._mac = hmac.new(_checked_key(self._secret), digestmod=hashlib.sha256)
+        return self._mac
 
     def sign(self, claims: dict[str, object]) -> str:
-        payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")  # as jwt.encode writes it
-        return self._jws.encode(payload, self._secret, algorithm="HS256")
+        mac = self._keyed().copy()
+        payload = _COMPACT.encode(claims).encode("utf-8")  # as jwt.encode writes it
+        signing_input = self.HEADER + base64.urlsafe_b64encode(payload).rstrip(b"=")
+        mac.update(signing_input)
+        return (signing_input + b"." + base64.urlsafe_b64encode(mac.digest()).rstrip(b"=")).decode("ascii")
 
 
 @dataclass(frozen=True)

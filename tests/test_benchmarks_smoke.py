@@ -147,3 +147,59 @@ def test_the_room_benchmark_runs(tmp_path: Path) -> None:
     assert set(figures["rooms"]) == {"no_room", "1"} and figures["rooms"]["1"]["rss_mib"] > 0
     assert set(figures["idle"]) == {"room", "no_room"}
     assert (tmp_path / "room.md").read_text().startswith("Run: ")
+
+
+def test_the_layers_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/layers.py, a few calls: every workload and every part of the pipeline is timed (it once
+    crashed unseen when the pipeline's guards became a list)."""
+    from benchmarks import layers
+
+    assert layers.main(["--calls", "5", "--label", "smoke", "--out", str(tmp_path)]) == 0
+    figures = json.loads((tmp_path / "smoke.json").read_text())
+    assert set(figures) == set(layers.WORKLOADS)
+    for workload in figures.values():
+        assert workload["full_us"] > 0 and workload["bare_starlette_us"] > 0
+        assert set(workload["pipeline_parts_us"]) == {
+            "host check", "headers read once (credentials kept)", "CORS decision", "fault lookup (no rules)",
+            "journal entry"}
+        assert all(us > 0 for us in workload["pipeline_parts_us"].values())
+
+
+def test_the_cpu_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/cpu.py, a few calls: every workload is timed, with the undo log on and off."""
+    from benchmarks import cpu
+
+    assert cpu.main(["--calls", "3", "--rounds", "1", "--processes", "1", "--undo-off", "--out", str(tmp_path)]) == 0
+    figures = json.loads((tmp_path / "cpu.json").read_text())
+    assert set(figures) == {"this", "this, undo log off"}
+    for variant in figures.values():
+        assert set(variant) == set(cpu.WORKLOADS)
+        assert all(variant[w] > 0 for w in cpu.WORKLOADS if w != "fresh organization")
+
+
+@pytest.mark.slow  # three servers, one live room, six short wrk runs
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_the_room_rest_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/room_rest.py, one round: REST against room on (none live), --no-room and one live room."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.room_rest", "--rounds", "1", "--duration", "1",
+                           "--idle", "0.5", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "room_rest.json").read_text())
+    assert figures["live_rooms_at_end"] == 1
+    for by_variant in figures["workloads"].values():
+        assert set(by_variant) == {"room on, none live", "--no-room", "room on, one live"}
+        assert all(cell["rps"] > 0 and cell["cpu_us_per_request"] > 0 for cell in by_variant.values())
+
+
+@pytest.mark.slow  # two servers and two short wrk runs
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_the_checkouts_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/checkouts.py against this same checkout as the other: one cell, both figures."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.checkouts", "--other", str(ROOT), "--connections", "1",
+                           "--rounds", "1", "--workloads", "GET /v3/characters/{id}", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    (cell,) = json.loads((tmp_path / "checkouts.json").read_text())["cells"]
+    assert cell["workload"] == "GET /v3/characters/{id}" and cell["rps"]["this"] > 0 and cell["rps"]["other"] > 0
+    assert cell["cpu_us_per_request"]["this"] > 0 and cell["cpu_us_per_request"]["other"] > 0

@@ -40,7 +40,7 @@ class _Populated:
     between the references (in the model's field order), and the last read made of it with the
     versions of the records it embedded then."""
 
-    __slots__ = ("json", "links", "parts", "shaped", "targets")
+    __slots__ = ("json", "links", "parts", "shaped", "targets", "version")
 
     def __init__(self, rt: Runtime, org: Organization, resource: Resource, item: BaseModel):
         populated = {ref.populate: ref for ref in resource.populated}
@@ -62,6 +62,7 @@ class _Populated:
         self.shaped = tuple(i for i, ref in enumerate(resource.populated) if rt.resources[ref.target].shape)
         self.targets: list[Any] | None = None
         self.json = b""
+        self.version = -1  # the organization's change count when ``json`` was last found current
 
     def reusable(self, targets: list[Any]) -> bool:
         """The same versions embedded as last time (none shaped from others): the same bytes."""
@@ -106,10 +107,15 @@ def records_json(rt: Runtime, org: Organization, resource: Resource, items: list
     if not resource.populated:
         return [collection.encoded(item, _plain) for item in items]
     out = []
+    changes = collection.changes
     for item in items:
         made: _Populated = collection.encoded(item, lambda x: _Populated(rt, org, resource, x))
+        if made.version == changes:  # nothing in the organization changed since: the same read
+            out.append(made.json)
+            continue
         targets = [linked.get(value) if (value := getattr(item, field)) else None for field, linked in made.links]
         out.append(made.json if made.reusable(targets) else made.embed(rt, org, resource, targets))
+        made.version = changes
     return out
 
 

@@ -59,34 +59,26 @@ class JournalRecorder:
     def record(self, scope: Scope, request_body: bytes, response_body: bytes, sizes: tuple[int, int],
                status: int | None, hints: list[dict[str, Any]] | None, duration_ms: float,
                error: str | None = None) -> None:
+        """The exchange's raw facts, noted as they are: the entry a read shows is made then (``journal.py``)."""
         key, org = caller(self.runtime, scope)
         journal = self.runtime.journal
-        query = scope.get("query_string", b"")
         fault = scope.get(FAULT_SCOPE_KEY)
-        # Only what filters read is worked out here; the time is printed when an entry is read.
-        entry: dict[str, Any] = {
-            "method": scope["method"],
-            "path": scope["path"],
-            "_query": query,  # masked when read, as the bodies are
-            "organization": org.id if org is not None else None,
-            "key": journal.masked_key(key) if key else None,
-            "status": status if not (fault and fault["dropped"]) else None,
-            "_request": (request_body, sizes[0] > journal.body_limit),
-            "_response": (response_body, sizes[1] > journal.body_limit),
-            "requestBytes": sizes[0],
-            "responseBytes": sizes[1],
-            "_duration_ms": duration_ms,  # rounded when read
-            "_at_ms": self.runtime.clock_for(org).now_ms(),
-        }
+        extra: dict[str, Any] | None = None
         if fault is not None:
-            entry["fault"] = fault["id"]
-            entry["dropped"] = fault["dropped"]
+            extra = {"fault": fault["id"], "dropped": fault["dropped"]}
+            if fault["dropped"]:
+                status = None
         if hints is not None:
-            entry["nearMisses"] = hints
-        warnings = self._key_warnings(scope)
+            extra = {**(extra or {}), "nearMisses": hints}
+        warnings = self._key_warnings(scope) if key else None  # x-api-key's (None: caller has none either)
         if warnings:
-            entry["warnings"] = warnings
+            extra = {**(extra or {}), "warnings": warnings}
         if error is not None:
-            entry["error"] = error
-            entry["status"] = entry["status"] or 500
-        journal.record(entry)
+            extra = {**(extra or {}), "error": error}
+            status = status or 500
+        limit = journal.body_limit
+        # Noted as it is (``Journal.note``): the entry, the key's fingerprint with it, is made when read.
+        journal.note((scope["method"], scope["path"], scope.get("query_string", b""),
+                      org.id if org is not None else None, key or None, status, request_body, sizes[0] > limit,
+                      response_body, sizes[1] > limit, sizes[0], sizes[1], duration_ms,
+                      self.runtime.clock_for(org).now_ms(), extra))

@@ -10,6 +10,8 @@ import asyncio
 from collections import OrderedDict, deque
 from typing import Any
 
+from ..clock import from_ms, iso
+
 EVENTS_KEPT = 200  # per conversation
 CONVERSATIONS_KEPT = 1000  # feeds of conversations, least recently written dropped first (at most ~200 MB)
 
@@ -50,15 +52,30 @@ class Feed:
 class Feeds:
     def __init__(self) -> None:
         self._feeds: OrderedDict[str, Feed] = OrderedDict()
+        # Conversations started and not looked at since: (organization, the start's time). Every start
+        # gets a feed, but most are never read; the feed, its "started" event first, is made on first use,
+        # so a REST start pays for a tuple (``Rooms`` announces starts even with no room live).
+        self._started: OrderedDict[str, tuple[str | None, int]] = OrderedDict()
+
+    def started(self, conversation_id: str, organization: str | None, at_ms: int) -> None:
+        """A conversation started at ``at_ms`` (printed when its feed is made)."""
+        self._started[conversation_id] = (organization, at_ms)
+        while len(self._started) > CONVERSATIONS_KEPT:
+            self._started.popitem(last=False)
 
     def of(self, conversation_id: str, create: bool = True, organization: str | None = None) -> Feed | None:
         feed = self._feeds.get(conversation_id)
-        if feed is None and create:
-            feed = self._feeds[conversation_id] = Feed(organization)
+        if feed is None:
+            noted = self._started.pop(conversation_id, None)
+            if noted is None and not create:
+                return None
+            feed = self._feeds[conversation_id] = Feed(organization if noted is None else noted[0] or organization)
+            if noted is not None:
+                feed.add("started", iso(from_ms(noted[1])))
             while len(self._feeds) > CONVERSATIONS_KEPT:
                 _, dropped = self._feeds.popitem(last=False)
                 dropped.wake()
-        elif feed is not None:
+        else:
             self._feeds.move_to_end(conversation_id)
             if feed.organization is None:
                 feed.organization = organization
@@ -69,6 +86,7 @@ class Feeds:
             feed.wake()
 
     def drop(self, conversation_id: str) -> None:
+        self._started.pop(conversation_id, None)
         feed = self._feeds.pop(conversation_id, None)
         if feed is not None:
             feed.wake()

@@ -159,7 +159,7 @@ class Rooms:
         feed = self.feeds.of(conversation_id, organization=organization)
         if feed is None:
             return None
-        found = next((o for o in self.live.values() if o.conversation_id == conversation_id), None)
+        found = self.live.get(conversation_id)  # keyed by conversation: no scan of the live rooms
         at = found.now_iso() if found is not None else iso(self.rt.clock.now())
         return feed.add(kind, at, **fields)
 
@@ -196,7 +196,9 @@ class Rooms:
             conversation = org.conversations.get(conversation_id) if org is not None else None
             if conversation is not None and conversation.room:
                 self.index[conversation.room] = (org.id, conversation_id)
-            self.feed_event(conversation_id, "started", organization=event.organization)
+            # As feed_event("started") would, its feed made on first use (no room is live yet: the app clock).
+            self.rt.control_changes += 1
+            self.feeds.started(conversation_id, event.organization, self.rt.clock.now_ms())
             return
         room = self.room_of(conversation_id)
         if event.kind == "ended":

@@ -23,10 +23,28 @@ T = TypeVar("T", bound=BaseModel)
 _Key = tuple[int, int]
 
 
+def _insort(index: list[Any], entry: Any) -> None:
+    """``bisect.insort``, with the usual case first: a new record sorts last (created now, the next
+    sequence), and appending costs nothing where inserting moves the whole list (a busy collection's
+    tens of thousands of entries, on every create)."""
+    if not index or entry > index[-1]:
+        index.append(entry)
+    else:
+        bisect.insort(index, entry)
+
+
+PAGES_KEPT = 8  # list replies kept per collection (the last pages read, made again once anything changed)
+
+
 class Collection(Generic[T]):
-    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = (), undo: UndoLog | None = None):
+    def __init__(self, sequence: Iterator[int], indexed: tuple[str, ...] = (), undo: UndoLog | None = None,
+                 changes: list[int] | None = None):
         self._sequence = sequence
         self._undo = undo  # the store's: a change made by a request that fails is undone
+        # The organization's change count, shared by its collections (one cell): a read that embeds other
+        # records is current while no collection of its organization changed.
+        self._changes = changes if changes is not None else [0]
+        self._pages: dict[Any, tuple[int, Any]] | None = None  # key -> (change count then, the reply)
         self._indexed = indexed
         # field -> value -> ids holding it: uniqueness rules look up, not scan the organization.
         self._by_field: dict[str, dict[Any, dict[str, None]]] = {name: {} for name in indexed}
@@ -67,6 +85,28 @@ class Collection(Generic[T]):
             self._encoded[item_id] = (item, value)
         return value
 
+    @property
+    def changes(self) -> int:
+        """How many changes the organization's collections have seen (any of them)."""
+        return self._changes[0]
+
+    def page_reply(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept under ``key`` until the organization changes: a list reply depends on this
+        collection's order and records and on the records they embed, all in the same organization, and
+        on nothing else (a read never changes the store). Invalidated by the change count, never by time."""
+        version = self._changes[0]
+        if self._pages is None:
+            self._pages = {}
+        hit = self._pages.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = make()
+        if self._changes[0] == version:
+            if len(self._pages) >= PAGES_KEPT and key not in self._pages:
+                del self._pages[next(iter(self._pages))]  # the oldest kept
+            self._pages[key] = (version, value)
+        return value
+
     def matching(self, field: str, value: Any) -> list[T]:
         """Items whose indexed ``field`` equals ``value``, in the order they were added."""
         ids = self._by_field[field].get(value, {})
@@ -93,9 +133,10 @@ class Collection(Generic[T]):
         self._items[item_id] = item
         self._keys[item_id] = entry[:2]
         self._clients[item_id] = client
-        bisect.insort(self._order, entry)
-        bisect.insort(self._by_client.setdefault(client, []), entry)
+        _insort(self._order, entry)
+        _insort(self._by_client.setdefault(client, []), entry)
         self._index(item, item_id, add=True)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self.remove(item_id))
         if self.listener is not None:
@@ -121,6 +162,7 @@ class Collection(Generic[T]):
         self._items[item_id] = item
         if self._encoded:
             self._encoded.pop(item_id, None)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self.replace(old))
         if self.listener is not None:
@@ -146,6 +188,7 @@ class Collection(Generic[T]):
         del self._order[bisect.bisect_left(self._order, entry)]
         self._drop(self._by_client, self._clients.pop(item_id), entry)
         self._index(item, item_id, add=False)
+        self._changes[0] += 1
         if self._undo is not None:
             self._undo.record(lambda: self._put_back(item, (created, seq)))
         if self.listener is not None:
@@ -165,6 +208,7 @@ class Collection(Generic[T]):
         self._index(item, item_id, add=True)
         # Insertion order too (``values()``), as if it had never left.
         self._items = {i: self._items[i] for i in sorted(self._items, key=lambda i: self._keys[i][1])}
+        self._changes[0] += 1
         if self.listener is not None:
             self.listener("put", item)
 
@@ -238,21 +282,42 @@ class Organization:
         self.pinned = False  # from --api-key or a seed file: never evicted for being idle
         self.position = 0  # the store's insertion sequence: the order organizations are listed in
         self.resources = resources  # the app's declarations (shared, not copied: organizations are many)
-        sequence = itertools.count()
+        self._sequence = itertools.count()  # one order across the organization's collections
+        self._changes = [0]  # changes to any of its collections (``Collection.page_reply``)
+        self._undo = undo
         for resource in resources:
             if resource.name in vars(self):
                 raise ValueError(f"resource name {resource.name!r} clashes with an organization attribute")
-            # An attribute per collection (org.brains), as domain rules read them.
-            setattr(self, resource.name, Collection(sequence, indexed=resource.index_fields, undo=undo))
+
+    # An attribute per collection (org.brains), as domain rules read them, made on first use: a test's
+    # organization uses two or three of its ten, and making them all was a third of creating it.
+    def __getattr__(self, name: str) -> Collection[Any]:  # only for an attribute not set yet
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._made(name)
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+
+    def _made(self, name: str) -> Collection[Any]:
+        for resource in self.resources:
+            if resource.name == name:
+                made: Collection[Any] = Collection(self._sequence, indexed=resource.index_fields, undo=self._undo,
+                                                   changes=self._changes)
+                setattr(self, name, made)
+                return made
+        raise KeyError(name)
 
     @property
     def collections(self) -> dict[str, Collection[Any]]:
         """Every collection by name, in the declarations' order."""
-        return {r.name: getattr(self, r.name) for r in self.resources}
+        return {r.name: self.collection(r.name) for r in self.resources}
 
     def collection(self, name: str) -> Collection[Any]:
         found = vars(self).get(name)
-        if not isinstance(found, Collection):  # not a declared resource (nor another attribute)
+        if found is None:
+            return self._made(name)  # KeyError: not a declared resource
+        if not isinstance(found, Collection):  # another attribute
             raise KeyError(name)
         return found
 

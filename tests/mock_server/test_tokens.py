@@ -1,0 +1,42 @@
+"""The app's signer writes exactly what ``jwt.encode`` writes (livekit-api and PyJWT verify it), for any
+claims and secret, and an unusable secret fails a signature, not the app."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from livekit import api
+
+from mock_server.tokens import Grant, Signer, livekit_claims, sign
+
+claim_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(claims=st.dictionaries(st.text(max_size=10), claim_values, max_size=6),
+       secret=st.text(min_size=1, max_size=40).filter(lambda s: "-----" not in s and not s.startswith("ssh-")))
+def test_signer_writes_the_bytes_jwt_encode_writes(claims: dict, secret: str) -> None:
+    assert Signer(secret).sign(claims) == sign(claims, secret)
+
+
+def test_a_livekit_token_verifies_with_livekit_api() -> None:
+    claims = livekit_claims(api_key="devkey", identity="user-1", name="User", grant=Grant(room="equos-r1"),
+                            not_before=1_700_000_000, expires=4_000_000_000)
+    token = Signer("secret").sign(claims)
+    verified = api.TokenVerifier("devkey", "secret").verify(token)
+    assert (verified.identity, verified.name, verified.video.room) == ("user-1", "User", "equos-r1")
+    assert jwt.decode(token, "secret", algorithms=["HS256"], options={"verify_exp": False}) == claims
+
+
+def test_an_unusable_secret_fails_the_signature_not_the_signer() -> None:
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----"
+    signer = Signer(pem)  # made with the app: nothing checked yet
+    with pytest.raises(jwt.exceptions.InvalidKeyError):
+        signer.sign({"sub": "x"})
+    with pytest.raises(jwt.exceptions.InvalidKeyError):
+        sign({"sub": "x"}, pem)
