@@ -86,3 +86,23 @@ def billed_seconds(conversations: list[dict[str, Any]], now_ms: int | None = Non
             end = now_ms
         total += max(end - ms(conversation["startedAt"]), 0)
     return total / 1000
+
+
+def find_listed(target: Target, kind: str, item_id: str, client: str | None, *, api_key: Any = None
+                ) -> tuple[dict[str, Any] | None, int]:
+    """The item as a list shows it (paging through, 50 at a time), and the list's total."""
+    skip, key = 0, LIST_KEYS[kind]
+    extra = {} if api_key is None else {"api_key": api_key}
+    while True:
+        params: dict[str, Any] = {"take": 50, "skip": skip}
+        if client is not None:
+            params["client"] = client
+        reply = target.get(PATHS[kind], params=params, **extra)
+        target.expect(OPS[kind][2], reply.status == 200, f"list answered {reply.status}")
+        body = reply.json()
+        for item in body[key]:
+            if item["id"] == item_id:
+                return item, body["total"]
+        skip += 50
+        if skip >= body["total"] or not body[key] or skip > 5000:
+            return None, body["total"]

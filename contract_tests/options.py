@@ -18,6 +18,8 @@ LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 LIVE_MAX_CONVERSATIONS = 5
 LIVE_MAX_SECONDS = 60  # cap on maxSeconds of every conversation started
 LIVE_RATE = 5.0  # requests per second
+LIVE_MAX_EXAMPLES = 4  # examples per property on a live target, whatever the profile (requests cost money and time)
+LIVE_MAX_STEPS = 10  # steps per state machine example, likewise
 LIVE_RUN_SECONDS = 300  # the live profile's run time at LIVE_RATE, kept by tests/contract_tests/test_live_budget.py
 PROFILES = ("thorough", "ci", "live", "mutation", "reality")
 
@@ -50,10 +52,12 @@ def register(parser: pytest.Parser) -> None:
         help=f"request rate cap per second (default {LIVE_RATE:g} when live, none otherwise)")
     add("--equos-report", default=None, metavar="FILE", help="write the fidelity report as JSON to FILE")
     add("--equos-profile", default=None, choices=PROFILES,
-        help="Hypothesis profile: thorough (mock default), ci (fast), live (small, derandomized), "
-             "mutation (ci without shrinking), reality (fewer still: the project's alternate-reality tests)")
+        help="Hypothesis profile: thorough (mock default), ci (fast, no shrinking), live (small, "
+             "derandomized), mutation (ci, fewer), reality (fewer still: the project's alternate-reality tests)")
     add("--equos-compare-url", default=None, help="differential mode: a second target to compare with")
     add("--equos-compare-api-key", default=None, help="API key of the second target [EQUOS_COMPARE_API_KEY]")
+    add("--equos-second-key", default=None, metavar="KEY",
+        help="a second organization's key, for isolation [EQUOS_SECOND_API_KEY]")
     add("--equos-run-id", default=None, help="run id used in the client tag of everything created")
     add("--equos-app", default=None, metavar="MODULE:CALLABLE",
         help="in-process target: the app factory to test (default mock_server:create_app) [EQUOS_CONTRACT_APP]")
@@ -81,6 +85,7 @@ class RunOptions:
     compare_api_key: str | None
     run_id: str | None
     app: str | None
+    second_key: str | None = None
 
     @property
     def live(self) -> bool:
@@ -123,4 +128,5 @@ def read_options(config: pytest.Config, environ: dict[str, str] | None = None) -
         compare_api_key=(opt("--equos-compare-api-key") or env.get("EQUOS_COMPARE_API_KEY") or None),
         run_id=opt("--equos-run-id"),  # type: ignore[arg-type]
         app=(opt("--equos-app") or env.get("EQUOS_CONTRACT_APP") or None),
+        second_key=(opt("--equos-second-key") or env.get("EQUOS_SECOND_API_KEY") or None),
     )

@@ -216,3 +216,139 @@ def _project(value: Any, schema: dict[str, Any], owner: str, added: list[Added])
         else:
             added.append((owner or "response", key, item))
     return out
+
+
+# --- comparing under the record's rules (never by dict equality) ----------------------------------------
+def _properties(schema: dict[str, Any] | None, value: Any) -> tuple[dict[str, Any], set[str], Any]:
+    """(properties, required, additionalProperties) of the object branch of ``schema`` that fits ``value``."""
+    if schema is None:
+        return {}, set(), None
+    schema = _resolve(schema)[0]
+    if "anyOf" in schema or "oneOf" in schema:
+        # The branch that fits; for a partial object (what was sent), the first object branch.
+        branch = _branch(value, schema) or next(
+            (c for c in schema.get("anyOf", []) + schema.get("oneOf", [])
+             if isinstance(value, dict) and (_resolve(c)[0].get("type") == "object" or "properties" in _resolve(c)[0])),
+            None)
+        if branch is not None:
+            return _properties(branch, value)
+    properties: dict[str, Any] = {}
+    required: set[str] = set()
+    for part in [schema, *(_resolve(s)[0] for s in schema.get("allOf", []))]:
+        properties.update(part.get("properties", {}))
+        required |= set(part.get("required", []))
+    return properties, required, schema.get("additionalProperties")
+
+
+def _items(schema: dict[str, Any] | None, value: Any) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    schema = _resolve(schema)[0]
+    branch = _branch(value, schema) if ("anyOf" in schema or "oneOf" in schema) else None
+    if branch is not None:
+        return _items(branch, value)
+    items = schema.get("items")
+    return items if isinstance(items, dict) else None
+
+
+def may_be_absent(schema: dict[str, Any] | None, name: str) -> bool:
+    """The record lets ``name`` be left out of an object of ``schema`` (not required), so absent = null."""
+    properties, required, _ = _properties(schema, {})
+    return name in properties and name not in required
+
+
+def without_optional_nulls(value: Any, schema: dict[str, Any] | None) -> Any:
+    """``value`` with every null the record allows to be absent left out (a serializer that skips None)."""
+    if isinstance(value, list):
+        items = _items(schema, value)
+        return [without_optional_nulls(v, items) for v in value]
+    if not isinstance(value, dict):
+        return value
+    properties, required, extra = _properties(schema, value)
+    if not properties:
+        return value
+    return {k: without_optional_nulls(v, properties.get(k, extra if isinstance(extra, dict) else None))
+            for k, v in value.items() if not (v is None and k in properties and k not in required)}
+
+
+def differences(expected: Any, got: Any, schema: dict[str, Any] | None, path: str = "",
+                ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Where ``got`` disagrees with ``expected`` on what the record knows, read open-world.
+
+    A property absent on one side and null on the other is the same where the record makes it
+    optional; properties the record does not know are the target's business; instants are compared
+    as instants (any offset, any precision); a free-form map is compared key by key. ``expected``
+    names what matters: a property it leaves out is not compared (``ignore`` leaves out more).
+    """
+    if isinstance(expected, dict) and isinstance(got, dict):
+        properties, required, extra = _properties(schema, expected)
+        out: list[str] = []
+        if not properties and extra is None and schema is not None and "properties" not in _resolve(schema)[0]:
+            keys = set(expected) | set(got)  # a free-form map: every key counts
+        else:
+            keys = set(expected)
+        for key in sorted(keys - ignore):
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            here = f"{path}.{key}" if path else key
+            if key not in got:
+                if expected[key] is None and key not in required:
+                    continue
+                out.append(f"{here}: missing, expected {_short(expected[key])}")
+                continue
+            if key not in expected:
+                out.append(f"{here}: {_short(got[key])} not expected")
+                continue
+            out += differences(expected[key], got[key], sub, here)
+        return out
+    if isinstance(expected, list) and isinstance(got, list):
+        if len(expected) != len(got):
+            return [f"{path}: {len(got)} items, expected {len(expected)}"]
+        items = _items(schema, expected)
+        return [d for i, (a, b) in enumerate(zip(expected, got, strict=True))
+                for d in differences(a, b, items, f"{path}[{i}]")]
+    if isinstance(expected, str) and isinstance(got, str) and expected != got and _instant(expected) is not None:
+        if _instant(expected) == _instant(got):
+            return []
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return [] if expected is got else [f"{path}: {_short(got)}, expected {_short(expected)}"]
+    if isinstance(expected, int | float) and isinstance(got, int | float):
+        return [] if float(expected) == float(got) else [f"{path}: {got}, expected {expected}"]
+    return [] if expected == got else [f"{path}: {_short(got)}, expected {_short(expected)}"]
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _instant(text: str) -> float | None:
+    from datetime import datetime
+
+    if not _INSTANT.match(text):
+        return None
+    return round(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp(), 3)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def reply_schema(method: str, path: str, status: int = 200) -> dict[str, Any] | None:
+    """The record's schema of an operation's reply, found by the operation (never by component name)."""
+    op = find_operation(method, path)
+    return response_schema(op, status) if op else None
+
+
+def property_schema(schema: dict[str, Any] | None, *names: str) -> dict[str, Any] | None:
+    """The schema of a nested property (``conversation``, ``character``...), through refs and nullables;
+    a list's property names its items' schema."""
+    for name in names:
+        if schema is None:
+            return None
+        resolved = _resolve(schema)[0]
+        if "anyOf" in resolved or "oneOf" in resolved:
+            resolved = next((_resolve(c)[0] for c in resolved.get("anyOf", []) + resolved.get("oneOf", [])
+                             if "properties" in _resolve(c)[0] or _resolve(c)[0].get("type") == "array"), {})
+        if resolved.get("type") == "array":
+            resolved = _resolve(resolved.get("items", {}))[0]
+        schema = resolved.get("properties", {}).get(name)
+    return schema

@@ -27,6 +27,13 @@ class OperationTally:
 
 
 @dataclass
+class RuleTally:
+    exercised: int = 0
+    passed: int = 0
+    examples: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Fidelity:
     target: dict[str, Any] = field(default_factory=dict)
     operations: dict[str, OperationTally] = field(default_factory=dict)
@@ -35,6 +42,25 @@ class Fidelity:
     differential: list[str] = field(default_factory=list)
     cleanup: dict[str, Any] = field(default_factory=dict)
     added_fields: dict[str, dict[str, str]] = field(default_factory=dict)  # schema -> field -> example
+    rules: dict[str, RuleTally] = field(default_factory=dict)
+    rule_status: dict[str, str] = field(default_factory=dict)  # rule -> "ok", "not supported: ...", ...
+    seconds: float | None = None
+
+    def rule(self, name: str, ok: bool, example: str | None) -> None:
+        tally = self.rules.setdefault(name, RuleTally())
+        tally.exercised += 1
+        tally.passed += int(bool(ok))
+        if example:
+            tally.examples.add(example)
+
+    def strength(self) -> dict[str, Any]:
+        from .rules import RULES
+
+        exercised = [r.name for r in RULES if self.rules.get(r.name, RuleTally()).exercised]
+        examples = set().union(*(t.examples for t in self.rules.values())) if self.rules else set()
+        return {"rules_claimed": len(RULES), "rules_exercised": len(exercised),
+                "checks": sum(t.exercised for t in self.rules.values()), "examples": len(examples),
+                "seconds": None if self.seconds is None else round(self.seconds, 1)}
 
     def check(self, operation: str, ok: bool, failure: str = "") -> None:
         tally = self.operations.setdefault(operation, OperationTally())
@@ -74,7 +100,20 @@ class Fidelity:
             "published_differences": self.published_differences,
             "differential": self.differential,
             "cleanup": self.cleanup,
+            "rules": self.rules_table(),
+            "strength": self.strength(),
         }
+
+    def rules_table(self) -> dict[str, dict[str, Any]]:
+        from .rules import RULES
+
+        out = {}
+        for rule in RULES:
+            tally = self.rules.get(rule.name, RuleTally())
+            out[rule.name] = {"class": rule.klass, "exercised": tally.exercised, "passed": tally.passed,
+                              "examples": len(tally.examples),
+                              "status": self.rule_status.get(rule.name, "not run")}
+        return out
 
     def write(self, path: str) -> None:
         with open(path, "w", encoding="utf-8") as handle:
@@ -117,6 +156,14 @@ class Fidelity:
         if data["differential"]:
             out.append("differential mode found differences:")
             out += ["  " + d for d in data["differential"][:20]]
+        if self.rules or self.rule_status:
+            wide = max(len(name) for name in data["rules"])
+            out.append(f"{'rule':<{wide}} {'exercised':>9} {'examples':>8}  status")
+            for name, row in data["rules"].items():
+                out.append(f"{name:<{wide}} {row['exercised']:>9} {row['examples']:>8}  {row['status']}")
+            strength = data["strength"]
+            out.append(f"strength: {strength['rules_exercised']}/{strength['rules_claimed']} rules exercised, "
+                       f"{strength['checks']} checks, {strength['examples']} examples, {strength['seconds']} s")
         if data["cleanup"]:
             out.append("cleanup: " + ", ".join(f"{k}={v}" for k, v in data["cleanup"].items()))
         return out

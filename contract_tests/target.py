@@ -164,6 +164,34 @@ class Target:
         self.private = self.own_key
         self.livekit_secret = options.livekit_secret or ("secret" if self.control else None)
         self.livekit_key = options.livekit_key or ("devkey" if self.control else None)
+        self.rooms: dict[str, str] = {}  # room -> the conversation that has it (every start of the run)
+        self.boundaries: dict[str, str] = {}  # paging boundary -> what its first observation showed
+        self._second_key: str | bool | None = options.second_key or False  # False: not looked for yet
+
+    # --- rules (class 7: a rule claimed is a rule exercised) ---------------------------------------
+    def rule(self, name: str, ok: bool, message: str, operation: str | None = None) -> None:
+        """A check of one claimed rule (see rules.py): counted for the rules table, then like ``expect``."""
+        from .rules import BY_NAME
+
+        if name not in BY_NAME:
+            raise KeyError(f"unknown rule {name}")
+        self.fidelity.rule(name, ok, self._open[-1].tag if self._open else None)
+        self.expect(operation or name, ok, message)
+
+    def second_key(self) -> str | None:
+        """Another organization's key: given, made by the control plane, or made up on a mock with open
+        keys (checked: it must be accepted). None: this target offers no second organization."""
+        if self._second_key is False:
+            key: str | None = None
+            if self.control:
+                key = self.new_organization_key()
+            elif self.own_key:
+                key = f"sk_contract_{self.run_id}_second_{uuid.uuid4().hex[:8]}"
+                self.secrets.add(key)
+                if self.request("GET", "/v3/brains", api_key=key, check=False).status != 200:
+                    key = None
+            self._second_key = key
+        return self._second_key or None
 
     # --- transport -------------------------------------------------------------------------
     def _throttle(self) -> None:
@@ -213,6 +241,8 @@ class Target:
         reply = Reply(method, path, response.status_code, response.headers, response.content,
                       op.operation_id if op else None,
                       oracle.response_schema(op, response.status_code) if op and json_reply else None)
+        if check and op is not None and 400 <= reply.status < 500 and reply.status != 429:
+            self._check_envelope(op.operation_id, reply)
         if check and op is not None:
             problems = oracle.violations(method, urlsplit(path).path, reply.status, reply.content_type,
                                          reply.content, text_scalars=self.text_scalars)
@@ -223,6 +253,20 @@ class Target:
             for owner, name, value in reply.added:
                 self.fidelity.added(owner, name, value)
         return reply
+
+    def _check_envelope(self, operation: str, reply: Reply) -> None:
+        """Every 4xx is NestJS's envelope (assumption error_envelope): its own statusCode equals the
+        status, and message is a non-empty string or a non-empty list of strings."""
+        try:
+            body = json.loads(reply.content)
+        except ValueError:
+            body = None
+        message = body.get("message") if isinstance(body, dict) else None
+        ok = (isinstance(body, dict) and body.get("statusCode") == reply.status
+              and ((isinstance(message, str) and message != "")
+                   or (isinstance(message, list) and message != [] and all(isinstance(m, str) for m in message))))
+        self.rule("errors.envelope", ok, f"{reply.status} reply is not the error envelope "
+                                         f"{{statusCode: {reply.status}, message}}: {reply.content[:160]!r}", operation)
 
     @property
     def text_scalars(self) -> bool:
@@ -302,9 +346,13 @@ class Target:
 
     def new_organization_key(self) -> str:
         """A second, empty organization (control plane only): for isolation checks."""
+        return self.new_organization_key_with({})
+
+    def new_organization_key_with(self, settings: dict[str, Any]) -> str:
+        """A fresh organization with these settings (e.g. ``durationLimit``; control plane only)."""
         key = f"sk_contract_{self.run_id}_other_{uuid.uuid4().hex[:8]}"
         self.secrets.add(key)
-        self.control_call("POST", "organizations", {"keys": [key]})
+        self.control_call("POST", "organizations", {"keys": [key], **({"settings": settings} if settings else {})})
         return key
 
     # --- examples, budget and cleanup ----------------------------------------------------------
@@ -331,8 +379,17 @@ class Target:
         self.conversations_started += 1
         reply = self.post("/v3/conversations", body, **kw)
         if reply.status == 201:
-            ex.running.append(reply.json()["conversation"]["id"])
+            conversation = reply.json()["conversation"]
+            ex.running.append(conversation["id"])
+            if conversation.get("room"):
+                self.rooms.setdefault(conversation["room"], conversation["id"])
         return reply
+
+    def budget_left(self) -> int | None:
+        """Conversations this run may still start (None: no budget)."""
+        if self.max_conversations is None:
+            return None
+        return max(self.max_conversations - self.conversations_started, 0)
 
     def clean(self, ex: Example) -> None:
         """Stop what runs and delete what was made; every step is tried even if one fails."""
@@ -406,7 +463,8 @@ class Target:
                 "control_plane": self.control, "private_organization": self.private, "run_tag": self.run_tag,
                 "api_key": mask(self.api_key), "max_conversations": self.max_conversations,
                 "conversations_started": self.conversations_started, "requests_sent": self.requests_sent,
-                "rate": self.rate}
+                "rate": self.rate, "second_key": bool(self._second_key),
+                "livekit_secret": self.livekit_secret is not None}
 
 
 def _note(text: str) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from . import strategies as gen
-from .api import billed_seconds, create, expect_null, ms, page_through
+from .api import billed_seconds, create, expect_null, find_listed, ms, page_through
 from .probes import expected
 from .target import BudgetExhausted, Target
 
@@ -149,15 +149,18 @@ def test_expiry_in_real_time(equos_target: Target) -> None:
         for conversation, sent in started:
             deadline = sent + conversation["maxSeconds"] + EXPIRY_POLL
             time.sleep(max(0.0, sent + conversation["maxSeconds"] + 0.2 - time.monotonic()))
-            while True:
-                got = target.get(f"/v3/conversations/{conversation['id']}").json()
-                if got["status"] == "ended" or time.monotonic() > deadline:
+            while True:  # the client's list first: a get must not be what brings the lists up to date
+                listed = find_listed(target, "conversations", conversation["id"], ex.tag)[0] or {}
+                if listed.get("status") == "ended" or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
+            expired_everywhere(target, ex.tag, listed, first=True)
+            got = target.get(f"/v3/conversations/{conversation['id']}").json()
             target.expect("getConversationById", got["status"] == "ended" and got["endedAt"] is not None,
                           f"{conversation['maxSeconds']}s conversation still {got['status']} "
                           f"{EXPIRY_POLL}s after its end")
             ex.running.remove(conversation["id"])
+            expired_everywhere(target, ex.tag, got)
             ran = (ms(got["endedAt"]) - ms(got["startedAt"])) / 1000
             target.expect("getConversationById", abs(ran - conversation["maxSeconds"]) <= EXPIRY_TOLERANCE,
                           f"endedAt {got['endedAt']} is {ran}s after startedAt {got['startedAt']}, maxSeconds "
@@ -169,6 +172,23 @@ def test_expiry_in_real_time(equos_target: Target) -> None:
         target.expect("getUserUsage", abs(usage - sum(ended)) < USAGE_TOLERANCE,
                       f"user usage {usage}s, the expired conversations ran {ended}")
         check_freemium_growth(target, total_before, sum(ended))
+
+
+def expired_everywhere(target: Target, client: str, got: dict[str, object], *, first: bool = False) -> None:
+    """An expired conversation is ended in the client's filtered list and in the list too, with the
+    get's endedAt (issue 23, class 2); ``first``: read before any get of it, ``got`` is the filtered list's."""
+    if first:
+        target.rule("views.expired", got.get("status") == "ended" and got.get("endedAt") is not None,
+                    f"expired conversation listed as {got.get('status')} before any get of it", "listConversations")
+        if got.get("endedAt") is None:
+            return
+    for params in ({"client": client}, {}):
+        item = find_listed(target, "conversations", str(got["id"]), params.get("client"))[0] or {}
+        same = item.get("status") == "ended" and item.get("endedAt") is not None and \
+            ms(item["endedAt"]) == ms(str(got["endedAt"]))
+        target.rule("views.expired", same, f"expired conversation listed as {item.get('status')} ended "
+                                           f"{item.get('endedAt')} ({params}), its get says ended {got['endedAt']}",
+                    "listConversations")
 
 
 def test_expiry_by_max_seconds(needs_control: Target) -> None:

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from . import oracle
 from . import strategies as gen
 from .api import OPS, PATHS, check_timestamps, create, expect_null
 from .declared import PLAIN, REFERENCES, enum_fields, required_fields
+from .paging import check_paging
 from .probes import expected
 from .target import Target
 
@@ -30,8 +32,10 @@ def _round_trip(target: Target, ex: Any, kind: str, body: dict[str, Any]) -> dic
                           f"{name} created as {created.get(name)!r}, sent {value!r}")
     target.expect(create_op, created["createdAt"] == created["updatedAt"], "createdAt != updatedAt on create")
     got = target.get(f"{PATHS[kind]}/{created['id']}")
-    target.expect(get_op, got.status == 200 and got.json() == created,
-                  f"read back differs from what was created: {got.status} {got.content[:300]!r}")
+    found = oracle.differences(created, got.json(), got.schema) if got.status == 200 else ["no item"]
+    target.expect(get_op, got.status == 200 and not found,
+                  f"read back differs from what was created ({'; '.join(found[:3])}): {got.status} "
+                  f"{got.content[:300]!r}")
     return created
 
 
@@ -122,7 +126,8 @@ def test_updates_change_exactly_what_was_sent(equos_target: Target) -> None:
                               f"now {after.get(name)!r}")
             check_timestamps(target, op, before, after)
             got = target.get(f"{PATHS[kind]}/{before['id']}")
-            target.expect(op, got.json() == after, "read back after update differs from the update's reply")
+            found = oracle.differences(after, got.json(), got.schema)
+            target.expect(op, not found, f"read back after update differs from the update's reply: {found[:3]}")
 
     run()
 
@@ -160,7 +165,10 @@ def test_invalid_bodies_rejected(equos_target: Target, case: str) -> None:
                 target.created(ex, case, (item.get("conversation") or item)["id"])
                 if case == "conversations":
                     ex.running.append(item["conversation"]["id"])
-            target.expect(op, 400 <= reply.status < 500, f"{what}: answered {reply.status}, expected a 4xx")
+            # A validation error is NestJS's 400; 404 only where the body names an object that is not there.
+            unknown = case in ("conversations", "documents") or (case == "tokens" and "character" in body)
+            target.expect(op, reply.status == 400 or (unknown and reply.status == 404),
+                          f"{what}: answered {reply.status}, expected 400{' or 404' if unknown else ''}")
 
     run()
 
@@ -172,18 +180,17 @@ LISTS = ["brains", "voices", "faces", "knowledge_bases", "characters", "conversa
 def test_bad_paging(equos_target: Target, kind: str) -> None:
     target = equos_target
     op = OPS[kind][2]
-    clamp = expected(target, "page_limit") == "clamp"
 
     @given(gen.bad_paging)
     def run(case: tuple[dict[str, Any], bool]) -> None:
         params, clampable = case
+        if clampable:  # out of range: each boundary answers as it was seen to (issue 23, class 9)
+            (field, value), = params.items()
+            name = "skip below 0" if field == "skip" else "take above 50" if value > 50 else "take below 1"
+            check_paging(target, kind, params, name)
+            return
         reply = target.get(PATHS[kind], params=params)
-        if clamp and clampable:
-            body = reply.json() if reply.status == 200 else {}
-            target.expect(op, reply.status == 200 and 1 <= body["take"] <= 50 and body["skip"] >= 0,
-                          f"{params} with page_limit=clamp: {reply.status} {reply.content[:120]!r}")
-        else:
-            target.expect(op, 400 <= reply.status < 500, f"{params}: answered {reply.status}, expected a 4xx")
+        target.expect(op, 400 <= reply.status < 500, f"{params}: answered {reply.status}, expected a 4xx")
 
     run()
 
@@ -220,7 +227,12 @@ def test_unknown_references_rejected(equos_target: Target) -> None:
             which = data.draw(st.sampled_from(["faceId", "voiceId", "brainId", "knowledgeBaseId", "characterId",
                                                "character", "document"]), label="reference")
             if which == "characterId":
-                reply = target.start_conversation(ex, {"name": "x", "characterId": unknown, "client": ex.tag})
+                # Refused, so no conversation and no budget spent; one that starts anyway is stopped.
+                reply = target.post("/v3/conversations", {"name": "x", "characterId": unknown, "client": ex.tag,
+                                                          "maxSeconds": 30})
+                if reply.status == 201:
+                    target.conversations_started += 1
+                    ex.running.append(reply.json()["conversation"]["id"])
                 op = "startConversation"
             elif which == "character":
                 reply, op = target.post("/v3/tokens", {"user": "u", "client": ex.tag, "character": unknown}), \

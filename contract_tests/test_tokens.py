@@ -11,6 +11,10 @@ from .api import create, ms
 from .target import BudgetExhausted, Target, mask_token
 from .tokens import LEEWAY_SECONDS, check_livekit_token
 
+# "Short-lived tokens so a browser can connect without your API key" (the Node SDK's README): at least
+# a minute to be usable, at most a day (a browser token that lives longer is an API key by another name).
+CLIENT_TOKEN_LIFETIME = (60, 24 * 3600)
+
 
 def test_conversation_tokens(equos_target: Target) -> None:
     target = equos_target
@@ -59,9 +63,18 @@ def test_client_tokens(equos_target: Target) -> None:
             except jwt.PyJWTError as exc:
                 target.expect("createToken", False, f"client token {shown} does not decode: {exc}")
                 return
-            target.expect("createToken", claims.get("sub") == body["user"], f"token {shown} sub {claims.get('sub')!r}")
-            target.expect("createToken", claims.get("character") == body.get("character"),
-                          f"token {shown} character {claims.get('character')!r}")
+            rule = "tokens.client"
+            target.rule(rule, claims.get("sub") == body["user"], f"token {shown} sub {claims.get('sub')!r}",
+                        "createToken")
+            target.rule(rule, claims.get("character") == body.get("character"),
+                        f"token {shown} character {claims.get('character')!r}", "createToken")
+            target.rule(rule, "client" not in claims or claims["client"] == body["client"],
+                        f"token {shown} names client {claims.get('client')!r}, sent {body['client']!r}", "createToken")
+            start, exp = claims.get("nbf", claims.get("iat")), claims.get("exp")
+            lifetime = exp - start if isinstance(start, int | float) and isinstance(exp, int | float) else None
+            target.rule(rule, lifetime is not None and CLIENT_TOKEN_LIFETIME[0] <= lifetime <= CLIENT_TOKEN_LIFETIME[1],
+                        f"token {shown} lives {lifetime}s (nbf/iat {start}, exp {exp}): a short-lived token lives "
+                        f"{CLIENT_TOKEN_LIFETIME[0]}..{CLIENT_TOKEN_LIFETIME[1]}s", "createToken")
             now_s = target.now_ms() / 1000 if target.control else None
             if now_s is not None:
                 valid = claims["nbf"] - LEEWAY_SECONDS <= now_s < claims["exp"] + LEEWAY_SECONDS

@@ -20,12 +20,11 @@ usage: equos-mock contract [OPTIONS] [PYTEST ARGS]
 
 Run the contract suite (property-based, Hypothesis) against a mock in process, or with
 --equos-base-url any server of the Equos v3 API (equos-mock serve; the real API with --equos-live).
-A fidelity report ends the run: per operation the checks run and passed, per assumption what the
-target showed."""
+A fidelity report ends the run: checks per operation and rule, what each assumption showed."""
 # The suite's options by what they are for; an option not named here is listed under "other".
 SECTIONS = (
     ("target", ("--equos-base-url", "--equos-api-key", "--equos-live", "--equos-treat-as-live", "--equos-app",
-                "--equos-livekit-key", "--equos-livekit-secret")),
+                "--equos-livekit-key", "--equos-livekit-secret", "--equos-second-key")),
     ("live budget", ("--equos-max-conversations", "--equos-max-seconds", "--equos-rate")),
     ("profiles", ("--equos-profile",)),
     ("report", ("--equos-report",)),

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 # pyproject.toml): one of them missing means the extra is not installed.
 MODULES: Mapping[str, tuple[str, ...]] = {
     "sdk": ("equos", "dateutil"),
-    "pytest": ("pytest", "hypothesis", "httpx", "jsonschema", "equos", "dateutil"),
+    "pytest": ("pytest", "hypothesis", "httpx", "jsonschema", "livekit.api", "equos", "dateutil"),
 }
 
 
@@ -75,4 +75,5 @@ def missing(extra: str) -> str | None:
 
 def provided_by(error: ModuleNotFoundError, extra: str) -> bool:
     """Whether the module that ``error`` could not find is one that ``extra`` installs."""
-    return (error.name or "").partition(".")[0] in MODULES[extra]
+    name = error.name or ""
+    return any(name == module or name.startswith(f"{module}.") for module in MODULES[extra])

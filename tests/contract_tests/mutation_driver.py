@@ -51,7 +51,21 @@ def preload(profile: str) -> None:
     oracle.operations()
 
 
-def child(name: str, log: str, profile: str, report: str) -> None:
+class Seeded:
+    """The run's profile with Hypothesis' randomness back on, from one seed (two seeds: two different
+    sets of examples, to show that what is caught does not rest on chance)."""
+
+    def __init__(self, profile: str, seed: int):
+        self.profile, self.seed = profile, seed
+
+    def pytest_collection_finish(self, session: object) -> None:  # after the suite's conftest loaded its own
+        from hypothesis import settings
+
+        settings.register_profile("seeded", parent=settings.get_profile(self.profile), derandomize=False)
+        settings.load_profile("seeded")
+
+
+def child(name: str, log: str, profile: str, report: str, seed: int | None = None) -> None:
     import pytest
 
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -63,7 +77,11 @@ def child(name: str, log: str, profile: str, report: str) -> None:
             "--equos-profile", profile, "--equos-report", report]
     if name != "unbroken":  # NAME (a mutant) or MODULE:NAME (e.g. contract_realities:extra_fields)
         args += ["--equos-app", name if ":" in name else f"contract_mutants:{name}"]
-    code = pytest.main(args)
+    plugins: list[object] = []
+    if seed is not None:
+        args += [f"--hypothesis-seed={seed}"]
+        plugins.append(Seeded(profile, seed))
+    code = pytest.main(args, plugins=plugins)
     sys.stdout.flush()
     os._exit(int(code))
 
@@ -86,6 +104,7 @@ def main() -> int:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", default="mutation")
+    parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (randomness on): see Seeded")
     args = parser.parse_args()
     preload(args.profile)
     from contract_mutants import MUTANTS
@@ -101,7 +120,7 @@ def main() -> int:
                 log = os.path.join(tmp, f"{len(results) + len(running)}.log")
                 pid = os.fork()
                 if pid == 0:
-                    child(name, log, args.profile, log + ".report.json")
+                    child(name, log, args.profile, log + ".report.json", args.seed)
                 running[pid] = (name, log, time.monotonic())
             pid, status = os.wait()
             name, log, started = running.pop(pid)
