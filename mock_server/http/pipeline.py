@@ -70,7 +70,6 @@ class RequestPipeline:
             else:
                 found_values.append(value)
         found = credentials.keep(scope, values)
-        path = scope["path"]
         with_cors = cors.applies(self.runtime.assumptions["cors"], path, ORIGIN in values)
         if with_cors and scope["method"] == "OPTIONS" and PREFLIGHT in values:
             await cors.preflight()(scope, receive, send)
