@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from contract_mutants import ResponseRewriter  # type: ignore[import-not-found]  (this folder: one reply buffer)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import create_app
@@ -62,28 +63,15 @@ class Rewriter:
             delivered = True
             return {"type": "http.request", "body": raw, "more_body": False}
 
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            headers = {k.decode().lower(): v.decode() for k, v in start.get("headers", [])}
-            status, body = start["status"], b"".join(chunks)
+        def rewrite(scope: Scope, status: int, headers: dict[str, str], body: bytes
+                    ) -> tuple[int, dict[str, str], bytes]:
             if self.reply is not None and headers.get("content-type", "").startswith("application/json") and body:
                 body = json.dumps(self.reply(scope, sent, status, json.loads(body))).encode()
             if self.status_change is not None:
                 status, headers, body = self.status_change(scope, status, headers, body)
-            headers["content-length"] = str(len(body))
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
-            await send({"type": "http.response.body", "body": body})
+            return status, headers, body
 
-        await self.app(scope, replay, capture)
+        await ResponseRewriter(self.app, rewrite)(scope, replay, send)
 
 
 def _loads(raw: bytes) -> Any:
