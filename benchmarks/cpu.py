@@ -40,16 +40,18 @@ WORKLOADS = ("GET /v3/characters/{id}", "GET /v3/characters?take=50", "POST /v3/
              "fresh organization")
 
 
-async def _setup(app: Any) -> dict[str, Any]:
-    _, raw = await call(app, "POST", "/v3/brains", KEY, BRAIN)
+async def populate(app: Any, key: str = KEY) -> dict[str, Any]:
+    """What the load run serves, in process: a brain, face and voice, and 50 characters using all three
+    (layers.py uses it too; it stays in this file, which ``--other`` runs against an older checkout)."""
+    _, raw = await call(app, "POST", "/v3/brains", key, BRAIN)
     brain = json.loads(raw)["id"]
-    _, raw = await call(app, "POST", "/v3/faces", KEY, {"identity": "tommy"})
+    _, raw = await call(app, "POST", "/v3/faces", key, {"identity": "tommy"})
     face = json.loads(raw)["id"]
-    _, raw = await call(app, "POST", "/v3/voices", KEY, {"identity": "Puck", "instructions": "Calm."})
+    _, raw = await call(app, "POST", "/v3/voices", key, {"identity": "Puck", "instructions": "Calm."})
     voice = json.loads(raw)["id"]
     first = ""
     for i in range(50):
-        _, raw = await call(app, "POST", "/v3/characters", KEY, {
+        _, raw = await call(app, "POST", "/v3/characters", key, {
             "name": f"Guide {i}", "livekitIdentity": f"guide-{i}", "brainId": brain, "faceId": face,
             "voiceId": voice})
         first = first or json.loads(raw)["id"]
@@ -79,7 +81,7 @@ async def measure(calls: int, rounds: int, undo_off: bool = False) -> dict[str, 
     app = create_app()
     if undo_off:
         _undo_off(app)
-    ctx = await _setup(app)
+    ctx = await populate(app)
     fresh = iter(range(10**9))
     per: dict[str, list[float]] = {w: [] for w in WORKLOADS}
     for r in range(rounds + 1):  # the first round warms up

@@ -28,7 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.asgi import call
-from benchmarks.load import BRAIN
+from benchmarks.cpu import populate
 
 KEY = "sk_bench_layers"
 OUT = Path(__file__).resolve().parent / "results" / "layers.json"
@@ -55,22 +55,6 @@ def _entered(app: Any, stack: Any) -> Any:
         await stack(scope, receive, send)
 
     return asgi
-
-
-async def _setup(app: Any) -> dict[str, str]:
-    _, raw = await call(app, "POST", "/v3/brains", KEY, BRAIN)
-    brain = json.loads(raw)["id"]
-    _, raw = await call(app, "POST", "/v3/faces", KEY, {"identity": "tommy"})
-    face = json.loads(raw)["id"]
-    _, raw = await call(app, "POST", "/v3/voices", KEY, {"identity": "Puck", "instructions": "Calm."})
-    voice = json.loads(raw)["id"]
-    first = ""
-    for i in range(50):
-        _, raw = await call(app, "POST", "/v3/characters", KEY, {
-            "name": f"Guide {i}", "livekitIdentity": f"guide-{i}", "brainId": brain, "faceId": face,
-            "voiceId": voice})
-        first = first or json.loads(raw)["id"]
-    return {"character": first}
 
 
 WORKLOADS = {
@@ -141,7 +125,7 @@ async def measure(calls: int) -> dict[str, Any]:
     from mock_server import create_app
 
     app = create_app()
-    ctx = await _setup(app)
+    ctx = await populate(app, KEY)
     built = stacks(app)
     built["bare Starlette app"] = create_bare_app()
     out: dict[str, Any] = {}
