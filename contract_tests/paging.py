@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import LIST_KEYS, OPS, PATHS
+from .api import LIST_KEYS, OPS, PATHS, create
 from .probes import expected
-from .target import Target
+from .target import Example, Target
 
 BOUNDARIES = {"take above 50": ("take", [51, 52, 100, 10_000]), "take below 1": ("take", [0, -1, -100]),
               "skip below 0": ("skip", [-1, -2, -1000])}
@@ -36,3 +36,14 @@ def check_paging(target: Target, kind: str, params: dict[str, Any], name: str) -
         ok = 400 <= reply.status < 500
     target.rule("boundaries.paging", ok, f"{params} ({name}: {boundary(target, kind, name)}) answered "
                                          f"{reply.status} {reply.content[:120]!r}", OPS[kind][2])
+
+
+def brains_in_list_order(target: Target, ex: Example, count: int, text: str) -> list[str]:
+    """``count`` new brains tagged with the example's client, their ids in the order a list shows them."""
+    made = []
+    for _ in range(count):
+        if target.control:
+            target.clock("advance", seconds=1)  # distinct createdAt: one right order
+        made.append(create(target, ex, "brains", {"instructions": text, "greetingMessage": text,
+                                                  "client": ex.tag}).json()["id"])
+    return made[::-1] if expected(target, "list_order") == "newest-first" else made

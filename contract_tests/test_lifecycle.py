@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from . import strategies as gen
 from .api import billed_seconds, create, expect_null, find_listed, ms, page_through
-from .probes import expected
+from .paging import brains_in_list_order
 from .target import BudgetExhausted, Target
 
 
@@ -20,16 +20,10 @@ def test_pages_partition_the_list(equos_target: Target) -> None:
     @given(st.integers(1, 7), st.integers(1, 4))
     def run(count: int, take: int) -> None:
         with target.example() as ex:
-            made = []
-            for _ in range(count):
-                if target.control:
-                    target.clock("advance", seconds=1)  # distinct createdAt: one right order
-                made.append(create(target, ex, "brains", {"instructions": "p", "greetingMessage": "p",
-                                                          "client": ex.tag}).json()["id"])
+            order = brains_in_list_order(target, ex, count, "p")
             items, totals = page_through(target, "brains", take, ex.tag)
             ids = [i["id"] for i in items]
             target.expect("listBrains", totals == [count] * len(totals), f"totals {totals}, created {count}")
-            order = made[::-1] if expected(target, "list_order") == "newest-first" else made
             target.expect("listBrains", ids == order, f"pages of {take} hold {ids}, expected {order}")
 
     run()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .api import PATHS, create, find_listed, ms
-from .paging import BOUNDARIES, check_paging
+from .paging import BOUNDARIES, brains_in_list_order, check_paging
 from .probes import expected
 from .target import Example, Target
 
@@ -106,16 +106,6 @@ def expire(target: Target, limit: int, wanted: float, over: float, clamp: bool) 
     target.control_call("DELETE", "organizations", params={"key": key})
 
 
-def _brains(target: Target, ex: Example, count: int) -> list[str]:
-    made = []
-    for _ in range(count):
-        if target.control:
-            target.clock("advance", seconds=1)  # distinct createdAt: one right order
-        made.append(create(target, ex, "brains", {"instructions": "r", "greetingMessage": "r",
-                                                  "client": ex.tag}).json()["id"])
-    return made[::-1] if expected(target, "list_order") == "newest-first" else made
-
-
 def _number(draw: st.DrawFn, value: int) -> str | int:
     """A number as the SDKs send it: 20 (Node) or 20.0 (the Python SDK's float)."""
     return f"{value}.0" if draw(st.booleans()) else value
@@ -130,7 +120,7 @@ def test_paging_ranges(equos_target: Target) -> None:
     def run(data: st.DataObject) -> None:
         with target.example() as ex:
             count = data.draw(st.integers(1, 6), label="items")
-            order = _brains(target, ex, count)
+            order = brains_in_list_order(target, ex, count, "r")
             take = data.draw(st.one_of(st.sampled_from([1, 50]), st.integers(1, 50)), label="take")
             skip = data.draw(st.one_of(st.sampled_from([0, count, 1000, 1001, 10**6]), st.integers(0, count + 2),
                                        st.integers(0, 10**9)), label="skip")
@@ -138,7 +128,7 @@ def test_paging_ranges(equos_target: Target) -> None:
 
     run()
     with target.example() as ex:  # the boundaries of the range, whatever was drawn: every run
-        order = _brains(target, ex, 3)
+        order = brains_in_list_order(target, ex, 3, "r")
         for take, skip in ((1, 0), (50, 0), (1, 2), (2, 3), (50, 3), (20, 1001), (1, 10**6)):
             for floats in (False, True):
                 page(target, ex, order, take, skip, floats)
