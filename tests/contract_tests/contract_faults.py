@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from contract_mutants import ResponseRewriter  # type: ignore[import-not-found]  (this folder: one reply buffer)
+from contract_mutants import ResponseRewriter, _walk  # type: ignore[import-not-found]  (this folder: one reply buffer)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server import create_app
@@ -79,17 +79,6 @@ def _loads(raw: bytes) -> Any:
         return json.loads(raw) if raw.strip() else None
     except ValueError:
         return None
-
-
-def _walk(value: Any, fn: Callable[[dict[str, Any]], None]) -> Any:
-    if isinstance(value, dict):
-        fn(value)
-        for v in value.values():
-            _walk(v, fn)
-    elif isinstance(value, list):
-        for v in value:
-            _walk(v, fn)
-    return value
 
 
 def _conversations(body: Any) -> list[dict[str, Any]]:
