@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from .report import chromium_version
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GOAL_MS = 1000
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "command": "python -m benchmarks.inspector_render" + (" --smoke" if args.smoke else f" --runs {runs}"),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": {"python": platform.python_version(), "cpus": _cpus(), "chromium": _chromium_version()},
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "chromium": chromium_version()},
         "filled": filled, "fill_seconds": round(fill_s, 1), "runs": runs, "goal_ms": GOAL_MS,
         "render_ms": {view: {"runs": values, "median": round(statistics.median(values), 1),
                              "first": values[0], "max": max(values)} for view, values in times.items()},
@@ -176,14 +178,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _cpus() -> int:
     return os.cpu_count() or 0
-
-
-def _chromium_version() -> str:
-    try:
-        return subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except OSError:
-        return "absent"
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from .report import chromium_version
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 FRONTEND = ROOT / "examples" / "frontend"
@@ -252,21 +254,13 @@ def main(argv: list[str] | None = None) -> int:
                                                          f" --joins {joins} --rooms {args.rooms} --window {window:g}"),
                   date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   machine={"python": platform.python_version(), "cpus": os.cpu_count() or 0,
-                           "chromium": _chromium_version()}, goals=GOALS)
+                           "chromium": chromium_version()}, goals=GOALS)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "room.json").write_text(json.dumps(result, indent=2) + "\n")
     text = markdown(result)
     (args.out / "room.md").write_text(text)
     print(text)
     return 0
-
-
-def _chromium_version() -> str:
-    try:
-        return subprocess.run(["/usr/bin/chromium", "--version"], capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except OSError:
-        return "absent"
 
 
 if __name__ == "__main__":
