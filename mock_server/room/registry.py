@@ -208,7 +208,10 @@ class Rooms:
                     room.broadcast(protocol.error(str(event.detail.get("reason") or "ERROR")))
                 reason = "ROOM_DELETED" if event.detail.get("reason") == "stopped" else "ROOM_CLOSED"
                 self._close(room, f"conversation {event.detail.get('status')}: {event.detail.get('reason')}", reason)
-            self.index.pop(room.name if room is not None else "", None)
+            org = self.org(event.organization or "")
+            ended = org.conversations.get(conversation_id) if org is not None else None
+            if ended is not None and ended.room:  # live or not: the index holds running conversations only
+                self.index.pop(ended.room, None)
             return
         if room is None:
             return

@@ -46,3 +46,15 @@ def test_noted_starts_are_bounded(monkeypatch) -> None:
     assert list(feeds._started) == ["c2", "c3", "c4"]
     assert feeds.of("c0", create=False) is None and feeds.of("c4", create=False).after(0)[0]["kind"] == "started"
     assert "c4" not in feeds._started
+
+
+def test_a_conversation_that_ends_with_no_room_live_leaves_nothing_in_the_room_index() -> None:
+    """The index maps running conversations' room names; one nobody joined is dropped when it ends, so REST
+    traffic alone does not grow it."""
+    app = create_app()
+    rooms = app.state.rooms
+    with asgi_client(app, KEY) as client:
+        conversation = _start(client)
+        assert rooms.index.get(conversation["room"], (None, None))[1] == conversation["id"]
+        assert client.post(f"/v3/conversations/{conversation['id']}/stop").status_code == 201
+    assert conversation["room"] not in rooms.index
