@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .assumptions import Assumptions
 from .clock import Clock
-from .events import EventHub
+from .events import DomainEvent, EventHub
 from .faults import Faults
 from .ids import IdGenerator
 from .journal import Journal
@@ -106,6 +106,7 @@ class Runtime:
         self.faults.clear(organization=org.id)
         self.store.remove_organization(org.id)
         self.last_used.pop(org.id, None)
+        self.events.publish(DomainEvent("reset", org.id))  # however it went (control plane, idle limit): rooms close
 
     # --- the idle limit (--org-idle-ttl) ------------------------------------------
     def touch(self, org: Organization) -> None:

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .clock import CLOCK_RANGE, Clock, from_ms, to_ms
+from .events import DomainEvent
 from .runtime import Runtime
 from .store import Organization
 from .store.memory import OrgSettings
@@ -104,6 +105,7 @@ def apply_import(rt: Runtime, prepared: list[tuple[dict[str, Any], Organization]
     for spec, org in prepared:
         if org.id in rt.store.organizations:
             rt.store.remove_organization(org.id)
+            rt.events.publish(DomainEvent("reset", org.id))  # the replaced organization's rooms close
         rt.store.add_organization(org, [])
         rt.add_keys(org, list(spec.get("keys", [])), configure=False)
         rt.set_public_keys(org, list(spec.get("publicKeys", [])))

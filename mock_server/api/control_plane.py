@@ -257,8 +257,7 @@ def organization_delete(request: Request, rt: Runtime, data: dict[str, Any]) -> 
     org = rt.store.organizations.get(org_id) if org_id is not None else rt.store.organization_for_key(str(key))
     if org is None:
         raise errors.not_found(f"organization {org_id} not found" if org_id else "no organization has this key")
-    rt.delete_organization(org)
-    rt.events.publish(DomainEvent("reset", org.id))
+    rt.delete_organization(org)  # which announces it (the room closes its rooms)
     return {"deleted": org.id}
 
 

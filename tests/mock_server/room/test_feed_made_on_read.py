@@ -58,3 +58,18 @@ def test_a_conversation_that_ends_with_no_room_live_leaves_nothing_in_the_room_i
         assert rooms.index.get(conversation["room"], (None, None))[1] == conversation["id"]
         assert client.post(f"/v3/conversations/{conversation['id']}/stop").status_code == 201
     assert conversation["room"] not in rooms.index
+
+
+def test_an_organization_gone_by_any_path_takes_its_running_rooms_out_of_the_index() -> None:
+    """Deleted through the runtime (as the idle limit does) or replaced by a state import: the room hears it."""
+    app = create_app()
+    rt, rooms = app.state.runtime, app.state.rooms
+    with asgi_client(app, KEY) as client:
+        evicted = _start(client)
+        rt.delete_organization(rt.store.organization_for_key(KEY))  # what evict_idle calls
+        assert evicted["room"] not in rooms.index
+        replaced = _start(client)
+        exported = client.get("/_mock/state", params={"key": KEY}).json()
+        assert rooms.index.get(replaced["room"]) is not None
+        assert client.post("/_mock/state", json=exported).status_code == 200
+    assert replaced["room"] not in rooms.index
