@@ -87,7 +87,7 @@ def test_tokens_are_refused_as_livekit_refuses_them(mock, case):
     assert asyncio.run(join()) == expected[0]
 
 
-def test_a_room_whose_conversation_ended_refuses_joins_and_the_token_is_checked_on_its_organizations_clock(mock):
+def test_a_room_whose_conversation_ended_or_expired_refuses_validation_and_joins(mock):
     started = start(mock, max_seconds=60)
     token = started.consumer_token
     assert _http(mock, f"/rtc/validate?access_token={token}").status_code == 200
@@ -106,6 +106,18 @@ def test_a_room_whose_conversation_ended_refuses_joins_and_the_token_is_checked_
     for ended_token in (token, stopped.consumer_token):  # a WebSocket join, as a client makes it, is refused too
         assert asyncio.run(join(ended_token)) == (404, b"requested room does not exist")
 
+
+
+def test_a_tokens_expiry_is_judged_on_its_organizations_clock(mock):
+    """A token valid for 10 minutes of wall time is expired once the organization's clock is 11 minutes on,
+    while its conversation still runs; the wall clock alone would still let it in."""
+    started = start(mock, max_seconds=3600)
+    token = _token(mock, started.conversation["room"], expires_in=600)
+    assert _http(mock, f"/rtc/validate?access_token={token}").status_code == 200
+    mock.control.advance(660, key=started.key)
+    reply = _http(mock, f"/rtc/validate?access_token={token}")
+    assert (reply.status_code, reply.text) == (401, "invalid authorization token: token is expired")
+    assert started.http.get(f"/v3/conversations/{started.id}").json()["status"] == "running"
 
 async def _joined(mock, token: str):
     ws = await connect(f"{mock.room_url}/rtc?access_token={token}")
