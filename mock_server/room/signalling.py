@@ -54,9 +54,8 @@ class Signalling:
         rt = self.rooms.rt
 
         def now_s(room: str) -> int:
-            found = self.rooms.index.get(room)
-            org = self.rooms.org(found[0]) if found is not None else None
-            return rt.clock_for(org).now_ms() // 1000
+            found = self.rooms.find(room)  # as the join finds it (after a --data-dir restart too)
+            return rt.clock_for(found[0] if found is not None else None).now_ms() // 1000
 
         grant = access.check(token, rt.settings.livekit_api_key, rt.settings.livekit_api_secret, now_s)
         found = self.rooms.find(grant.room)
