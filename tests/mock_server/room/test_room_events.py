@@ -16,12 +16,17 @@ from mock_server.room_events import RoomEvents, RoomEventTimeout
 
 def test_until_ended_returns_when_a_rest_stop_happens_elsewhere_without_polling(mock):
     started = start(mock)
-    events = RoomEvents(mock.control, started.key)
+    control, sent = mock.control, []
+    request = control.request
+    control.request = lambda *a, **kw: sent.append(a[1]) or request(*a, **kw)  # type: ignore[method-assign]
+    events = RoomEvents(control, started.key)
     threading.Timer(0.4, lambda: started.http.post(f"/v3/conversations/{started.id}/stop")).start()
     began = time.monotonic()
     ended = events.until_ended(started.id, timeout=10)
     assert 0.3 < time.monotonic() - began < 3
     assert (ended["kind"], ended["status"], ended["reason"]) == ("ended", "ended", "stopped")
+    # The events so far (started), then one request held open until the stop: no polling.
+    assert len(sent) == 2 and all(path.endswith("/room/events") for path in sent), sent
 
 
 def test_until_ended_notices_an_expiry_in_real_time_and_a_moved_clock(mock):
