@@ -109,16 +109,6 @@ class Entry:
         """Bytes of kept bodies (what ``max_bytes`` bounds)."""
         return len(self.request) + len(self.response)
 
-    _NAMES = {"_at_ms": "at_ms", "requestBytes": "request_bytes", "responseBytes": "response_bytes"}
-
-    def __getitem__(self, name: str) -> Any:
-        """The dict form's fields that filters read (``entry["id"]``, ``entry["path"]``...)."""
-        if name in Entry.__slots__ or name in Entry._NAMES:
-            return getattr(self, Entry._NAMES.get(name, name))
-        if self.extra is not None and name in self.extra:
-            return self.extra[name]
-        raise KeyError(name)
-
 
 # What the request path notes (``Journal.note``): Entry's arguments in order, the raw key in the key's
 # place. A tuple of plain values: the collector stops tracking it, so 10,000 of them cost its full

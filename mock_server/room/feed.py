@@ -85,8 +85,3 @@ class Feeds:
         for feed in self._feeds.values():
             feed.wake()
 
-    def drop(self, conversation_id: str) -> None:
-        self._started.pop(conversation_id, None)
-        feed = self._feeds.pop(conversation_id, None)
-        if feed is not None:
-            feed.wake()

@@ -51,7 +51,7 @@ class Rooms:
         # With --data-dir: what the room writes (joins, transcript, an end) goes to disk at once, as a
         # reply's changes do (http/persist.py); no HTTP request follows a room's own writes.
         self.persist: Any = None
-        self._unsubscribe = runtime.events.subscribe(self._heard)
+        runtime.events.subscribe(self._heard)  # for the app's lifetime: the hub and the rooms go together
 
     # --- serving ---------------------------------------------------------------------------------
     def serving(self, url: str, loop: asyncio.AbstractEventLoop) -> None:

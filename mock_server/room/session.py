@@ -53,7 +53,6 @@ class Session:
         self.last_seen_ms = 0  # the organization's clock, at the last message from the client
         self._ping_timer: asyncio.TimerHandle | None = None
         self._tokens, self._refill_at = float(DATA_BURST), 0.0
-        self.data_dropped = 0
         self._lock = asyncio.Lock()  # one negotiation step at a time
 
     # --- info -----------------------------------------------------------------------
@@ -291,7 +290,6 @@ class Session:
         self._tokens = min(DATA_BURST, self._tokens + (now - self._refill_at) * DATA_PER_SECOND)
         self._refill_at = now
         if self._tokens < 1:
-            self.data_dropped += 1
             self.room.data_dropped += 1
             return False
         self._tokens -= 1

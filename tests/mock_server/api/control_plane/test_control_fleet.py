@@ -369,7 +369,7 @@ def test_reading_one_keys_journal_reads_only_its_entries(monkeypatch: pytest.Mon
                         "key": f"****{n % 10}", "status": 200, "_at_ms": n})
     checked: list[int] = []
     real = JournalFilter.matches
-    monkeypatch.setattr(JournalFilter, "matches", lambda self, entry: checked.append(entry["id"]) or real(self, entry))
+    monkeypatch.setattr(JournalFilter, "matches", lambda self, entry: checked.append(entry.id) or real(self, entry))
     where = JournalFilter(organization="org-3", key_fingerprint="****3")
     assert journal.count(where) == 5  # 80 recorded, the last 50 kept: 5 of them org-3's
     assert len(checked) == 5
