@@ -80,16 +80,17 @@ class Character:
         self.latest = content
         return protocol.utterance("agent", content, now)
 
-    def warning(self, now_ms: int, started_ms: int, max_seconds: float) -> dict[str, Any] | None:
-        """``expire_soon`` once, when less than 30 s are left (at once if that is already so)."""
+    def warning(self, now_ms: int, deadline_ms: int) -> dict[str, Any] | None:
+        """``expire_soon`` once, when less than 30 s are left before ``deadline_ms`` (at once if that is
+        already so)."""
         if self.warned:
             return None
-        left_ms = started_ms + round(max_seconds * 1000) - now_ms
+        left_ms = deadline_ms - now_ms
         if left_ms > EXPIRE_WARNING_SECONDS * 1000:
             return None
         self.warned = True
         return protocol.expire_soon(max(0, -(-left_ms // 1000)))
 
     @staticmethod
-    def warning_due_ms(started_ms: int, max_seconds: float) -> int:
-        return started_ms + round(max_seconds * 1000) - EXPIRE_WARNING_SECONDS * 1000
+    def warning_due_ms(deadline_ms: int) -> int:
+        return deadline_ms - EXPIRE_WARNING_SECONDS * 1000

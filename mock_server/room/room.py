@@ -16,6 +16,7 @@ from aiortc import RTCPeerConnection
 from livekit.protocol import models, rtc
 
 from ..clock import from_ms, iso
+from ..domain import conversations
 from . import protocol
 from .character import Character
 from .media import Face, PictureTrack, ToneTrack
@@ -31,11 +32,10 @@ DISCONNECT = models.DisconnectReason
 class Room:
     def __init__(self, rooms: Rooms, org_id: str, conversation: Any, character: Any, greeting: str | None) -> None:
         self.rooms = rooms
-        self.server = rooms
         self.org_id, self.conversation_id = org_id, conversation.id
         self.name = conversation.room or ""
         self.started_ms = rooms.to_ms(conversation.startedAt)
-        self.max_seconds = conversation.maxSeconds
+        self.deadline_ms = conversations.deadline_ms(conversation)  # the instant REST expires it, too
         self.consumer_identity = conversation.consumerIdentity
         self.remote_agent_identity = conversation.remoteAgentIdentity
         self.sid = rooms.new_sid("RM_")
@@ -246,16 +246,16 @@ class Room:
         if self.closed or not self.consumer_joined:
             return
         now = self.now_ms()
-        warning = self.character.warning(now, self.started_ms, self.max_seconds)
+        warning = self.character.warning(now, self.deadline_ms)
         if warning is not None:
             self.broadcast(warning)
-        deadline = self.started_ms + round(self.max_seconds * 1000)
+        deadline = self.deadline_ms
         if now >= deadline:
             self.rooms.expire(self)
             return
         if self.rooms.org_clock_frozen(self.org_id):
             return  # a frozen clock moves only by the control plane, which calls schedule() again
-        due = deadline if self.character.warned else self.character.warning_due_ms(self.started_ms, self.max_seconds)
+        due = deadline if self.character.warned else self.character.warning_due_ms(deadline)
         self._timer = asyncio.get_running_loop().call_later(max(0.0, (due - now) / 1000) + 0.001, self.schedule)
 
     # --- the end ----------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ class Session:
 
     async def _offer_subscriber(self) -> None:
         pc = self.subscriber = RTCPeerConnection(loopback.configuration())
-        self.room.server.peers_opened += 1
+        self.room.rooms.peers_opened += 1
         self.reliable = pc.createDataChannel("_reliable", ordered=True)
         pc.createDataChannel("_lossy", ordered=False, maxRetransmits=0)
         self.reliable.on("open", self._flush)
@@ -179,7 +179,7 @@ class Session:
         async with self._lock:
             if self.publisher is None:
                 pc = self.publisher = RTCPeerConnection(loopback.configuration())
-                self.room.server.peers_opened += 1
+                self.room.rooms.peers_opened += 1
                 pc.on("datachannel", self._publisher_channel)
                 pc.on("track", self._incoming_track)
                 pc.on("connectionstatechange", lambda: self._connection_state(pc, "publisher"))
@@ -313,7 +313,7 @@ class Session:
             if pc is not None:
                 with contextlib.suppress(Exception):
                     await pc.close()
-                self.room.server.peers_closed += 1
+                self.room.rooms.peers_closed += 1
         self.publisher = self.subscriber = self.reliable = None
         self.outbox.clear()
         with contextlib.suppress(Exception):

@@ -53,16 +53,16 @@ def test_the_greeting_is_an_agent_utterance_and_none_without_a_greeting_message(
 def test_expire_soon_once_when_less_than_30_seconds_are_left_and_at_once_if_already_so(elapsed_s, expected):
     ada = _character()
     started = 1_000_000
-    warning = ada.warning(started + round(elapsed_s * 1000), started, 300)
+    warning = ada.warning(started + round(elapsed_s * 1000), started + 300_000)
     assert warning == (None if expected is None else {"type": "expire_soon", "seconds_remaining": expected})
     if expected is not None:
-        assert ada.warning(started + 299_000, started, 300) is None  # once
-    assert Character.warning_due_ms(started, 300) == started + 270_000
+        assert ada.warning(started + 299_000, started + 300_000) is None  # once
+    assert Character.warning_due_ms(started + 300_000) == started + 270_000
 
 
 def test_a_conversation_shorter_than_30_seconds_is_warned_at_once():
     ada = _character()
-    assert ada.warning(0, 0, 20) == {"type": "expire_soon", "seconds_remaining": 20}
+    assert ada.warning(0, 20_000) == {"type": "expire_soon", "seconds_remaining": 20}
 
 
 def test_control_plane_signals_take_the_sdk_shapes_and_refuse_bad_fields():
