@@ -110,6 +110,17 @@ def observe(rt: Runtime, org: Organization, conversation: EquosConversation) -> 
     return _end(rt, org, conversation, deadline, reason="maxSeconds")
 
 
+def by_room(rt: Runtime, room: str) -> tuple[Organization, EquosConversation] | None:
+    """The conversation that owns ``room`` (room names are random per conversation), or None: a scan of
+    the organizations that have conversations (webhooks, and the room after a --data-dir restart)."""
+    for org_id in list(rt.store.conversation_holders):
+        org = rt.store.organizations.get(org_id)
+        for conversation in (org.conversations.values() if org is not None else ()):
+            if conversation.room == room:
+                return org, conversation
+    return None
+
+
 def deadline_ms(conversation: EquosConversation) -> int:
     """When a running conversation expires: startedAt + maxSeconds (ms on its organization's clock)."""
     return to_ms(plus_seconds(conversation.startedAt, conversation.maxSeconds))

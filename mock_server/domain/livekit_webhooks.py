@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from ..models.conversations import EquosConversation
 from ..runtime import Runtime
-from ..store import Organization
 from . import conversations
 
 # The webhook events this module acts on; LiveKit sends more (room_started, track_published, egress...).
@@ -31,25 +30,12 @@ class RoomEvent:
     track_type: str = ""
 
 
-def find(rt: Runtime, room: str) -> tuple[Organization, EquosConversation] | None:
-    """The conversation that owns ``room`` (room names are random per conversation), or None.
-    Webhooks are rare next to REST calls: a scan of the organizations that have conversations."""
-    for org_id in list(rt.store.conversation_holders):
-        org = rt.store.organizations.get(org_id)
-        if org is None:
-            continue
-        for conversation in org.conversations.values():
-            if conversation.room == room:
-                return org, conversation
-    return None
-
-
 def apply(rt: Runtime, event: RoomEvent) -> dict[str, str]:
     """Apply one event; what was done, for the reply (and so for the journal)."""
     done = {"event": event.event, "room": event.room}
     if event.event not in HANDLED:
         return {**done, "applied": "ignored", "why": "not an event the mock follows"}
-    found = find(rt, event.room)
+    found = conversations.by_room(rt, event.room)  # webhooks are rare next to REST calls: a scan is fine
     if found is None:
         return {**done, "applied": "ignored", "why": "no conversation has this room"}
     org, conversation = found[0], conversations.observe(rt, found[0], found[1])

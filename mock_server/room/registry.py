@@ -95,13 +95,11 @@ class Rooms:
 
     def _scan(self, name: str) -> tuple[str, str] | None:
         """A conversation started before this server listened (a --data-dir restart)."""
-        for org_id in list(self.rt.store.conversation_holders):
-            org = self.org(org_id)
-            for conversation in (org.conversations.values() if org is not None else ()):
-                if conversation.room == name and conversation.status.value == "running":
-                    self.index[name] = (org_id, conversation.id)
-                    return self.index[name]
-        return None
+        found = conversations.by_room(self.rt, name)
+        if found is None or found[1].status.value != "running":
+            return None
+        self.index[name] = (found[0].id, found[1].id)
+        return self.index[name]
 
     def room_for(self, org: Organization, conversation: Any) -> Room:
         from .room import Room  # noqa: PLC0415 - aiortc and PyAV load with the first room, not with the app
