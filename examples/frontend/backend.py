@@ -24,6 +24,7 @@ from equos.client.models import (
     CreateEquosBrainRequest,
     CreateEquosCharacterRequest,
     CreateEquosConversationRequest,
+    CreateEquosConversationResponse,
     EquosParticipantIdentity,
 )
 
@@ -59,25 +60,30 @@ class Backend:
             return self.character_id
 
     def start(self) -> dict[str, object]:
-        try:
-            return self._start()
-        except Exception:
-            if not self.made_character:
-                raise
+        started = self._start()
+        if started is None and self.made_character and self._character_gone():
             self.character_id = None  # the mock restarted without its state: make the character again
-            return self._start()
+            started = self._start()
+        if started is None:  # the SDK answers None for a refusal it has no model for (400, 404...)
+            raise RuntimeError(f"the API refused to start a conversation with character {self.character_id}")
+        conversation = started.conversation
+        return {"id": conversation.id, "serverUrl": conversation.server_url, "token": started.consumer_access_token,
+                "characterIdentity": conversation.character.livekit_identity,
+                "characterName": conversation.character.name, "maxSeconds": conversation.max_seconds}
 
-    def _start(self) -> dict[str, object]:
+    def _character_gone(self) -> bool:
+        try:
+            return self.client.characters.get(self.character_id) is None
+        except ValueError:  # an unknown id is answered with an empty 200, which the SDK cannot parse as JSON
+            return True
+
+    def _start(self) -> CreateEquosConversationResponse | None:
         request = CreateEquosConversationRequest(
             name="example page", character_id=self.character(),
             consumer=EquosParticipantIdentity(identity=f"visitor-{uuid.uuid4().hex[:6]}", name="Visitor"))
         if self.max_seconds is not None:
             request.max_seconds = self.max_seconds
-        started = self.client.conversations.start(request)
-        conversation = started.conversation
-        return {"id": conversation.id, "serverUrl": conversation.server_url, "token": started.consumer_access_token,
-                "characterIdentity": conversation.character.livekit_identity,
-                "characterName": conversation.character.name, "maxSeconds": conversation.max_seconds}
+        return self.client.conversations.start(request)
 
     def stop(self, conversation_id: str) -> None:
         self.client.conversations.stop(conversation_id)
