@@ -53,6 +53,7 @@ def check_unique(org: Organization, resource: Resource, values: dict[str, Any], 
 
 
 def create(rt: Runtime, org: Organization, resource: Resource, body: Any) -> Any:
+    """The stored record (its read, populated and shaped, is the API layer's to encode: api/encoded.py)."""
     if resource.create_rule is not None:
         return resource.create_rule(rt, org, body)
     values = body.model_dump()
@@ -65,11 +66,12 @@ def create(rt: Runtime, org: Organization, resource: Resource, body: Any) -> Any
     fields = resource.fields
     item = resource.model(**{k: v for k, v in stamps.items() if k in fields}, **values)
     org.collection(resource.name).add(item)
-    return read(rt, org, resource, item)
+    return item
 
 
 def update(rt: Runtime, org: Organization, resource: Resource, item_id: str, body: Any) -> Any:
-    """Only the fields sent change (an explicit null clears a reference); None for an unknown id."""
+    """Only the fields sent change (an explicit null clears a reference); the stored record, or None for
+    an unknown id."""
     if resource.update_rule is not None:
         return resource.update_rule(rt, org, item_id, body)
     collection = org.collection(resource.name)
@@ -84,8 +86,7 @@ def update(rt: Runtime, org: Organization, resource: Resource, item_id: str, bod
     if "updatedAt" in resource.fields:
         changes["updatedAt"] = rt.now(org)
     # Validated, not copied: a request's enum becomes the reply's (same values, the SDK's own names).
-    updated = collection.replace(resource.model.model_validate({**dict(item), **changes}))
-    return read(rt, org, resource, updated)
+    return collection.replace(resource.model.model_validate({**dict(item), **changes}))
 
 
 def _holders(org: Organization, source: Resource, ref: Reference, item_id: str) -> list[Any]:
