@@ -190,11 +190,18 @@ def _create(rt: Runtime, entry: dict[str, Any], make: Any) -> Any:
     return make()
 
 
+def load_into(rt: Runtime, org: Organization, content: dict[str, Any]) -> None:
+    """Every organization entry's resources into ``org`` (one existing organization: the control plane's
+    ``organization``/``key``, the plugin's test key), checked whole first."""
+    check_names(rt, content)  # a typo in any organization: nothing is loaded
+    for position, spec in enumerate(content["organizations"]):
+        load_resources(rt, org, spec, f"organizations[{position}]")
+
+
 def load_resources(rt: Runtime, org: Organization, spec: dict[str, Any], where: str = "seed") -> None:
-    """Create the resources of one organization entry inside ``org``."""
+    """Create the resources of one organization entry inside ``org`` (its names checked: ``check_names``)."""
     if not isinstance(spec, dict):
         raise SeedError(f"{where} must be an object")
-    _check_organization(rt, spec, where)
     try:
         for resource in rt.resources.seed_order():
             _load_entries(rt, org, resource, spec.get(resource.seed or "", []), f"{where}.{resource.seed}", None)

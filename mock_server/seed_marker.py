@@ -84,10 +84,7 @@ def load_in_process(request: pytest.FixtureRequest, app: Any, key: str) -> None:
     runtime = app.state.runtime
     for path, content in seeds_of(request):
         try:
-            seed.check_names(runtime, content)
-            org = auth.organization_for_key(runtime, key)
-            for position, spec in enumerate(content["organizations"]):
-                seed.load_resources(runtime, org, spec, f"organizations[{position}]")
+            seed.load_into(runtime, auth.organization_for_key(runtime, key), content)
         except seed.SeedError as exc:
             problem = f"{MARKER}: {path}: {exc}"
         else:

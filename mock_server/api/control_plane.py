@@ -295,9 +295,7 @@ def seed_load(request: Request, rt: Runtime, data: dict[str, Any]) -> Any:
         target = organization_from(rt, request, data)
         if target is None:
             return {"organizations": [o.id for o in seed.load(rt, content, configure_keys=False)]}
-        seed.check_names(rt, content)  # a typo in any organization: nothing is loaded
-        for position, spec in enumerate(content["organizations"]):
-            seed.load_resources(rt, target, spec, f"organizations[{position}]")
+        seed.load_into(rt, target, content)
     except seed.SeedError as exc:
         raise errors.bad_request([str(exc)]) from None
     return {"organizations": [target.id]}
