@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,10 +43,15 @@ IN_PROCESS = ("fresh organization (first request, difference)", "new organizatio
 BRAIN = {"name": "Bench brain", "instructions": "Be brief.", "greetingMessage": "Hi."}
 
 _CONFTEST = r'''
-import json, os, time
+import json, os, sys, time
 import pytest
 
 KINDS = json.loads(os.environ["PLUGIN_CPU_KINDS"])
+
+
+@pytest.fixture
+def probe():
+    sys.modules["bench_plugin_cpu"].probe_work()
 CPU = {}  # (round, kind) -> [process s, test thread s, tests]
 
 
@@ -83,6 +89,19 @@ def pytest_sessionfinish(session):
 '''
 
 
+def probe_work() -> None:
+    """A fixed piece of work much like the plugin's (JSON, small socket round trips, Python calls): its CPU
+    time in each round is how fast the machine runs just then, and the figures are divided by it."""
+    a, b = socket.socketpair()
+    try:
+        for i in range(40):
+            a.sendall(json.dumps({"i": i, "path": "/_mock/organizations", "q": "x" * 80}).encode())
+            json.loads(b.recv(4096))
+    finally:
+        a.close()
+        b.close()
+
+
 def _tests(kinds: list[str], n: int, rounds: int) -> str:
     head = (f"import pytest\n\nparams = pytest.mark.parametrize('r', range({rounds + 1}))\n"
             f"each = pytest.mark.parametrize('i', range({n}))\n\n")
@@ -100,7 +119,8 @@ def fixture_child(n: int, rounds: int) -> dict[str, Any]:
     from mock_server import pytest_plugin
 
     present = [k for k in FIXTURES if hasattr(pytest_plugin, k)]
-    kinds = ["bare", *present]
+    kinds = ["bare", "probe", *present]
+    sys.modules.setdefault("bench_plugin_cpu", sys.modules[__name__])  # for the conftest's probe fixture
     with tempfile.TemporaryDirectory(prefix="equos-plugin-cpu-") as tmp:
         folder = Path(tmp)
         (folder / "pytest.ini").write_text("[pytest]\n")
@@ -117,14 +137,19 @@ def fixture_child(n: int, rounds: int) -> dict[str, Any]:
     for r, kind, process, thread, tests in cells:
         if r and tests:  # round 0 starts the session server and warms up
             means.setdefault(kind, {})[r] = (process / tests * 1e6, thread / tests * 1e6)
-    result: dict[str, Any] = {"mock_server": pytest_plugin.__file__}
+    bare = means.pop("bare")
+    probes = means.pop("probe")
+    probe = {r: probes[r][0] - bare[r][0] for r in bare}
+    result: dict[str, Any] = {"mock_server": pytest_plugin.__file__, "bare test": min(m[0] for m in bare.values()),
+                              "probe": min(probe.values())}
     for kind in present:
-        # Per round, minus the bare test of that round; the lowest round is kept.
-        rows = [(means[kind][r][0] - means["bare"][r][0], means[kind][r][1] - means["bare"][r][1])
-                for r in means[kind]]
+        # Per round, minus the bare test of that round; the lowest round is kept, and apart from it the
+        # lowest in probe units (the round's figure over the round's probe).
+        rows = [(means[kind][r][0] - bare[r][0], means[kind][r][1] - bare[r][1]) for r in means[kind]]
         best = min(rows)
-        result[kind] = {"process": best[0], "test thread": best[1], "server thread": best[0] - best[1]}
-    result["bare test"] = min(m[0] for m in means["bare"].values())
+        units = min((means[kind][r][0] - bare[r][0]) / probe[r] for r in means[kind])
+        result[kind] = {"process": best[0], "test thread": best[1], "server thread": best[0] - best[1],
+                        "probe units": units}
     return result
 
 
@@ -184,9 +209,15 @@ async def in_process_child(n: int, rounds: int) -> dict[str, Any]:
     except LookupError as exc:
         new_org, notes["store"] = None, str(exc)
     per: dict[str, list[float]] = {w: [] for w in IN_PROCESS}
+    units: dict[str, list[float]] = {w: [] for w in IN_PROCESS}
+    probes: list[float] = []
     assert await _call(app, "GET", "/v3/characters?take=20", "sk_bench_warm") == 200
     for r in range(rounds + 1):  # the first round warms up
         warm = new = store = reset = 0.0
+        started = time.thread_time()
+        for _ in range(5):
+            probe_work()
+        probe = (time.thread_time() - started) / 5 * 1e6
         for _ in range(n):
             started = time.thread_time()
             assert await _call(app, "GET", "/v3/characters?take=20", "sk_bench_warm") == 200
@@ -208,12 +239,15 @@ async def in_process_child(n: int, rounds: int) -> dict[str, Any]:
             if status >= 300:
                 raise RuntimeError(f"POST /_mock/reset answered {status}")
         if r:
-            per[IN_PROCESS[0]].append((new - warm) / n * 1e6)
-            per[IN_PROCESS[1]].append(store / n * 1e6)
-            per[IN_PROCESS[2]].append(reset / n * 1e6)
+            probes.append(probe)
+            for w, total in zip(IN_PROCESS, (new - warm, store, reset), strict=True):
+                per[w].append(total / n * 1e6)
+                units[w].append(total / n * 1e6 / probe)
     result: dict[str, Any] = {w: min(v) for w, v in per.items()}
+    result["probe"] = min(probes)
+    result["probe units"] = {w: min(v) for w, v in units.items()}
     if new_org is None:
-        result[IN_PROCESS[1]] = None
+        result[IN_PROCESS[1]] = result["probe units"][IN_PROCESS[1]] = None
     result["notes"] = notes
     return result
 
@@ -226,7 +260,8 @@ def _run_child(path: str, n: int, rounds: int, org_calls: int) -> dict[str, Any]
     # This file, run against the checkout at ``path`` (its mock_server, not this one's).
     code = ("import importlib.util, json, sys; "
             f"spec = importlib.util.spec_from_file_location('bench_plugin_cpu', {__file__!r}); "
-            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+            "m = importlib.util.module_from_spec(spec); sys.modules['bench_plugin_cpu'] = m; "
+            "spec.loader.exec_module(m); "
             f"print('PLUGIN_CPU ' + json.dumps(m.child({n}, {rounds}, {org_calls})))")
     env = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     done = subprocess.run([sys.executable, "-c", code], cwd=path, env=env, capture_output=True, text=True,
@@ -243,10 +278,10 @@ def _run_child(path: str, n: int, rounds: int, org_calls: int) -> dict[str, Any]
 
 def _lowest(a: Any, b: Any) -> Any:
     if isinstance(a, dict) and "process" in a:  # one fixture's figures: those of the lower run, whole
-        return a if a["process"] <= b["process"] else b
+        return {**(a if a["process"] <= b["process"] else b), "probe units": min(a["probe units"], b["probe units"])}
     if isinstance(a, dict):
         return {k: _lowest(a[k], b[k]) if k in b else a[k] for k in a}
-    if isinstance(a, float) and isinstance(b, float):
+    if isinstance(a, float) and isinstance(b, float):  # a figure, a probe, a figure in probe units
         return min(a, b)
     return a
 
@@ -258,6 +293,16 @@ def measure(paths: dict[str, str], n: int, rounds: int, processes: int, org_call
         for name in names if i % 2 == 0 else reversed(names):  # alternating, so drift hits both
             got = _run_child(paths[name], n, rounds, org_calls)
             runs[name] = _lowest(runs[name], got) if name in runs else got
+    # Steady figures: each in probe units, times the fastest probe of the whole run (the machine's speed
+    # when the others left it most), so that checkouts measured at different speeds compare.
+    fastest = min(r["fixtures"]["probe"] for r in runs.values())
+    fastest_in_process = min(r["in_process"]["probe"] for r in runs.values())
+    for r in runs.values():
+        for kind in FIXTURES:
+            if kind in r["fixtures"]:
+                r["fixtures"][kind]["steady"] = r["fixtures"][kind]["probe units"] * fastest
+        r["in_process"]["steady"] = {w: None if u is None else u * fastest_in_process
+                                     for w, u in r["in_process"]["probe units"].items()}
     return {"tests_per_kind_and_round": n, "rounds": rounds, "processes": processes, "org_calls": org_calls,
             "checkouts": paths, "results": runs}
 
@@ -275,8 +320,12 @@ def markdown(result: dict[str, Any]) -> str:
         ratios = [f"{figures[0] / f:.2f}" if f and figures[0] is not None else "-" for f in figures[1:]]
         return line([label, *("absent" if f is None else f"{f:,.1f}" for f in figures), *ratios])
 
-    rows = ["CPU µs per test (lowest round mean): setup + teardown beyond an empty test, whole process "
-            "(the test thread and the session server's thread)", "", line(["fixture", *head[1:]]), rule]
+    rows = ["CPU µs per test: setup + teardown beyond an empty test, whole process (the test thread and the "
+            "session server's thread); steady (each round over its probe, times the run's fastest probe), "
+            "lowest round", "", line(["fixture", *head[1:]]), rule]
+    for kind in FIXTURES:
+        rows.append(row(kind, [res[n]["fixtures"].get(kind, {}).get("steady") for n in names]))
+    rows += ["", "The same, raw (lowest round mean, not divided by the probe)", "", line(["fixture", *head[1:]]), rule]
     for kind in FIXTURES:
         rows.append(row(kind, [res[n]["fixtures"].get(kind, {}).get("process") for n in names]))
     split = [f"{res[n]['fixtures']['equos_api_key']['test thread']:,.0f} / "
@@ -284,9 +333,14 @@ def markdown(result: dict[str, Any]) -> str:
     rows.append(line(["(equos_api_key: test thread / server thread)", *split, *[""] * (len(names) - 1)]))
     rows.append(line(["(an empty test: pytest's own)", *(f"{res[n]['fixtures']['bare test']:,.1f}" for n in names),
                       *[""] * (len(names) - 1)]))
-    rows += ["", "CPU µs, in process (ASGI calls, test thread, lowest round mean)", "", line(head), rule]
+    rows.append(line(["(the probe, fastest round)", *(f"{res[n]['fixtures']['probe']:,.1f}" for n in names),
+                      *[""] * (len(names) - 1)]))
+    rows += ["", "CPU µs, in process (ASGI calls, test thread): steady, and raw (lowest round mean)", "",
+             line(head), rule]
     for w in IN_PROCESS:
-        rows.append(row(w, [res[n]["in_process"].get(w) for n in names]))
+        rows.append(row(w, [res[n]["in_process"]["steady"].get(w) for n in names]))
+    for w in IN_PROCESS:
+        rows.append(row(f"{w}, raw", [res[n]["in_process"].get(w) for n in names]))
     for n in names:
         missing = [k for k in FIXTURES if k not in res[n]["fixtures"]]
         if missing:
@@ -300,7 +354,7 @@ def run(others: list[str], n: int, rounds: int, processes: int, org_calls: int) 
     paths = {"this": str(HERE.parent)}
     for other in others:
         resolved = Path(other).resolve()
-        paths[resolved.name] = str(resolved)
+        paths[resolved.name if resolved.name not in paths else str(resolved)] = str(resolved)
     return measure(paths, n, rounds, processes, org_calls)
 
 
