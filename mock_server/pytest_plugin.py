@@ -151,9 +151,13 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
         if port and hasattr(request.config, "workerinput"):
             problem += " (each pytest-xdist worker starts its own server: a fixed port fits one worker only)"
         pytest.fail(problem, pytrace=False)
+    # One kept connection for the test thread's control calls: a new one per call cost both sides a
+    # connect and an accept, about half of a test's fixture CPU (benchmarks/plugin_cpu.py).
+    control = MockControl(server.url, token=server.settings.control_token, keep_alive=True)
     try:
-        yield EquosMock(server.url, server.control, server)
+        yield EquosMock(server.url, control, server)
     finally:
+        control.close()
         server.stop()
 
 
