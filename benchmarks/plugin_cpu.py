@@ -5,12 +5,17 @@
 mostly the others' work. Here every figure is CPU time, and the lowest round mean is kept (over rounds,
 and over alternating child processes per checkout): the others' work only ever adds to a round.
 
-- **Fixtures, per test** (setup + teardown): a child pytest (``pytest.main`` in the child process, the
+- **Fixtures, per test** (setup + call + teardown): a child pytest (``pytest.main`` in the child process, the
   plugin loaded with ``-p mock_server.pytest_plugin`` from the checkout on ``PYTHONPATH``, no other
-  plugin) runs empty tests asking for one fixture each, interleaved kind by kind in rounds. The CPU of
+  plugin) runs empty tests asking for one fixture each, and two typical tests (a client fixture and one
+  request), interleaved kind by kind in rounds. The CPU of
   the whole process (``time.process_time``: the test thread, which runs the fixtures and the control
-  client, and the session server's thread, which answers it) is read around each test's setup and
+  client, and the session server's thread, which answers it) is read around each test's setup, call and
   teardown, and a test asking for no fixture is subtracted: what is left is the plugin's.
+- **Steady figures**: a fixed piece of work (``probe_work``: JSON and socket round trips) runs in every
+  round too; each figure is divided by its round's probe and multiplied by the fastest probe of the whole
+  run, so that a child process that ran while the machine was slow (a shared VM's CPU time per unit of work
+  varies by tens of percent from minute to minute) compares with one that ran while it was fast.
 - **Fresh organization, in process** (ASGI calls, no socket, ``time.thread_time``): a new key's first
   ``GET /v3/characters?take=20`` against the same request with a known key (the difference), the
   store's own cost of a new organization (the checkout's ``organization_for_key``), and
@@ -38,6 +43,10 @@ HERE = Path(__file__).resolve().parent
 # Fixture kinds: the key alone, then what a typical test adds to it (the plugin's client and control fixtures).
 FIXTURES = ("equos_api_key", "equos_org", "equos_client", "equos_default_client", "equos_httpx", "equos_clock",
             "equos_faults", "equos_journal")
+# A typical test: a client fixture and one request with the test's key (its organization made by it).
+TYPICAL = {"typical_sdk": ("equos_client", "assert equos_client.characters.list(take=20).total == 0"),
+           "typical_httpx": ("equos_httpx", "assert equos_httpx.get('/v3/characters?take=20').status_code == 200")}
+KINDS = (*FIXTURES, *TYPICAL)
 IN_PROCESS = ("fresh organization (first request, difference)", "new organization in the store",
               "reset with a key (POST /_mock/reset)")
 BRAIN = {"name": "Bench brain", "instructions": "Be brief.", "greetingMessage": "Hi."}
@@ -76,6 +85,13 @@ def pytest_runtest_setup(item):
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    p, t = time.process_time(), time.thread_time()
+    yield
+    _add(item, time.process_time() - p, time.thread_time() - t)
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     p, t = time.process_time(), time.thread_time()
     yield
@@ -107,8 +123,9 @@ def _tests(kinds: list[str], n: int, rounds: int) -> str:
             f"each = pytest.mark.parametrize('i', range({n}))\n\n")
     bodies = []
     for kind in kinds:
-        args = "r, i" if kind == "bare" else f"r, i, {kind}"
-        bodies.append(f"@params\n@each\ndef test_{kind}({args}):\n    pass\n")
+        fixture, body = TYPICAL.get(kind, (kind, "pass"))
+        args = "r, i" if kind == "bare" else f"r, i, {fixture}"
+        bodies.append(f"@params\n@each\ndef test_{kind}({args}):\n    {body}\n")
     return head + "\n\n".join(bodies)
 
 
@@ -118,7 +135,7 @@ def fixture_child(n: int, rounds: int) -> dict[str, Any]:
 
     from mock_server import pytest_plugin
 
-    present = [k for k in FIXTURES if hasattr(pytest_plugin, k)]
+    present = [k for k in KINDS if hasattr(pytest_plugin, TYPICAL.get(k, (k,))[0])]
     kinds = ["bare", "probe", *present]
     sys.modules.setdefault("bench_plugin_cpu", sys.modules[__name__])  # for the conftest's probe fixture
     with tempfile.TemporaryDirectory(prefix="equos-plugin-cpu-") as tmp:
@@ -213,12 +230,11 @@ async def in_process_child(n: int, rounds: int) -> dict[str, Any]:
     probes: list[float] = []
     assert await _call(app, "GET", "/v3/characters?take=20", "sk_bench_warm") == 200
     for r in range(rounds + 1):  # the first round warms up
-        warm = new = store = reset = 0.0
-        started = time.thread_time()
-        for _ in range(5):
-            probe_work()
-        probe = (time.thread_time() - started) / 5 * 1e6
+        warm = new = store = reset = probe = 0.0
         for _ in range(n):
+            started = time.thread_time()
+            probe_work()  # interleaved with the requests, so it sees the speed they saw
+            probe += time.thread_time() - started
             started = time.thread_time()
             assert await _call(app, "GET", "/v3/characters?take=20", "sk_bench_warm") == 200
             warm += time.thread_time() - started
@@ -239,6 +255,7 @@ async def in_process_child(n: int, rounds: int) -> dict[str, Any]:
             if status >= 300:
                 raise RuntimeError(f"POST /_mock/reset answered {status}")
         if r:
+            probe = probe / n * 1e6
             probes.append(probe)
             for w, total in zip(IN_PROCESS, (new - warm, store, reset), strict=True):
                 per[w].append(total / n * 1e6)
@@ -298,13 +315,20 @@ def measure(paths: dict[str, str], n: int, rounds: int, processes: int, org_call
     fastest = min(r["fixtures"]["probe"] for r in runs.values())
     fastest_in_process = min(r["in_process"]["probe"] for r in runs.values())
     for r in runs.values():
-        for kind in FIXTURES:
+        for kind in KINDS:
             if kind in r["fixtures"]:
                 r["fixtures"][kind]["steady"] = r["fixtures"][kind]["probe units"] * fastest
         r["in_process"]["steady"] = {w: None if u is None else u * fastest_in_process
                                      for w, u in r["in_process"]["probe units"].items()}
     return {"tests_per_kind_and_round": n, "rounds": rounds, "processes": processes, "org_calls": org_calls,
             "checkouts": paths, "results": runs}
+
+
+def _label(kind: str) -> str:
+    if kind in TYPICAL:
+        fixture, body = TYPICAL[kind]
+        return f"a typical test: {fixture} + `{body.removeprefix('assert ').split(' ==')[0]}`"
+    return kind
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -320,14 +344,14 @@ def markdown(result: dict[str, Any]) -> str:
         ratios = [f"{figures[0] / f:.2f}" if f and figures[0] is not None else "-" for f in figures[1:]]
         return line([label, *("absent" if f is None else f"{f:,.1f}" for f in figures), *ratios])
 
-    rows = ["CPU µs per test: setup + teardown beyond an empty test, whole process (the test thread and the "
+    rows = ["CPU µs per test: setup + call + teardown beyond an empty test, whole process (the test thread and the "
             "session server's thread); steady (each round over its probe, times the run's fastest probe), "
             "lowest round", "", line(["fixture", *head[1:]]), rule]
-    for kind in FIXTURES:
-        rows.append(row(kind, [res[n]["fixtures"].get(kind, {}).get("steady") for n in names]))
+    for kind in KINDS:
+        rows.append(row(_label(kind), [res[n]["fixtures"].get(kind, {}).get("steady") for n in names]))
     rows += ["", "The same, raw (lowest round mean, not divided by the probe)", "", line(["fixture", *head[1:]]), rule]
-    for kind in FIXTURES:
-        rows.append(row(kind, [res[n]["fixtures"].get(kind, {}).get("process") for n in names]))
+    for kind in KINDS:
+        rows.append(row(_label(kind), [res[n]["fixtures"].get(kind, {}).get("process") for n in names]))
     split = [f"{res[n]['fixtures']['equos_api_key']['test thread']:,.0f} / "
              f"{res[n]['fixtures']['equos_api_key']['server thread']:,.0f}" for n in names]
     rows.append(line(["(equos_api_key: test thread / server thread)", *split, *[""] * (len(names) - 1)]))
@@ -342,7 +366,7 @@ def markdown(result: dict[str, Any]) -> str:
     for w in IN_PROCESS:
         rows.append(row(f"{w}, raw", [res[n]["in_process"].get(w) for n in names]))
     for n in names:
-        missing = [k for k in FIXTURES if k not in res[n]["fixtures"]]
+        missing = sorted({TYPICAL.get(k, (k,))[0] for k in KINDS if k not in res[n]["fixtures"]})
         if missing:
             rows.append(f"\n{n}: no fixture {', '.join(missing)} in that checkout (absent, not measured)")
         if res[n]["in_process"].get(IN_PROCESS[1]) is None:
