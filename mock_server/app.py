@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     browser_guard = (BrowserGuard(token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
                      if settings.control_plane else None)
     app.add_middleware(RequestPipeline, runtime=runtime, allowed_hosts=(settings.host, *settings.allowed_hosts),
-                       routes=[(m, p) for m, p, _ in table], browser_guard=browser_guard)
+                       routes=[(m, p) for m, p, _ in table], browser_guard=browser_guard,
+                       router=app.router)
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

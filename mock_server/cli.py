@@ -16,6 +16,7 @@ from .settings import Settings
 from .version import __version__
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+GC_THRESHOLDS = (20_000, 20, 10)  # gc.set_threshold for `serve` (the defaults are 700, 10, 10)
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -192,6 +193,11 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
     # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
     gc.freeze()
+    # A request allocates hundreds of containers (a conversation start ~300), so the default young
+    # generation (700) was collected every other request and the old one rescanned the growing store:
+    # 13 % of a start's CPU (benchmarks/RESULTS.md, "Garbage collection"). Records are acyclic; the
+    # cycles left (asyncio's, exceptions') are still collected, only less often.
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

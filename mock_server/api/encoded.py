@@ -141,12 +141,17 @@ def started_json(rt: Runtime, org: Organization, started: Started) -> bytes:
     the character's read spliced in as ``character``, then the tokens, as ``Started.response`` writes it."""
     conversation = org.conversations.encoded(started.conversation, _plain)
     character = record_json(rt, org, rt.resources["characters"], started.character)
-    tokens = CreateEquosConversationResponse.model_construct(
-        consumerAccessToken=started.consumer_token, remoteAgentAccessToken=started.remote_token)
-    rest = tokens.model_dump_json(exclude={"conversation"}).encode()
-    return (b'{"conversation":' + conversation[:-1] + b',"character":' + character + b"}," + rest[1:])
+    return b"".join((b'{"conversation":', memoryview(conversation)[:-1], b',"character":', character,
+                     b'},"remoteAgentAccessToken":', _token_json(started.remote_token),
+                     b',"consumerAccessToken":', _token_json(started.consumer_token), b"}"))
+
+
+def _token_json(token: str | None) -> bytes:
+    # A JWT is base64url and dots: a JSON string as it stands.
+    return b'"' + token.encode("ascii") + b'"' if token is not None else NULL
 
 
 # The splices above rely on these orders; a model changed against them fails here, at import.
 assert list(EquosConversationWithCharacter.model_fields) == [*EquosConversation.model_fields, "character"]
-assert next(iter(CreateEquosConversationResponse.model_fields)) == "conversation"
+assert list(CreateEquosConversationResponse.model_fields) == ["conversation", "remoteAgentAccessToken",
+                                                             "consumerAccessToken"]

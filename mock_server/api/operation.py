@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import auth, decoding, errors
@@ -72,17 +72,24 @@ async def _each_chunk(request: Request, limit: int, keep: Callable[[bytes], None
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise errors.payload_too_large(limit)
+    # The ASGI messages read as ``Request.stream`` reads them, without its async generator (a body is
+    # read once, here: nothing reads it again).
+    receive = request.receive
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise errors.payload_too_large(limit)
-            keep(chunk)
-    except ClientDisconnect:
-        # Nobody will read the reply; answering keeps the server log free of a spurious traceback.
-        raise errors.bad_request(["the client disconnected before sending the whole body"]) from None
-    return size
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise errors.payload_too_large(limit)
+                keep(chunk)
+            if not message.get("more_body", False):
+                return size
+        elif message["type"] == "http.disconnect":
+            # Nobody will read the reply; answering keeps the server log free of a spurious traceback.
+            raise errors.bad_request(["the client disconnected before sending the whole body"])
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -149,13 +156,28 @@ def null_reply(runtime: Runtime, status: int) -> Response:
     return Response(b"", status)
 
 
+class JsonReply(Response):
+    """JSON bytes as Starlette's ``Response(body, status, media_type=JSON_TYPE)`` sends them, its two
+    headers written once here (``init_headers`` works them out again for every reply)."""
+
+    media_type = JSON_TYPE
+    _TYPE = (b"content-type", JSON_TYPE.encode("latin-1"))
+
+    def __init__(self, body: bytes, status_code: int = 200):
+        if status_code < 200 or status_code in (204, 304):  # no content-length on these: Starlette's way
+            super().__init__(body, status_code)
+            return
+        self.status_code, self.body, self.background = status_code, body, None
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), self._TYPE]
+
+
 def reply(runtime: Runtime, operation: Operation, result: Any) -> Response:
     if isinstance(result, Response):
         return result
     if result is None:
         return null_reply(runtime, operation.status)
     if isinstance(result, bytes):  # JSON made by the models already (api/encoded.py)
-        return Response(result, operation.status, media_type=JSON_TYPE)
+        return JsonReply(result, operation.status)
     if isinstance(result, BaseModel):
         return Response(result.model_dump_json(), operation.status, media_type=JSON_TYPE)
     if isinstance(result, (int, float)) and not isinstance(result, bool):

@@ -11,7 +11,7 @@ from starlette.convertors import StringConvertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import errors
 from .persist import Transactions
@@ -70,19 +70,47 @@ class IndexedRouter(Router):
         super().__init__(routes=routes)
         self._buckets = _buckets(self.routes)
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._buckets is not None:
-            path = get_route_path(scope)
-            count = path.count("/")
-            for route in self._buckets.get((count, _prefix(path))) or self._buckets.get((count, None), ()):
+    def find(self, scope: Scope) -> Route | None:
+        """The route an http request matches, its path parameters put in ``scope`` as Starlette's router
+        puts them; None when none does (Starlette's scan answers: a redirect, or a 404)."""
+        if self._buckets is None:
+            return None
+        path = get_route_path(scope)
+        count = path.count("/")
+        for route in self._buckets.get((count, _prefix(path))) or self._buckets.get((count, None), ()):
+            if route.methods is not None:  # a route of its own methods: Starlette's matching (405s)
                 match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
-        await super().app(scope, receive, send)
+                if match is not Match.FULL:
+                    continue
+                scope.update(child_scope)
+            else:  # a Dispatcher's: any method, string parameters, as ``Route.matches`` would put them
+                found = route.path_regex.match(path)
+                if found is None:
+                    continue
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = {**scope.get("path_params", {}), **found.groupdict()}
+            scope.setdefault("router", self)
+            scope["route"] = route
+            return route
+        return None
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.find(scope) if scope["type"] == "http" else None
+        if route is not None:
+            await route.handle(scope, receive, send)
+        else:
+            await super().app(scope, receive, send)
+
+    async def direct(self, scope: Scope, receive: Receive, send: Send, below: ASGIApp) -> None:
+        """An http request, from the pipeline: a route found is called as is, past Starlette's exception
+        layer and router (``below``), which have nothing to do for it: every route is a ``Dispatcher``,
+        whose handlers answer in the envelope and raise no ``HTTPException``, and a wrong method is the
+        dispatcher's own 405. A path no route matches goes through ``below``, for its 404."""
+        route = self.find(scope)
+        if route is not None and isinstance(route.endpoint, Dispatcher):
+            await route.endpoint(scope, receive, send)
+        else:
+            await below(scope, receive, send)
 
 
 def _buckets(table: list[BaseRoute]) -> dict[Bucket, list[Route]] | None:

@@ -30,6 +30,7 @@ from ..journal import CONTROL_PREFIX
 from ..runtime import Runtime
 from . import cors, faults, user_content
 from .browser_guard import BrowserGuard
+from .dispatch import IndexedRouter
 from .host_guard import GUARDED_PREFIXES, HostGuard
 from .journal import JournalRecorder
 
@@ -40,8 +41,10 @@ READ = frozenset((*credentials.SINGLE_HEADERS, ORIGIN, PREFLIGHT))  # the header
 
 class RequestPipeline:
     def __init__(self, app: ASGIApp, runtime: Runtime, allowed_hosts: Iterable[str],
-                 routes: Iterable[tuple[str, str]], browser_guard: BrowserGuard | None = None):
+                 routes: Iterable[tuple[str, str]], browser_guard: BrowserGuard | None = None,
+                 router: IndexedRouter | None = None):
         self.app = app
+        self.router = router  # the app's: a request's route is called without Starlette's layers between
         self.runtime = runtime
         self.guards: list[tuple[HostGuard | BrowserGuard, str | tuple[str, ...]]] = [
             (HostGuard(allowed_hosts), GUARDED_PREFIXES)]
@@ -79,9 +82,15 @@ class RequestPipeline:
             if refusal is not None:
                 await refusal.response()(scope, receive, send)
             else:
-                await self.app(scope, receive, send)
+                await self._below(scope, receive, send)
             return
         await self._journaled(scope, receive, send, found, with_cors)
+
+    async def _below(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.router is not None:
+            await self.router.direct(scope, receive, send, self.app)
+        else:
+            await self.app(scope, receive, send)
 
     async def _journaled(self, scope: Scope, receive: Receive, send: Send, found: credentials.Credentials,
                          with_cors: bool) -> None:
@@ -135,7 +144,7 @@ class RequestPipeline:
             else:
                 rule = faults.pick(self.runtime, scope)
                 if rule is None or not await faults.inject(rule, scope, receive_recorded, inner):
-                    await self.app(scope, receive_recorded, inner)
+                    await self._below(scope, receive_recorded, inner)
         except Exception as exc:
             error = type(exc).__name__  # the server error handler outside answers 500
             raise

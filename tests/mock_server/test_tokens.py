@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit import api
 
-from mock_server.tokens import Grant, Signer, livekit_claims, sign
+from mock_server.tokens import _COMPACT, Grant, Signer, livekit_claims, livekit_json, sign
 
 claim_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20),
@@ -22,6 +22,19 @@ claim_values = st.recursive(
        secret=st.text(min_size=1, max_size=40).filter(lambda s: "-----" not in s and not s.startswith("ssh-")))
 def test_signer_writes_the_bytes_jwt_encode_writes(claims: dict, secret: str) -> None:
     assert Signer(secret).sign(claims) == sign(claims, secret)
+
+
+@settings(max_examples=200, deadline=None)
+@given(api_key=st.text(max_size=12), identity=st.text(max_size=20), name=st.text(max_size=20),
+       room=st.text(max_size=20), flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+       times=st.tuples(st.integers(0, 2**40), st.integers(0, 2**40)))
+def test_livekit_json_is_the_claims_as_jwt_encode_writes_them(api_key: str, identity: str, name: str, room: str,
+                                                              flags: tuple, times: tuple) -> None:
+    args = {"api_key": api_key, "identity": identity, "name": name, "not_before": times[0], "expires": times[1],
+            "grant": Grant(room=room, can_publish=flags[0], can_subscribe=flags[1], can_publish_data=flags[2])}
+    claims = livekit_claims(**args)
+    assert livekit_json(**args) == _COMPACT.encode(claims).encode("utf-8")
+    assert Signer("secret").sign_json(livekit_json(**args)) == sign(claims, "secret")
 
 
 def test_a_livekit_token_verifies_with_livekit_api() -> None:
