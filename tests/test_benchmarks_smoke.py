@@ -215,7 +215,7 @@ def test_plugin_cpu_against_another_checkout() -> None:
     assert list(result["results"]) == ["this", ROOT.name]
     for figures in result["results"].values():
         assert figures["fixtures"]["mock_server"].startswith(str(ROOT))
-        assert set(plugin_cpu.FIXTURES) <= set(figures["fixtures"])
+        assert set(plugin_cpu.KINDS) <= set(figures["fixtures"])
         # Two control requests at teardown at the least, on both threads: never nothing.
         assert figures["fixtures"]["equos_api_key"]["test thread"] > 0
         assert figures["fixtures"]["equos_api_key"]["server thread"] > 0
@@ -226,13 +226,15 @@ def test_plugin_cpu_against_another_checkout() -> None:
 
 def test_plugin_cpu_says_what_an_old_checkout_lacks() -> None:
     def figures(kinds: tuple[str, ...], store: float | None) -> dict:
-        one = {"process": 100.0, "test thread": 60.0, "server thread": 40.0}
-        return {"fixtures": {"bare test": 500.0, **{k: one for k in kinds}},
-                "in_process": {**{w: 10.0 for w in plugin_cpu.IN_PROCESS}, plugin_cpu.IN_PROCESS[1]: store,
+        one = {"process": 100.0, "test thread": 60.0, "server thread": 40.0, "probe units": 0.2, "steady": 90.0}
+        figures = {**{w: 10.0 for w in plugin_cpu.IN_PROCESS}, plugin_cpu.IN_PROCESS[1]: store}
+        return {"fixtures": {"bare test": 500.0, "probe": 450.0, **{k: one for k in kinds}},
+                "in_process": {**figures, "steady": figures, "probe": 300.0,
                                "notes": {"store": "no organization_for_key in this checkout"}}}
 
-    old = tuple(k for k in plugin_cpu.FIXTURES if k != "equos_default_client")
-    text = plugin_cpu.markdown({"results": {"this": figures(plugin_cpu.FIXTURES, 10.0), "old": figures(old, None)}})
-    assert "| equos_default_client | 100.0 | absent | - |" in text
+    old = tuple(k for k in plugin_cpu.KINDS if k != "equos_default_client")
+    text = plugin_cpu.markdown({"results": {"this": figures(plugin_cpu.KINDS, 10.0), "old": figures(old, None)}})
+    assert "| equos_default_client | 90.0 | absent | - |" in text  # steady
+    assert "| equos_default_client | 100.0 | absent | - |" in text  # raw
     assert "old: no fixture equos_default_client in that checkout" in text
     assert "old: the store part could not run: no organization_for_key in this checkout" in text
