@@ -7,9 +7,9 @@ room is live (benchmarks/room_rest.py: no cost to a REST request with no room li
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 # started: a conversation began; ended: it stopped, expired, errored or was blocked (``detail``
 # has its status and reason); utterance / signal: the control plane made the character say something
@@ -18,12 +18,11 @@ from typing import Any, Literal
 EventKind = Literal["started", "ended", "utterance", "signal", "clock", "reset"]
 
 
-@dataclass(frozen=True)
-class DomainEvent:
+class DomainEvent(NamedTuple):  # a tuple: one per conversation start, and a frozen dataclass costs 4x to make
     kind: EventKind
     organization: str | None = None  # None: every organization (the app clock moved, a full reset)
     conversation: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = MappingProxyType({})  # read-only: the default is shared
 
 
 Listener = Callable[[DomainEvent], None]

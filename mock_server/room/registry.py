@@ -221,7 +221,7 @@ class Rooms:
             else:
                 room.broadcast(protocol.utterance("user", content, room.now_iso()))
         elif event.kind == "signal":
-            room.broadcast(event.detail)
+            room.broadcast(dict(event.detail))
 
     def _close(self, room: Room, why: str, reason: str) -> None:
         from livekit.protocol import models  # noqa: PLC0415 - loaded with the first room, not with the app
