@@ -18,7 +18,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `mock_server` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import contract, load, pytest_overhead, quick, report, scale, startup
+from benchmarks import contract, load, plugin_cpu, pytest_overhead, quick, report, scale, startup
 from benchmarks.servers import bare_server, mock_server, prism_available, start_prism, wrk_available
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="100,10000,100000", help="organization sizes for the scale runs")
     parser.add_argument("--memory-conversations", type=int, default=100_000)
     parser.add_argument("--pytest-tests", type=int, default=200, help="tests per kind in the overhead run")
+    parser.add_argument("--pytest-other", action="append", default=[], metavar="PATH",
+                        help="an older checkout for the CPU figures of the pytest section (plugin_cpu.py; repeatable)")
+    parser.add_argument("--pytest-cpu-tests", type=int, default=40, help="tests per fixture and round (plugin_cpu.py)")
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out even when it is installed")
     parser.add_argument("--quick", action="store_true",
@@ -47,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.duration, args.connections, args.sizes = 1.0, "1", "10,100"
         args.memory_conversations, args.pytest_tests, args.startup_runs = 200, 5, 1
+        args.pytest_cpu_tests = 2
         args.no_prism = True
         args.sections = ",".join(s for s in args.sections.split(",") if s != "contract")
     return args
@@ -86,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             print("per-test overhead:")
             results["pytest"] = pytest_overhead.run_pytest_overhead(args.pytest_tests)
             results["org_in_process"] = pytest_overhead.org_creation_in_process(2_000 if args.smoke else 10_000)
+            # The verdict's figures: CPU time, steady on a shared machine (the ones above are wall time).
+            results["pytest_cpu"] = plugin_cpu.run(args.pytest_other, args.pytest_cpu_tests,
+                                                   1 if args.smoke else 3, 1 if args.smoke else 2,
+                                                   10 if args.smoke else 200)
         if "scale" in sections:
             print("scale:")
             sizes = tuple(int(s) for s in args.sizes.split(","))

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from .kept_connection import KeptConnection
+
 
 class ControlError(RuntimeError):
     def __init__(self, status: int, body: Any):
@@ -19,10 +21,18 @@ class ControlError(RuntimeError):
 
 
 class MockControl:
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 10.0):
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 10.0,
+                 keep_alive: bool = False):
+        """``keep_alive``: the creating thread's calls share one connection (``close()`` it when done)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self._kept = KeptConnection(self.base_url) if keep_alive else None
+
+    def close(self) -> None:
+        """Close the kept connection, if any (a later call opens a new one)."""
+        if self._kept is not None:
+            self._kept.close()
 
     # --- transport -----------------------------------------------------------
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,
@@ -43,6 +53,12 @@ class MockControl:
             headers["x-mock-token"] = self.token
         if api_key:
             headers["x-api-key"] = api_key
+        if self._kept is not None and self._kept.owned():
+            status, raw, got = self._kept.exchange(method, url[len(self.base_url):], data, headers,
+                                                   timeout or self.timeout)
+            if status >= 400:
+                raise ControlError(status, _decode(raw))
+            return _decode(raw), got
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout or self.timeout) as response:

@@ -122,6 +122,16 @@ class EquosMock:
         self.url = url
         self.control = control
         self.server = server
+        self._tls: Any = None
+
+    def tls_context(self) -> Any:
+        """One TLS context, httpx's default, for the session's httpx clients: httpx makes a new one per
+        client otherwise, and loading the CA bundle is about 50 ms of CPU each (benchmarks/plugin_cpu.py)."""
+        if self._tls is None:
+            import httpx
+
+            self._tls = httpx.create_ssl_context()
+        return self._tls
 
     def new_key(self) -> str:
         return f"sk_test_{uuid.uuid4().hex}"
@@ -151,9 +161,13 @@ def equos_mock(request: pytest.FixtureRequest) -> Iterator[EquosMock]:
         if port and hasattr(request.config, "workerinput"):
             problem += " (each pytest-xdist worker starts its own server: a fixed port fits one worker only)"
         pytest.fail(problem, pytrace=False)
+    # One kept connection for the test thread's control calls: a new one per call cost both sides a
+    # connect and an accept, about half of a test's fixture CPU (benchmarks/plugin_cpu.py).
+    control = MockControl(server.url, token=server.settings.control_token, keep_alive=True)
     try:
-        yield EquosMock(server.url, server.control, server)
+        yield EquosMock(server.url, control, server)
     finally:
+        control.close()
         server.stop()
 
 
@@ -252,14 +266,15 @@ def equos_org(equos_mock: EquosMock, equos_api_key: str) -> dict[str, Any]:
 
 
 def sdk_client(base_url: str, api_key: str, *, raise_on_unexpected_status: bool = True,
-               transport: Any = None) -> Any:
-    """The official ``equos`` client pointed at ``base_url``, raising on undocumented statuses."""
+               transport: Any = None, verify_ssl: Any = True) -> Any:
+    """The official ``equos`` client pointed at ``base_url``, raising on undocumented statuses
+    (``verify_ssl``: as the SDK's, e.g. a TLS context made once)."""
     from equos import EquosClient, EquosOptions
     from equos.client.client import AuthenticatedClient
 
     client = EquosClient(api_key, EquosOptions(endpoint=base_url))
     strict = AuthenticatedClient(base_url=base_url, token=api_key, auth_header_name="x-api-key", prefix="",
-                                 raise_on_unexpected_status=raise_on_unexpected_status,
+                                 raise_on_unexpected_status=raise_on_unexpected_status, verify_ssl=verify_ssl,
                                  httpx_args={"transport": transport} if transport is not None else {})
     client._client = strict
     # Every API group of the SDK (brains, knowledge_bases, tokens, ...): whatever groups this version has.
@@ -321,7 +336,7 @@ def equos_client(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_ap
     """The SDK with the test's key, raising ``UnexpectedStatus`` on a status its spec does not list:
     a strict client for a test's own calls. Not what production runs: see ``equos_default_client``."""
     require(request.config, "equos", "equos_client")
-    client = sdk_client(equos_mock.url, equos_api_key)
+    client = sdk_client(equos_mock.url, equos_api_key, verify_ssl=equos_mock.tls_context())
     yield client
     close_sdk_client(client)
 
@@ -349,7 +364,8 @@ def equos_user_usage(request: pytest.FixtureRequest, equos_default_client: Any) 
 @pytest.fixture
 def equos_httpx(request: pytest.FixtureRequest, equos_mock: EquosMock, equos_api_key: str) -> Iterator[Any]:
     httpx = require(request.config, "httpx", "equos_httpx")
-    with httpx.Client(base_url=equos_mock.url, headers={"x-api-key": equos_api_key}) as client:
+    with httpx.Client(base_url=equos_mock.url, headers={"x-api-key": equos_api_key},
+                      verify=equos_mock.tls_context()) as client:
         yield client
 
 

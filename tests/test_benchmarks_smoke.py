@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import load, report, scale, servers  # noqa: E402
+from benchmarks import load, plugin_cpu, report, scale, servers  # noqa: E402
 
 WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8787
   1 threads and 8 connections
@@ -76,6 +76,9 @@ def test_harness_command_runs_startup_pytest_and_scale(tmp_path: Path) -> None:
     assert results["startup"]["cli"]["median_s"] > 0
     assert results["startup"]["in_process"]["create_app_plus_first_request_s"] > 0
     assert results["pytest"]["reset_with_key_s"] > 0
+    cpu = results["pytest_cpu"]["results"]["this"]
+    assert cpu["fixtures"]["equos_api_key"]["process"] > 0
+    assert cpu["in_process"]["fresh organization (first request, difference)"] is not None
     assert results["scale"]["sizes"]["100"]["get_character"]["median_us"] > 0
 
 
@@ -203,3 +206,35 @@ def test_the_checkouts_benchmark_runs(tmp_path: Path) -> None:
     (cell,) = json.loads((tmp_path / "checkouts.json").read_text())["cells"]
     assert cell["workload"] == "GET /v3/characters/{id}" and cell["rps"]["this"] > 0 and cell["rps"]["other"] > 0
     assert cell["cpu_us_per_request"]["this"] > 0 and cell["cpu_us_per_request"]["other"] > 0
+
+
+@pytest.mark.slow  # two child processes, each a child pytest with the plugin
+def test_plugin_cpu_against_another_checkout() -> None:
+    """The CPU figures of the plugin, this checkout against another (itself here), in one tiny run."""
+    result = plugin_cpu.run([str(ROOT)], 2, 1, 1, 5)
+    assert list(result["results"]) == ["this", ROOT.name]
+    for figures in result["results"].values():
+        assert figures["fixtures"]["mock_server"].startswith(str(ROOT))
+        assert set(plugin_cpu.KINDS) <= set(figures["fixtures"])
+        # Two control requests at teardown at the least, on both threads: never nothing.
+        assert figures["fixtures"]["equos_api_key"]["test thread"] > 0
+        assert figures["fixtures"]["equos_api_key"]["server thread"] > 0
+        assert figures["in_process"]["reset with a key (POST /_mock/reset)"] > 0
+    text = plugin_cpu.markdown(result)
+    assert "| equos_api_key | " in text and f"this/{ROOT.name}" in text
+
+
+def test_plugin_cpu_says_what_an_old_checkout_lacks() -> None:
+    def figures(kinds: tuple[str, ...], store: float | None) -> dict:
+        one = {"process": 100.0, "test thread": 60.0, "server thread": 40.0, "probe units": 0.2, "steady": 90.0}
+        figures = {**{w: 10.0 for w in plugin_cpu.IN_PROCESS}, plugin_cpu.IN_PROCESS[1]: store}
+        return {"fixtures": {"bare test": 500.0, "probe": 450.0, **{k: one for k in kinds}},
+                "in_process": {**figures, "steady": figures, "probe": 300.0,
+                               "notes": {"store": "no organization_for_key in this checkout"}}}
+
+    old = tuple(k for k in plugin_cpu.KINDS if k != "equos_default_client")
+    text = plugin_cpu.markdown({"results": {"this": figures(plugin_cpu.KINDS, 10.0), "old": figures(old, None)}})
+    assert "| equos_default_client | 90.0 | absent | - |" in text  # steady
+    assert "| equos_default_client | 100.0 | absent | - |" in text  # raw
+    assert "old: no fixture equos_default_client in that checkout" in text
+    assert "old: the store part could not run: no organization_for_key in this checkout" in text
