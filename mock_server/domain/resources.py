@@ -64,8 +64,9 @@ def create(rt: Runtime, org: Organization, resource: Resource, body: Any) -> Any
     now = rt.now(org)
     stamps = dict(zip(_STAMPS, (rt.new_id(resource.kind), org.id, now, now), strict=True))
     fields = resource.fields
-    # model_validate of a dict: the same validation as keyword arguments, in half the time.
-    item = resource.model.model_validate({**{k: v for k, v in stamps.items() if k in fields}, **values})
+    # model_validate of a dict: the same validation as keyword arguments, in half the time. The stamps
+    # last: the server's own, whatever a create body holds.
+    item = resource.model.model_validate({**values, **{k: v for k, v in stamps.items() if k in fields}})
     org.collection(resource.name).add(item)
     return item
 

@@ -208,3 +208,23 @@ def test_the_default_app_knows_nothing_of_webhooks():
     with asgi_client(create_app(Settings()), KEY, raise_app_exceptions=True) as api:
         assert api.get("/v3/webhooks").status_code == 404
         assert not [p for p in api.get("/docs/v3-json").json()["paths"] if "webhooks" in p]
+
+
+class CreateWebhookNamingStamps(CreateWebhookRequest):
+    """A create body that names fields the server stamps (a declaration's mistake a client can fill in)."""
+
+    id: str | None = None
+    organizationId: str | None = None
+
+
+def test_the_server_stamps_win_over_a_create_body_naming_them():
+    stamped = Resource("webhooks", "webhook", Webhook, path="/v3/webhooks", create=CreateWebhookNamingStamps,
+                       update=UpdateWebhookRequest, list_response=ListWebhooksResponse, id_prefix="whk")
+    app = create_app(Settings(), resources=DEFAULT_RESOURCES.with_(stamped))
+    with asgi_client(app, KEY, raise_app_exceptions=True) as api:
+        made = api.post("/v3/webhooks", json={"url": "u", "event": "e", "id": "chosen", "organizationId": "org_x"})
+        assert made.status_code == 201, made.text
+        assert made.json()["id"] != "chosen" and made.json()["organizationId"] != "org_x"
+        again = api.post("/v3/webhooks", json={"url": "u", "event": "e", "id": "chosen"})
+        assert again.status_code == 201, again.text
+        assert again.json()["id"] != made.json()["id"]
