@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette._utils import get_route_path
 from starlette.convertors import StringConvertor
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
@@ -72,7 +73,8 @@ class IndexedRouter(Router):
 
     def find(self, scope: Scope) -> Route | None:
         """The route an http request matches, its path parameters put in ``scope`` as Starlette's router
-        puts them; None when none does (Starlette's scan answers: a redirect, or a 404)."""
+        puts them; None when none does (Starlette's scan answers: a redirect, a 405 of a route with its
+        own methods, or a 404)."""
         if self._buckets is None:
             return None
         path = get_route_path(scope)
@@ -102,15 +104,19 @@ class IndexedRouter(Router):
             await super().app(scope, receive, send)
 
     async def direct(self, scope: Scope, receive: Receive, send: Send, below: ASGIApp) -> None:
-        """An http request, from the pipeline: a route found is called as is, past Starlette's exception
-        layer and router (``below``), which have nothing to do for it: every route is a ``Dispatcher``,
-        whose handlers answer in the envelope and raise no ``HTTPException``, and a wrong method is the
-        dispatcher's own 405. A path no route matches goes through ``below``, for its 404."""
+        """An http request, from the pipeline: a ``Dispatcher`` route found is called as is, past
+        Starlette's exception layer and router (``below``), which have nothing to do for it: its handlers
+        answer in the envelope and a wrong method is its own 405 (an ``HTTPException``, should one be
+        raised, gets the same handlers here). A path no route matches goes through ``below``."""
         route = self.find(scope)
-        if route is not None and isinstance(route.endpoint, Dispatcher):
-            await route.endpoint(scope, receive, send)
-        else:
+        if route is None or not isinstance(route.endpoint, Dispatcher):
             await below(scope, receive, send)
+            return
+        try:
+            await route.app(scope, receive, send)
+        except HTTPException as exc:  # none is raised today; answered as the exception layer would
+            handler = EXCEPTION_HANDLERS.get(exc.status_code, _http_error)
+            await (await handler(Request(scope, receive), exc))(scope, receive, send)
 
 
 def _buckets(table: list[BaseRoute]) -> dict[Bucket, list[Route]] | None:
@@ -149,6 +155,10 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
     allow = (getattr(exc, "headers", None) or {}).get("Allow", "")
     return errors.method_not_allowed(request.method, request.url.path,
                                      [m.strip() for m in allow.split(",") if m.strip()]).response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    return errors.ApiError(getattr(exc, "status_code", 500), str(getattr(exc, "detail", exc))).response()
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
