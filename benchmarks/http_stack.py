@@ -10,7 +10,6 @@ Markdown table.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import sys
 from pathlib import Path
@@ -29,12 +28,12 @@ def serve(port: int, http: str, loop: str) -> None:
     import uvicorn
 
     from mock_server import create_app
-    from mock_server.server import listening_socket, uvicorn_config
+    from mock_server.server import listening_socket, settle_collector, uvicorn_config
 
     app = create_app()
     sock, _ = listening_socket(HOST, port)
     server = uvicorn.Server(uvicorn_config(app, http=http, loop=loop))
-    gc.freeze()  # as the CLI does
+    settle_collector()  # as the CLI does
     server.run(sockets=[sock])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,6 @@ from .settings import Settings
 from .version import __version__
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-GC_THRESHOLDS = (20_000, 20, 10)  # gc.set_threshold for `serve` (the defaults are 700, 10, 10)
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -173,7 +171,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     from . import auth  # noqa: PLC0415
     from .app import create_app  # noqa: PLC0415
     from .errors import ApiError  # noqa: PLC0415
-    from .server import listening_socket, server_for  # noqa: PLC0415
+    from .server import listening_socket, server_for, settle_collector  # noqa: PLC0415
 
     app = create_app(settings)
     runtime = app.state.runtime
@@ -190,14 +188,7 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
         sock.close()
         raise
     print(banner(settings, base_url, key, runtime.open_keys, public_key, runtime.room_url), flush=True)
-    # What start-up built (modules, the app, a seed) lives as long as the process: keep it out of
-    # the collector's scans. Only once: freezing later state could keep cyclic garbage forever.
-    gc.freeze()
-    # A request allocates hundreds of containers (a conversation start ~300), so the default young
-    # generation (700) was collected every other request and the old one rescanned the growing store:
-    # 13 % of a start's CPU (benchmarks/RESULTS.md, "Garbage collection"). Records are acyclic; the
-    # cycles left (asyncio's, exceptions') are still collected, only less often.
-    gc.set_threshold(*GC_THRESHOLDS)
+    settle_collector()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import socket
 import threading
 import time
@@ -50,6 +51,25 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     bound_host, bound_port = sock.getsockname()[:2]
     url = f"http://[{bound_host}]:{bound_port}" if family == socket.AF_INET6 else f"http://{bound_host}:{bound_port}"
     return sock, url
+
+
+# gc.set_threshold for a serving process (CPython's defaults before 3.14: 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 10)
+
+
+def settle_collector() -> None:
+    """Once, after start-up, in a process that only serves (``equos-mock serve``; not the plugin's
+    thread, whose process is the user's).
+
+    What start-up built (modules, the app, a seed) lives as long as the process: frozen out of the
+    collector's scans (only once: freezing later state could keep cyclic garbage forever). And a
+    request allocates hundreds of containers (a conversation start ~300), so the default young
+    generation was collected every other request, promoting into scans of the growing store: 13 % of a
+    start's CPU in process (benchmarks/RESULTS.md, "The collector's thresholds"). Records hold no
+    cycles; the cycles left (asyncio's, exceptions') are still collected, only less often.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
