@@ -15,6 +15,9 @@ in the order the middlewares had, outermost first:
 5. inert user content (``user_content.py``): every reply under the user-content paths, faulted ones too;
 6. credentials guard (``credentials.py``): a repeated credential header is a 400, never faulted;
 7. faults (``faults.py``): a matching rule delays, drops or answers instead of the app.
+
+Then the route the request matches is called directly (``IndexedRouter.direct``): Starlette's
+exception layer and router below have nothing to do for it, and answer only a path no route matches.
 """
 
 from __future__ import annotations
