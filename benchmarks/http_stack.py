@@ -28,12 +28,13 @@ def serve(port: int, http: str, loop: str) -> None:
     import uvicorn
 
     from mock_server import create_app
-    from mock_server.server import listening_socket, settle_collector, uvicorn_config
+    from mock_server.collector import settle
+    from mock_server.server import listening_socket, uvicorn_config
 
     app = create_app()
     sock, _ = listening_socket(HOST, port)
     server = uvicorn.Server(uvicorn_config(app, http=http, loop=loop))
-    settle_collector()  # as the CLI does
+    settle()  # as the CLI does at start-up (its ticks: server_for's collector, not used here)
     server.run(sockets=[sock])
 
 

@@ -147,8 +147,8 @@ def timer(phase, info):
 gc.callbacks.insert(0, timer)
 runtime = create_app().state.runtime
 if sys.argv[3] == "cli":
-    from mock_server.server import settle_collector
-    settle_collector()  # what equos-mock serve does once at start-up
+    from mock_server.collector import settle
+    settle()  # what equos-mock serve does once at start-up (not its ticks: there is no loop here)
 org = auth.organization_for_key(runtime, KEY)
 _fill_conversations(runtime, org, _fill_characters(runtime, org, 1)[0], int(sys.argv[2]))
 full = [p for g, p in pauses if g == 2]

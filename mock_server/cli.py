@@ -170,8 +170,9 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     # The serve command's stack, loaded by it alone: `equos-mock contract` and `drift` start without it.
     from . import auth  # noqa: PLC0415
     from .app import create_app  # noqa: PLC0415
+    from .collector import Collector, settle  # noqa: PLC0415
     from .errors import ApiError  # noqa: PLC0415
-    from .server import listening_socket, server_for, settle_collector  # noqa: PLC0415
+    from .server import listening_socket, server_for  # noqa: PLC0415
 
     app = create_app(settings)
     runtime = app.state.runtime
@@ -183,12 +184,12 @@ def serve(settings: Settings, log_level: str = "warning") -> None:
     except ApiError:
         public_key = None
     try:
-        server = server_for(app, settings, log_level)
+        server = server_for(app, settings, log_level, collector=Collector())
     except BaseException:
         sock.close()
         raise
     print(banner(settings, base_url, key, runtime.open_keys, public_key, runtime.room_url), flush=True)
-    settle_collector()
+    settle()  # the collector's one-time part; its ticks run on the server's loop (collector.py)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

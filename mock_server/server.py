@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
-import gc
 import socket
 import threading
 import time
@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from . import app as application  # looked up at start(): tests hand MockServer a wrapped create_app
+from .collector import Collector
 from .control_client import MockControl
 from .http.faults import ClosingDroppedConnections
 from .http.limits import limited_protocol
@@ -53,25 +54,6 @@ def listening_socket(host: str, port: int) -> tuple[socket.socket, str]:
     return sock, url
 
 
-# gc.set_threshold for a serving process (CPython's defaults before 3.14: 700, 10, 10).
-GC_THRESHOLDS = (20_000, 20, 10)
-
-
-def settle_collector() -> None:
-    """Once, after start-up, in a process that only serves (``equos-mock serve``; not the plugin's
-    thread, whose process is the user's).
-
-    What start-up built (modules, the app, a seed) lives as long as the process: frozen out of the
-    collector's scans (only once: freezing later state could keep cyclic garbage forever). And a
-    request allocates hundreds of containers (a conversation start ~300), so the default young
-    generation was collected every other request, promoting into scans of the growing store: 13 % of a
-    start's CPU in process (benchmarks/RESULTS.md, "The collector's thresholds"). Records hold no
-    cycles; the cycles left (asyncio's, exceptions') are still collected, only less often.
-    """
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptools", loop: str = "asyncio",
                    settings: Settings | None = None) -> Any:
     """How every equos-mock server runs: one worker, no access log, no lifespan, the HTTP limits of
@@ -95,23 +77,30 @@ def uvicorn_config(app: Any, log_level: str = "warning", *, http: str = "httptoo
 class _Serving(uvicorn.Server):
     """uvicorn's server, with the room's signalling started and stopped on the same loop."""
 
-    def __init__(self, config: Any, room: Any = None) -> None:
+    def __init__(self, config: Any, room: Any = None, collector: Collector | None = None) -> None:
         super().__init__(config)
         self.room = room
+        self.collector = collector  # ``equos-mock serve``'s only (collector.py)
+        self._collecting: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: Any = None) -> None:
         if self.room is not None:
             await self.room.start()
+        if self.collector is not None:
+            self._collecting = asyncio.get_running_loop().create_task(self.collector.run())
         await super().startup(sockets=sockets)
 
     async def shutdown(self, sockets: Any = None) -> None:
         await super().shutdown(sockets=sockets)
+        if self._collecting is not None:
+            self._collecting.cancel()
         if self.room is not None:
             await self.room.stop()
 
 
-def server_for(app: Any, settings: Settings, log_level: str = "warning") -> Any:
-    """The uvicorn server of ``app``; with ``settings.room``, the room beside it (its URL on the runtime)."""
+def server_for(app: Any, settings: Settings, log_level: str = "warning", collector: Collector | None = None) -> Any:
+    """The uvicorn server of ``app``; with ``settings.room``, the room beside it (its URL on the runtime);
+    with ``collector``, its ticks on the server's loop."""
     room = None
     if settings.room:
         from .room.server import attach  # noqa: PLC0415 - the room stack loads only when a room is served
@@ -123,7 +112,7 @@ def server_for(app: Any, settings: Settings, log_level: str = "warning") -> Any:
             if settings.room_port is not None or exc.errno != errno.EADDRINUSE:
                 raise BindError(settings.host, port, exc) from None
             room = attach(app, settings.host, 0)  # the default's port is taken: any free one (the banner says)
-    return _Serving(uvicorn_config(app, log_level, settings=settings), room)
+    return _Serving(uvicorn_config(app, log_level, settings=settings), room, collector)
 
 
 class MockServer:
