@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import socket
@@ -171,34 +172,16 @@ def fixture_child(n: int, rounds: int) -> dict[str, Any]:
 
 
 async def _call(app: Any, method: str, target: str, key: str | None = None, body: Any = None) -> int:
-    """One ASGI request (a copy of benchmarks/asgi.py's: an older checkout may not have it)."""
-    path, _, query = target.partition("?")
-    headers = [(b"host", b"127.0.0.1")]
-    raw = b""
-    if key:
-        headers.append((b"x-api-key", key.encode()))
-    if body is not None:
-        raw = json.dumps(body).encode()
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-             "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80)}
-    messages = [{"type": "http.request", "body": raw, "more_body": False}]
-    status = 0
-
-    async def receive() -> dict[str, Any]:
-        if messages:
-            return messages.pop(0)
-        await asyncio.Event().wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
+    """One ASGI request by this checkout's ``benchmarks/asgi.py``, loaded from its file: with another
+    checkout on ``PYTHONPATH`` every checkout is still called by the same client code."""
+    spec = importlib.util.spec_from_file_location("_this_checkouts_asgi", HERE / "asgi.py")
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    status, _ = await module.call(app, method, target, key, body)
+    return int(status)
 
 
 def _store_new_org(app: Any) -> tuple[Any, str]:
