@@ -25,6 +25,7 @@ from mock_server.domain import conversations as conversations_domain
 from mock_server.domain import knowledge as knowledge_domain
 from mock_server.domain import rooms as rooms_domain
 from mock_server.settings import Settings
+from mock_server.tokens import sign
 
 Change = Callable[[Scope, Any, int, Any], Any]  # (scope, request JSON, status, reply JSON) -> reply JSON
 Raw = Callable[[Scope, int, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]  # a reply as bytes
@@ -149,7 +150,7 @@ def _token_claims(role: str | None, **changes: Any) -> Callable[[Settings], Any]
                     claims.pop(key, None)
                 else:
                     claims[key] = value(claims) if callable(value) else value
-            return rooms_domain.sign(claims, rt.settings.livekit_api_secret)
+            return sign(claims, rt.settings.livekit_api_secret)  # PyJWT: any claims, changed or gone
 
         conversations_domain._token = token  # type: ignore[assignment]
 
@@ -248,7 +249,7 @@ def _expiry_capped(settings: Settings) -> Any:
             if conversation.status == conversations_domain.RUNNING and conversation.maxSeconds > 1000:
                 deadline = conversation.startedAt + timedelta(seconds=1000)
                 if rt.clock_for(org).now_ms() >= deadline.timestamp() * 1000:
-                    return conversations_domain._end(org, conversation, deadline, reason="maxSeconds")
+                    return conversations_domain._end(rt, org, conversation, deadline, reason="maxSeconds")
             return original(rt, org, conversation)
 
         conversations_domain.observe = observe  # type: ignore[assignment]

@@ -1,0 +1,42 @@
+"""Run as ``python fault_smoke.py NAME``: one held-out fault's app through a conversation's life, in a child
+(a fault patches module globals for its process). Prints the statuses, or the wrapper's own error."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
+
+from contract_faults import FAULTS  # type: ignore[import-not-found]  # noqa: E402
+
+from mock_server.asgi_client import asgi_client  # noqa: E402
+from mock_server.settings import Settings  # noqa: E402
+
+
+def statuses(name: str) -> list[int]:
+    fault = next(f for f in FAULTS if f.name == name)
+    with asgi_client(fault.build(Settings()), "sk_fault_smoke", raise_app_exceptions=True) as client:
+        brain = client.post("/v3/brains", json={"instructions": "x", "greetingMessage": "hi"}).json()
+        character = client.post("/v3/characters", json={"name": "n", "livekitIdentity": "n",
+                                                         "brainId": brain["id"]}).json()
+        started = client.post("/v3/conversations", json={
+            "name": "c", "characterId": character["id"], "consumer": {"identity": "u", "name": "U"},
+            "remoteAgent": {"identity": "a", "name": "A"}})
+        seen = [started.status_code, client.get("/v3/conversations").status_code]
+        if started.status_code == 201:
+            cid = started.json()["conversation"]["id"]
+            seen.append(client.get(f"/v3/conversations/{cid}").status_code)
+            client.post("/_mock/clock/advance", json={"seconds": 5000})  # past every expiry
+            seen += [client.get(f"/v3/conversations/{cid}").status_code,
+                     client.post(f"/v3/conversations/{cid}/stop").status_code]
+        return seen
+
+
+if __name__ == "__main__":
+    try:
+        print(json.dumps({"statuses": statuses(sys.argv[1])}))
+    except Exception as exc:  # the wrapper's own crash: what the test reports
+        print(json.dumps({"error": "".join(traceback.format_exception_only(exc)).strip()}))
