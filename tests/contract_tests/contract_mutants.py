@@ -242,13 +242,19 @@ def usage_doubled() -> Any:
 
 # --- tokens ---------------------------------------------------------------------------------------------
 def _patch_token(**changes: Any) -> Any:
-    original = conversations_domain.livekit_token
+    """Room tokens signed from the domain's own claims with ``changes`` applied (``livekit_token``'s
+    arguments; a callable gets them all)."""
+    from mock_server.domain import rooms as rooms_domain
+    from mock_server.tokens import livekit_token
 
-    def token(**kwargs: Any) -> str:
+    def token(rt: Any, conversation: Any, identity: str, name: str) -> str:
+        kwargs = {**rooms_domain._claim_args(rt, conversation.room or "", conversation.startedAt,
+                                             conversation.maxSeconds, identity, name),
+                  "api_secret": rt.settings.livekit_api_secret}
         kwargs.update({k: (v(kwargs) if callable(v) else v) for k, v in changes.items()})
-        return original(**kwargs)
+        return livekit_token(**kwargs)
 
-    conversations_domain.livekit_token = token  # type: ignore[assignment]
+    conversations_domain._token = token  # type: ignore[assignment]
     return create_app()
 
 

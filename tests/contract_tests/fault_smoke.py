@@ -1,5 +1,6 @@
-"""Run as ``python fault_smoke.py NAME``: one held-out fault's app through a conversation's life, in a child
-(a fault patches module globals for its process). Prints the statuses, or the wrapper's own error."""
+"""Run as ``python fault_smoke.py contract_faults:NAME`` (a held-out fault) or ``contract_mutants:NAME`` (a
+mutant): its app through a conversation's life, in a child (both patch module globals for their process).
+Prints the statuses, or the app's own error."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[2])]
 
-from contract_faults import FAULTS  # type: ignore[import-not-found]  # noqa: E402
-
 from mock_server.asgi_client import asgi_client  # noqa: E402
 from mock_server.settings import Settings  # noqa: E402
 
 
-def statuses(name: str) -> list[int]:
-    fault = next(f for f in FAULTS if f.name == name)
-    with asgi_client(fault.build(Settings()), "sk_fault_smoke", raise_app_exceptions=True) as client:
+def _app(spec: str) -> object:
+    module, _, name = spec.partition(":")
+    if module == "contract_faults":
+        from contract_faults import FAULTS  # type: ignore[import-not-found]
+
+        return next(f for f in FAULTS if f.name == name).build(Settings())
+    from contract_tests.target import load_app_factory
+
+    return load_app_factory(spec)()  # as the suite's --equos-app builds it
+
+
+def statuses(spec: str) -> list[int]:
+    with asgi_client(_app(spec), "sk_fault_smoke", raise_app_exceptions=True) as client:
         brain = client.post("/v3/brains", json={"instructions": "x", "greetingMessage": "hi"}).json()
         character = client.post("/v3/characters", json={"name": "n", "livekitIdentity": "n",
                                                          "brainId": brain["id"]}).json()
