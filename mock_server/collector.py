@@ -5,7 +5,7 @@ Not for the plugin's in-thread server: that process is the user's, and so is its
 The store keeps what it holds for as long as the server runs, and CPython's full collections walk all
 of it: with 30,000 conversations a full collection took 400 ms, and as the store grew every request
 paid more (a conversation start over HTTP 460 -> 690 µs of CPU, p99 19 -> 52 ms; benchmarks/RESULTS.md,
-"The collector"). So:
+"Issue 21, third pass"). So:
 
 - ``settle``, once after start-up: what start-up built is frozen out of the scans; the young
   generation is collected every 5,000 allocations, not 700 (a conversation start makes ~300), and

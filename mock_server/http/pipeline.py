@@ -44,8 +44,8 @@ READ = frozenset((*credentials.SINGLE_HEADERS, ORIGIN, PREFLIGHT))  # the header
 
 class RequestPipeline:
     def __init__(self, app: ASGIApp, runtime: Runtime, allowed_hosts: Iterable[str],
-                 routes: Iterable[tuple[str, str]], browser_guard: BrowserGuard | None = None,
-                 router: IndexedRouter | None = None):
+                 routes: Iterable[tuple[str, str]], router: IndexedRouter,
+                 browser_guard: BrowserGuard | None = None):
         self.app = app
         self.router = router  # the app's: a request's route is called without Starlette's layers between
         self.runtime = runtime
@@ -90,10 +90,7 @@ class RequestPipeline:
         await self._journaled(scope, receive, send, found, with_cors)
 
     async def _below(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.router is not None:
-            await self.router.direct(scope, receive, send, self.app)
-        else:
-            await self.app(scope, receive, send)
+        await self.router.direct(scope, receive, send, self.app)
 
     async def _journaled(self, scope: Scope, receive: Receive, send: Send, found: credentials.Credentials,
                          with_cors: bool) -> None:
