@@ -35,15 +35,24 @@ OUT = Path(__file__).resolve().parent / "results" / "layers.json"
 
 
 def stacks(app: Any) -> dict[str, Any]:
-    """``full``, ``bare`` (no middleware) and ``without <layer>`` for every middleware of ``app``."""
+    """``full``, ``bare`` (no middleware) and ``without <layer>`` for every middleware of ``app``; the
+    request pipeline of a ``PipelinedApp`` (outside Starlette's stack) counts as one."""
+    from starlette.applications import Starlette
+
+    from mock_server.http.pipeline import RequestPipeline
+
     saved = list(app.user_middleware)
-    names = [m.cls.__name__ for m in saved]
+    outer = getattr(app, "pipeline", None)  # a PipelinedApp's pipeline arguments
+    names = [m.cls.__name__ for m in saved] + (["RequestPipeline"] if outer is not None else [])
     built: dict[str, Any] = {}
     try:
         for label, keep in [("full", names), ("bare", []),
                             *((f"without {n}", [x for x in names if x != n]) for n in names)]:
             app.user_middleware = [m for m in saved if m.cls.__name__ in keep]
-            built[label] = _entered(app, app.build_middleware_stack())
+            stack = Starlette.build_middleware_stack(app)
+            if outer is not None and "RequestPipeline" in keep:
+                stack = RequestPipeline(stack, **outer)
+            built[label] = _entered(app, stack)
     finally:
         app.user_middleware = saved
     return built
@@ -83,7 +92,9 @@ def _each(calls: int, fn: Any) -> float:
 
 def pipeline_parts(app: Any, method: str, target: str, calls: int) -> dict[str, float] | None:
     """Each part of the one-pass pipeline alone, on this request's scope (None for another stack)."""
-    found = [m for m in app.user_middleware if m.cls.__name__ == "RequestPipeline"]
+    found = [m.kwargs for m in app.user_middleware if m.cls.__name__ == "RequestPipeline"]
+    if getattr(app, "pipeline", None) is not None:
+        found.append(app.pipeline)
     if not found:
         return None
     from mock_server import credentials
@@ -91,7 +102,7 @@ def pipeline_parts(app: Any, method: str, target: str, calls: int) -> dict[str, 
     from mock_server.http.pipeline import READ, RequestPipeline
 
     runtime = app.state.runtime
-    pipeline = RequestPipeline(None, **found[0].kwargs)
+    pipeline = RequestPipeline(None, **found[0])
     scope = _scope(method, target)
 
     def headers() -> None:

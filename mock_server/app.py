@@ -21,7 +21,7 @@ from .clock import Clock
 from .http.browser_guard import BrowserGuard
 from .http.dispatch import EXCEPTION_HANDLERS, Endpoint, IndexedRouter, routes
 from .http.persist import Transactions
-from .http.pipeline import RequestPipeline
+from .http.pipeline import PipelinedApp
 from .persistence import open_data_dir
 from .resource import Catalog
 from .room.registry import Rooms
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     if settings.control_plane:
         table += control_plane.routes() + control_views.routes() + inspector.routes(page_token)
 
-    app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
+    app = PipelinedApp(exception_handlers=EXCEPTION_HANDLERS)
     # Each route all or nothing, flushed to --data-dir before its reply (``http/persist.py``); the router
     # tries only the routes a path can match (``http/dispatch.py``).
     app.router = IndexedRouter(routes(table, Transactions(runtime.store, persistence)))
@@ -86,9 +86,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, sto
     # (http/pipeline.py).
     browser_guard = (BrowserGuard(token=page_token, page=inspector.PAGE_PATH, assets=inspector.ASSET_PATHS)
                      if settings.control_plane else None)
-    app.add_middleware(RequestPipeline, runtime=runtime, allowed_hosts=(settings.host, *settings.allowed_hosts),
-                       routes=[(m, p) for m, p, _ in table], browser_guard=browser_guard,
-                       router=app.router)
+    app.pipeline = {"runtime": runtime, "allowed_hosts": (settings.host, *settings.allowed_hosts),
+                    "routes": [(m, p) for m, p, _ in table], "browser_guard": browser_guard, "router": app.router}
     app.state.persistence = persistence
     if persistence is not None:
         persistence.flush()

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .. import errors
 from .persist import Transactions
@@ -28,20 +28,21 @@ class Dispatcher:
         self.transactions = transactions  # the app's: each request all or nothing (``persist.py``)
         self.allow = sorted({*by_method, *(["HEAD"] if "GET" in by_method else []), "OPTIONS"})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-        method = request.method
+    async def respond(self, scope: Scope, receive: Receive) -> Response:
+        """The reply to an http request of this path (the request pipeline sends it itself)."""
+        request = Request(scope, receive)
+        method = scope["method"]
         handler = self.by_method.get("GET" if method == "HEAD" else method)
         if handler is not None:
             if self.transactions is not None:
-                response = await self.transactions.run(handler, request)
-            else:
-                response = await handler(request)
-        elif method == "OPTIONS":
-            response = Response(status_code=204, headers={"Allow": ", ".join(self.allow)})
-        else:
-            response = errors.method_not_allowed(method, request.url.path, self.allow).response()
-        await response(scope, receive, send)
+                return await self.transactions.run(handler, request)
+            return await handler(request)
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ", ".join(self.allow)})
+        return errors.method_not_allowed(method, request.url.path, self.allow).response()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await (await self.respond(scope, receive))(scope, receive, send)
 
 
 def routes(table: Iterable[tuple[str, str, Endpoint]], transactions: Transactions | None = None) -> list[Route]:
@@ -103,20 +104,22 @@ class IndexedRouter(Router):
         else:
             await super().app(scope, receive, send)
 
-    async def direct(self, scope: Scope, receive: Receive, send: Send, below: ASGIApp) -> None:
-        """An http request, from the pipeline: a ``Dispatcher`` route found is called as is, past
-        Starlette's exception layer and router (``below``), which have nothing to do for it: its handlers
-        answer in the envelope and a wrong method is its own 405 (an ``HTTPException``, should one be
-        raised, gets the same handlers here). A path no route matches goes through ``below``."""
+    def dispatcher(self, scope: Scope) -> Dispatcher | None:
+        """The ``Dispatcher`` of the route an http request matches (its path parameters put in ``scope``);
+        None for a path no route matches or a route of another kind: Starlette's layers answer those."""
         route = self.find(scope)
-        if route is None or not isinstance(route.endpoint, Dispatcher):
-            await below(scope, receive, send)
-            return
+        return route.endpoint if route is not None and isinstance(route.endpoint, Dispatcher) else None
+
+    @staticmethod
+    async def respond(scope: Scope, receive: Receive, dispatcher: Dispatcher) -> Response:
+        """The reply of ``dispatcher``, called past Starlette's exception layer and router, which have
+        nothing to do for it: its handlers answer in the envelope and a wrong method is its own 405 (an
+        ``HTTPException``, should one be raised, gets the same handlers here)."""
         try:
-            await route.app(scope, receive, send)
+            return await dispatcher.respond(scope, receive)
         except HTTPException as exc:  # none is raised today; answered as the exception layer would
             handler = EXCEPTION_HANDLERS.get(exc.status_code, _http_error)
-            await (await handler(Request(scope, receive), exc))(scope, receive, send)
+            return await handler(Request(scope, receive), exc)
 
 
 def _buckets(table: list[BaseRoute]) -> dict[Bucket, list[Route]] | None:

@@ -16,8 +16,10 @@ in the order the middlewares had, outermost first:
 6. credentials guard (``credentials.py``): a repeated credential header is a 400, never faulted;
 7. faults (``faults.py``): a matching rule delays, drops or answers instead of the app.
 
-Then the route the request matches is called directly (``IndexedRouter.direct``): Starlette's
-exception layer and router below have nothing to do for it, and answer only a path no route matches.
+The pipeline is the outermost layer (``PipelinedApp``). The route a request matches is called
+directly (``IndexedRouter.respond``) and the pipeline sends its reply itself, recording status and body
+as it goes: Starlette's error and exception layers and router, inside, have nothing to do for it, and
+answer only a path no route matches. A crash is still a 500 in the API's envelope (``_server_error``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import credentials, errors
@@ -33,13 +38,24 @@ from ..journal import CONTROL_PREFIX
 from ..runtime import Runtime
 from . import cors, faults, user_content
 from .browser_guard import BrowserGuard
-from .dispatch import IndexedRouter
+from .dispatch import EXCEPTION_HANDLERS, Dispatcher, IndexedRouter
 from .host_guard import GUARDED_PREFIXES, HostGuard
 from .journal import JournalRecorder
 
 ORIGIN = b"origin"
 PREFLIGHT = b"access-control-request-method"
 READ = frozenset((*credentials.SINGLE_HEADERS, ORIGIN, PREFLIGHT))  # the headers the pipeline reads
+
+
+class PipelinedApp(Starlette):
+    """Starlette with the request pipeline outermost: its requests skip Starlette's server-error layer,
+    which still answers, inside it, whatever the pipeline hands to Starlette's stack. ``pipeline`` holds
+    the pipeline's arguments (``RequestPipeline``), set before the first request."""
+
+    pipeline: dict[str, Any]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestPipeline(super().build_middleware_stack(), **self.pipeline)
 
 
 class RequestPipeline:
@@ -80,20 +96,25 @@ class RequestPipeline:
         if with_cors and scope["method"] == "OPTIONS" and PREFLIGHT in values:
             await cors.preflight()(scope, receive, send)
             return
+        dispatcher = self.router.dispatcher(scope)
         if path.startswith(CONTROL_PREFIX):  # not journaled, never faulted, never CORS
             refusal = credentials.refusal(found)
             if refusal is not None:
                 await refusal.response()(scope, receive, send)
+            elif dispatcher is not None:
+                try:
+                    response = await self.router.respond(scope, receive, dispatcher)
+                except Exception as exc:
+                    await _server_error(scope, receive, send, exc)
+                    raise
+                await response(scope, receive, send)
             else:
-                await self._below(scope, receive, send)
+                await self.app(scope, receive, send)
             return
-        await self._journaled(scope, receive, send, found, with_cors)
-
-    async def _below(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.router.direct(scope, receive, send, self.app)
+        await self._journaled(scope, receive, send, found, with_cors, dispatcher)
 
     async def _journaled(self, scope: Scope, receive: Receive, send: Send, found: credentials.Credentials,
-                         with_cors: bool) -> None:
+                         with_cors: bool, dispatcher: Dispatcher | None) -> None:
         started = time.perf_counter()
         limit = self.runtime.journal.body_limit
         request_kept: list[bytes] = []
@@ -136,18 +157,50 @@ class RequestPipeline:
             await send(message)
 
         error = None
-        inner = user_content.inert(send_recorded) if user_content.applies(scope["path"]) else send_recorded
+        # Under the user-content paths every reply goes through ``inert``; elsewhere a whole reply a route
+        # returns is sent here as ``Response.__call__`` would send it, its status and body recorded as they go.
+        inert = user_content.applies(scope["path"])
+        inner = user_content.inert(send_recorded) if inert else send_recorded
         try:
             refusal = credentials.refusal(found)
-            if refusal is not None:
-                await refusal.response()(scope, receive_recorded, inner)
-            else:
+            response: Response | None = refusal.response() if refusal is not None else None
+            if refusal is None:
                 rule = faults.pick(self.runtime, scope)
-                if rule is None or not await faults.inject(rule, scope, receive_recorded, inner):
-                    await self._below(scope, receive_recorded, inner)
+                if rule is not None and await faults.inject(rule, scope, receive_recorded, inner):
+                    pass
+                elif dispatcher is not None:
+                    response = await self.router.respond(scope, receive_recorded, dispatcher)
+                else:
+                    await self.app(scope, receive_recorded, inner)
+            if response is None:
+                pass
+            elif inert or response.background is not None or type(response).__call__ is not Response.__call__:
+                await response(scope, receive_recorded, inner)
+            else:
+                status, body = response.status_code, response.body
+                headers = response.raw_headers
+                if status == 404 and dispatcher is None:
+                    hints = self.recorder.hints(scope)
+                    if hints:
+                        headers = [*headers, self.recorder.hint_header(hints)]
+                if with_cors:
+                    headers = [*headers, *cors.REPLY_HEADERS]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                sizes[1] = len(body)
+                if body and limit:
+                    response_kept.append(body[:limit])
+                await send({"type": "http.response.body", "body": body})
         except Exception as exc:
-            error = type(exc).__name__  # the server error handler outside answers 500
+            error = type(exc).__name__
+            if status is None:  # nothing sent yet
+                await _server_error(scope, receive, send, exc)
             raise
         finally:
             self.recorder.record(scope, b"".join(request_kept), b"".join(response_kept), (sizes[0], sizes[1]),
                                  status, hints, (time.perf_counter() - started) * 1000, error)
+
+
+async def _server_error(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """The 500 Starlette's server-error layer would send (the pipeline is outside it); the exception is
+    raised on, for the server to log."""
+    await (await EXCEPTION_HANDLERS[Exception](Request(scope), exc))(scope, receive, send)

@@ -197,8 +197,25 @@ def test_a_crash_is_journaled_as_500(monkeypatch):
     with asgi_client(app, "k") as client:
         response = client.get("/v3/faces")
         assert response.status_code == 500
+        # in the API's envelope, as JSON, not a bare text page
+        assert response.json() == {"statusCode": 500, "message": "Internal server error: RuntimeError",
+                                   "error": "Internal Server Error"}
         entry = client.get("/_mock/journal").json()["entries"][-1]
     assert entry["status"] == 500 and entry["error"] == "RuntimeError"
+
+
+def test_a_crash_on_the_control_plane_is_a_500_in_the_envelope(monkeypatch):
+    app = create_app()
+
+    async def broken(request):
+        raise RuntimeError("boom")
+
+    dispatcher = next(r.endpoint for r in app.router.routes if getattr(r, "path", None) == "/_mock/clock")
+    monkeypatch.setitem(dispatcher.by_method, "GET", broken)
+    with asgi_client(app) as client:
+        response = client.get("/_mock/clock")
+    assert response.status_code == 500
+    assert response.json()["message"] == "Internal server error: RuntimeError"
 
 
 def test_key_fingerprints_are_remembered_within_a_bound(monkeypatch):
