@@ -11,6 +11,8 @@ was answered 200.
 - Read timeout: the whole head must arrive within ``read_timeout`` seconds of the connection (or of the
   previous response), and a body may not stall longer than that between two reads. Otherwise the
   connection is closed. Time spent by the app itself (a fault's delay) is never counted.
+
+Each request's replies go through ``CorkedTransport`` (``corked.py``): a head and its body in one write.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .corked import CorkedTransport
 from .faults import CLOSE_CONNECTION
 
 REFUSAL = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json; charset=utf-8\r\n"
@@ -56,6 +59,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._corked = CorkedTransport(transport, self.loop)  # a reply's head and body in one write (corked.py)
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -63,6 +67,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
+        self._corked.flush()
         super().on_response_complete()  # arms uvicorn's keep-alive timer for the idle wait
         self._in_head, self._raw_head_bytes = True, 0
 
@@ -118,13 +123,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head, self._in_body, self._raw_head_bytes = False, True, 0
         self._arm()
         super().on_headers_complete()
+        self.cycle.transport = self._corked  # type: ignore[assignment]
         # The request's task starts on the next loop turn: the scope still takes the extension now.
         self.scope.setdefault("extensions", {})[CLOSE_CONNECTION] = {"close": self._close_connection}
 
     def _close_connection(self) -> None:
         """For the drop fault (http/faults.py): the client sees the connection end mid-response."""
         if not self.transport.is_closing():
-            self.transport.close()
+            self._corked.close()  # the reply's head first: the client sees a body cut short
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
