@@ -157,39 +157,31 @@ class RequestPipeline:
             await send(message)
 
         error = None
-        # Under the user-content paths every reply goes through ``inert``; elsewhere a whole reply a route
-        # returns is sent here as ``Response.__call__`` would send it, its status and body recorded as they go.
         inert = user_content.applies(scope["path"])
         inner = user_content.inert(send_recorded) if inert else send_recorded
         try:
             refusal = credentials.refusal(found)
-            response: Response | None = refusal.response() if refusal is not None else None
-            if refusal is None:
-                rule = faults.pick(self.runtime, scope)
-                if rule is not None and await faults.inject(rule, scope, receive_recorded, inner):
-                    pass
-                elif dispatcher is not None:
-                    response = await self.router.respond(scope, receive_recorded, dispatcher)
-                else:
-                    await self.app(scope, receive_recorded, inner)
-            if response is None:
-                pass
-            elif inert or response.background is not None or type(response).__call__ is not Response.__call__:
-                await response(scope, receive_recorded, inner)
+            response: Response | None = None
+            if refusal is not None:
+                response = refusal.response()
             else:
-                status, body = response.status_code, response.body
-                headers = response.raw_headers
-                if status == 404 and dispatcher is None:
-                    hints = self.recorder.hints(scope)
-                    if hints:
-                        headers = [*headers, self.recorder.hint_header(hints)]
-                if with_cors:
-                    headers = [*headers, *cors.REPLY_HEADERS]
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                sizes[1] = len(body)
-                if body and limit:
-                    response_kept.append(body[:limit])
-                await send({"type": "http.response.body", "body": body})
+                rule = faults.pick(self.runtime, scope)
+                if rule is None or not await faults.inject(rule, scope, receive_recorded, inner):
+                    if dispatcher is None:
+                        await self.app(scope, receive_recorded, inner)
+                    else:
+                        response = await self.router.respond(scope, receive_recorded, dispatcher)
+            if response is not None:
+                if inert or response.background is not None or type(response).__call__ is not Response.__call__:
+                    await response(scope, receive_recorded, inner)
+                else:  # sent as ``Response.__call__`` sends it, without send_recorded (5 % of a get's instructions)
+                    status, body = response.status_code, response.body
+                    headers = [*response.raw_headers, *cors.REPLY_HEADERS] if with_cors else response.raw_headers
+                    await send({"type": "http.response.start", "status": status, "headers": headers})
+                    sizes[1] = len(body)  # one body: what send_recorded would keep of it
+                    if body and limit:
+                        response_kept.append(body[:limit])
+                    await send({"type": "http.response.body", "body": body})
         except Exception as exc:
             error = type(exc).__name__
             if status is None:  # nothing sent yet
