@@ -1,4 +1,5 @@
-"""A reply's head and body leave in one write; a head alone still leaves within the loop turn."""
+"""A reply's head and body leave in one write, the server's own protocol included; a head alone still
+leaves within the loop turn."""
 
 from __future__ import annotations
 
@@ -82,3 +83,47 @@ def test_over_a_socket_every_reply_arrives_whole_on_a_kept_connection() -> None:
                     data += chunk
                 head, _, body = data.partition(b"\r\n\r\n")
                 assert head.startswith(b"HTTP/1.1 200 OK") and body == expected
+
+
+class FakeConnection(Recording):
+    """What uvicorn's protocol asks of a connection's transport."""
+
+    def get_extra_info(self, name: str, default: object = None) -> object:  # type: ignore[override]
+        return ("127.0.0.1", 50000) if name in ("peername", "sockname") else default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def test_the_servers_protocol_writes_each_reply_once() -> None:
+    """``equos-mock serve``'s protocol (``uvicorn_config``): two requests on one connection, two writes,
+    each a whole reply, head and body."""
+    from uvicorn.server import ServerState
+
+    from mock_server import create_app
+    from mock_server.server import uvicorn_config
+
+    async def run() -> list[bytes]:
+        config = uvicorn_config(create_app())
+        config.load()
+        wire = FakeConnection()
+        protocol = config.http_protocol_class(config=config, server_state=ServerState(), app_state={},
+                                              _loop=asyncio.get_running_loop())
+        protocol.connection_made(wire)
+        for _ in range(2):
+            protocol.data_received(b"GET /v3/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            for _ in range(50):  # the request's task, then the turn's flush
+                await asyncio.sleep(0)
+                if protocol.cycle.response_complete:
+                    break
+        protocol.connection_lost(None)
+        return wire.writes
+
+    writes = asyncio.run(run())
+    assert len(writes) == 2, writes
+    for reply in writes:
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and b'"status":"ok"' in body
